@@ -1,0 +1,65 @@
+# The two commands: `make run` and `make test`. Both install what is missing first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test lint typecheck compose-check i18n-check unit browser bench install chromium migrate demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Serves the app with demo data on http://127.0.0.1:8000 (SQLite + embedded Redis by default;
+# set DATABASE_URL / REDIS_URL to use PostgreSQL / an external Redis).
+run: install
+	mkdir -p var
+	$(PY) -m service migrate
+	$(PY) -m service demo --if-empty
+	$(PY) -m service run
+
+migrate: install
+	$(PY) -m service migrate
+
+demo: install
+	$(PY) -m service demo
+
+# Browser tests need the system Chromium; install it when it is missing and we can.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "installing chromium"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+			|| (echo "chromium is missing and could not be installed" >&2; exit 1); \
+	fi
+
+lint: install
+	$(PY) -m ruff check service tests
+	$(PY) -m ruff format --check service tests
+
+typecheck: install
+	$(PY) -m mypy
+
+compose-check: install
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+i18n-check: install
+	$(PY) -m service i18n check
+
+unit: install
+	$(PY) -m pytest -m "not browser"
+
+browser: install chromium
+	$(PY) -m pytest -m browser tests/e2e
+
+test: lint typecheck compose-check i18n-check unit browser
+
+bench: install
+	$(PY) -m tests.bench
+
+clean:
+	rm -rf var/civic.sqlite3 var/redis

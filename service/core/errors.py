@@ -1,0 +1,75 @@
+"""Named errors that carry their HTTP status, rendered by one handler (see service.app).
+
+Areas subclass `ServiceError` with names in their own words (`ChallengeClosed`,
+`InsufficientEscrow`); handlers never build error responses by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ServiceError(Exception):
+    status_code: ClassVar[int] = 400
+    default_detail: ClassVar[str] = "The request could not be processed."
+
+    def __init__(self, detail: str | None = None, *, fields: dict[str, str] | None = None) -> None:
+        self.detail = detail or self.default_detail
+        self.fields = fields or {}
+        super().__init__(self.detail)
+
+    @property
+    def code(self) -> str:
+        return type(self).__name__
+
+    def as_json(self) -> dict[str, Any]:
+        return {"error": self.code, "detail": self.detail, "fields": self.fields}
+
+
+class ValidationFailed(ServiceError):
+    status_code = 422
+    default_detail = "Some fields are not valid."
+
+
+class BadRequest(ServiceError):
+    status_code = 400
+    default_detail = "The request is malformed."
+
+
+class NotAuthenticated(ServiceError):
+    status_code = 401
+    default_detail = "Sign in to do this."
+
+
+class PermissionDenied(ServiceError):
+    status_code = 403
+    default_detail = "You are not allowed to do this."
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    default_detail = "Not found."
+
+
+class Conflict(ServiceError):
+    status_code = 409
+    default_detail = "This conflicts with the current state."
+
+
+class RateLimited(ServiceError):
+    status_code = 429
+    default_detail = "Too many attempts. Try again later."
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+def fields_from_pydantic(errors: list[Any]) -> dict[str, str]:
+    """Turn pydantic's error list into {"field.path": "message"}."""
+    fields: dict[str, str] = {}
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
+        key = ".".join(location) or "__root__"
+        fields.setdefault(key, str(error.get("msg", "invalid value")))
+    return fields

@@ -1,0 +1,109 @@
+"""Liveness, readiness and metrics endpoints, and the API docs page."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from tortoise.connection import get_connection
+
+from service import db
+from service.core.api import api
+from service.core.tasks import heartbeat_key
+
+log = logging.getLogger(__name__)
+CHECK_TIMEOUT = 2.0
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _check_database(request: Request) -> str | None:
+    try:
+        await asyncio.wait_for(get_connection("default").execute_query("SELECT 1"), CHECK_TIMEOUT)
+    except Exception as exc:
+        log.warning("readiness: database unreachable", exc_info=exc)
+        return "database unreachable"
+    pending = await db.pending_migrations(request.app.state.settings)
+    if pending:
+        return f"migrations not applied: {', '.join(pending)}"
+    return None
+
+
+async def _check_redis(request: Request) -> str | None:
+    try:
+        await asyncio.wait_for(request.app.state.deps.redis.ping(), CHECK_TIMEOUT)
+    except Exception as exc:
+        log.warning("readiness: redis unreachable", exc_info=exc)
+        return "redis unreachable"
+    return None
+
+
+async def readyz(request: Request) -> Response:
+    problems = {
+        part: problem
+        for part, problem in (
+            ("database", await _check_database(request)),
+            ("redis", await _check_redis(request)),
+        )
+        if problem
+    }
+    if problems:
+        return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+async def metrics(request: Request) -> Response:
+    registry = request.app.state.metrics
+    settings = request.app.state.settings
+    try:
+        depth = await asyncio.wait_for(request.app.state.deps.queue.depth(), CHECK_TIMEOUT)
+        registry.queue_depth.set(depth)
+    except Exception as exc:
+        log.warning("metrics: queue depth unavailable", exc_info=exc)
+    try:
+        beat = await request.app.state.deps.redis.get(heartbeat_key(settings.redis_prefix))
+        registry.worker_heartbeat.set(float(beat) if beat else 0)
+    except Exception as exc:
+        log.warning("metrics: worker heartbeat unavailable", exc_info=exc)
+    return PlainTextResponse(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def openapi_document(request: Request) -> dict[str, Any]:
+    """The OpenAPI document of this app, generated once from its routes' schemas."""
+    if not hasattr(request.app.state, "openapi"):
+        api.app = request.app
+        request.app.state.openapi = api._generate_spec()
+    document: dict[str, Any] = request.app.state.openapi
+    return document
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(openapi_document(request))
+
+
+async def api_docs(request: Request) -> Response:
+    """A server-rendered reading of the OpenAPI document: works without scripts."""
+    spec = openapi_document(request)
+    operations = []
+    for path, methods in sorted(spec.get("paths", {}).items()):
+        for method, operation in methods.items():
+            operations.append({"path": path, "method": method.upper(), **operation})
+    return request.app.state.templates.TemplateResponse(
+        request, "api_docs.html", {"spec": spec, "operations": operations}
+    )
+
+
+routes = [
+    Route("/healthz", healthz, include_in_schema=False),
+    Route("/readyz", readyz, include_in_schema=False),
+    Route("/metrics", metrics, include_in_schema=False),
+    Route("/api/openapi.json", openapi_json, include_in_schema=False),
+    Route("/api/docs", api_docs, include_in_schema=False),
+]

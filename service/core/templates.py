@@ -1,0 +1,60 @@
+"""Server-rendered pages: one Jinja2 environment with Babel's i18n extension."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import jinja2
+from babel.dates import format_datetime
+from babel.numbers import format_currency
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from service.config import ROOT
+from service.core import i18n
+
+TEMPLATES_DIR = ROOT / "frontend" / "templates"
+
+
+def _money(amount_minor: int, currency: str) -> str:
+    from babel.numbers import get_currency_precision
+
+    precision = get_currency_precision(currency)
+    return format_currency(
+        amount_minor / (10**precision), currency, locale=i18n.current_locale.get()
+    )
+
+
+def _datetime(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt, locale=i18n.current_locale.get())
+
+
+def _base_context(request: Request) -> dict[str, Any]:
+    language = getattr(request.state, "language", i18n.DEFAULT_LANGUAGE)
+    extra = getattr(request.app.state, "context_processors", [])
+    context: dict[str, Any] = {
+        "language": language,
+        "languages": i18n.LANGUAGES,
+        "request_id": getattr(request.state, "request_id", "-"),
+    }
+    for processor in extra:
+        context.update(processor(request))
+    return context
+
+
+def create_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.filters["money"] = _money
+    env.filters["datetime"] = _datetime
+    return Jinja2Templates(env=env, context_processors=[_base_context])

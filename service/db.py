@@ -1,0 +1,117 @@
+"""Database wiring: the Tortoise config, migrations, and the one transaction helper.
+
+`transaction()` is the only way request handlers and tasks open a transaction. Jobs that
+services queue while it is open (`service.core.jobs.enqueue`) are handed to the queue only
+after the commit succeeds, and are dropped if it rolls back, so a worker never sees an id
+whose row does not exist yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.connection import get_connection
+from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.migrations.loader import MigrationLoader
+from tortoise.migrations.recorder import MigrationRecorder
+from tortoise.transactions import in_transaction
+
+from service.config import Settings
+from service.core import jobs
+
+APP_LABEL = "civic"
+# Every module holding models; a new area adds its models module here.
+MODEL_MODULES = [
+    "service.accounts.models",
+]
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "connections": {"default": settings.database_url},
+        "apps": {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "service.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# One database per process: an app built while another is running (tests build several)
+# shares the same connections, closed when the last user closes them.
+_users = 0
+
+
+async def init_db(settings: Settings) -> None:
+    global _users
+    if _users == 0:
+        # Uvicorn runs the lifespan in its own task: requests reach this context only
+        # through Tortoise's process-wide fallback.
+        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    _users += 1
+
+
+async def close_db() -> None:
+    global _users
+    _users = max(0, _users - 1)
+    if _users == 0:
+        await Tortoise.close_connections()
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply every migration on disk that the database has not seen yet."""
+    await tortoise_migrate(config=tortoise_config(settings))
+
+
+async def pending_migrations(settings: Settings) -> list[str]:
+    """Names of migrations on disk that the database has not applied (needs `init_db`)."""
+    connection = get_connection("default")
+    recorder = MigrationRecorder(connection)
+    apps = {APP_LABEL: tortoise_config(settings)["apps"][APP_LABEL]}
+    loader = MigrationLoader(apps, recorder, load=False)
+    loader.load_disk()
+    on_disk = {key.name for key in loader.disk_migrations}
+    table = await connection.execute_query_dict(_migration_table_query(connection))
+    if not table:
+        return sorted(on_disk)
+    applied = {key.name for key in await recorder.applied_migrations()}
+    return sorted(on_disk - applied)
+
+
+def _migration_table_query(connection: BaseDBAsyncClient) -> str:
+    if connection.capabilities.dialect == "sqlite":
+        return "SELECT name FROM sqlite_master WHERE type='table' AND name='tortoise_migrations'"
+    return "SELECT tablename FROM pg_tables WHERE tablename = 'tortoise_migrations'"
+
+
+@asynccontextmanager
+async def transaction(queue: jobs.JobQueue | None) -> AsyncIterator[BaseDBAsyncClient]:
+    """Open the one transaction of a request or a job.
+
+    Nested calls join the outer transaction and its job buffer. Queued jobs are sent
+    after the outermost commit; on an exception nothing is sent.
+    """
+    if jobs.buffer_active():
+        async with in_transaction() as connection:
+            yield connection
+        return
+    with jobs.collect() as pending:
+        async with in_transaction() as connection:
+            yield connection
+    if pending and queue is None:
+        raise RuntimeError("jobs were queued in a transaction opened without a queue")
+    if queue is not None:
+        for job in pending:
+            await queue.send(job)
+
+
+# For Tortoise's own command line (`tortoise makemigrations`), configured in pyproject.toml.
+TORTOISE_ORM = tortoise_config(Settings())

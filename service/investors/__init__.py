@@ -1,0 +1,1 @@
+"""Investors: theses, deal flow, watchlists and intro requests."""

@@ -1,0 +1,1 @@
+"""Matching: scoring and ranking startups for investors and challenges for applicants."""

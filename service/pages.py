@@ -1,0 +1,14 @@
+"""Site-wide pages."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+async def home(request: Request) -> Response:
+    return request.app.state.templates.TemplateResponse(request, "home.html", {})
+
+
+routes = [Route("/", home, name="home")]

@@ -1,0 +1,1 @@
+"""Rewards: escrow funding, the double-entry ledger, milestones and payouts."""

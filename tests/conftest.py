@@ -1,0 +1,113 @@
+"""Suite-wide fixtures: a fresh PostgreSQL database and a Redis namespace per run.
+
+Every test talks to the app over HTTP (httpx + ASGITransport). Data is isolated by
+truncating every table after each test; the database is dropped at the end of the run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+
+from service import bootstrap, db
+from service.app import create_app
+from service.config import Env, Settings
+from service.core.redis import connect
+from service.worker import create_worker
+from tests import services
+
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture(scope="session")
+async def settings() -> AsyncIterator[Settings]:
+    admin_url = services.postgres_admin_url()
+    name = f"civic_test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(admin_url.replace("postgres://", "postgresql://", 1))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    redis_url = services.redis_url()
+    prefix = f"civictest{uuid.uuid4().hex[:8]}"
+    test_settings = Settings(
+        env=Env.test,
+        database_url=services.with_database(admin_url, name),
+        redis_url=redis_url,
+        redis_prefix=prefix,
+        secret_key=TEST_SECRET,
+        base_url="http://testserver",
+        log_level="WARNING",
+    )
+    await db.migrate(test_settings)
+    await Tortoise.close_connections()
+    try:
+        yield test_settings
+    finally:
+        redis = await connect(redis_url, test_settings.queue_name)
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
+        keys += [key async for key in redis.scan_iter(match="arq:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture(autouse=True)
+async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    if "app" not in request.fixturenames:
+        return
+    connection = get_connection("default")
+    tables = [
+        row["tablename"]
+        for row in await connection.execute_query_dict(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'tortoise_migrations'"
+        )
+    ]
+    if tables:
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        await connection.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+
+
+async def run_worker_burst(app: Starlette) -> None:
+    """Run a real arq worker until the queue is empty (its own Redis pool, as in production)."""
+    deps: bootstrap.Deps = app.state.deps
+    redis = await connect(deps.settings.redis_url, deps.settings.queue_name)
+    worker = create_worker(replace(deps, redis=redis), burst=True)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+
+
+@pytest.fixture
+def worker_burst(app: Starlette):  # type: ignore[no-untyped-def]
+    async def run() -> None:
+        await run_worker_burst(app)
+
+    return run

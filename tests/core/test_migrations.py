@@ -1,0 +1,68 @@
+"""The migration files build the schema the models describe, on PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+from tortoise.migrations.autodetector import MigrationAutodetector
+
+from service import db
+from service.config import Settings
+from tests import services
+
+
+async def _columns(table: str) -> set[str]:
+    connection = get_connection("default")
+    if connection.capabilities.dialect == "sqlite":
+        rows = await connection.execute_query_dict(f'PRAGMA table_info("{table}")')
+        return {row["name"] for row in rows}
+    rows = await connection.execute_query_dict(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = $1", [table]
+    )
+    return {row["column_name"] for row in rows}
+
+
+async def _assert_schema_matches_models(settings: Settings) -> None:
+    await db.migrate(settings)
+    await Tortoise.close_connections()
+    await Tortoise.init(config=db.tortoise_config(settings))
+    try:
+        assert await db.pending_migrations(settings) == []
+        models = Tortoise.apps[db.APP_LABEL]
+        assert models, "no models registered"
+        for model in models.values():
+            table = model._meta.db_table
+            expected = set(model._meta.fields_db_projection.values())
+            assert expected <= await _columns(table), f"{table} lacks columns"
+        apps = {db.APP_LABEL: db.tortoise_config(settings)["apps"][db.APP_LABEL]}
+        writers = await MigrationAutodetector(Tortoise.apps, apps).changes()
+        assert writers == [], "models changed without a migration: run tortoise makemigrations"
+    finally:
+        await Tortoise.close_connections()
+
+
+class TestMigrations:
+    async def test_apply_to_empty_sqlite(self, tmp_path: Path) -> None:
+        settings = Settings(database_url=f"sqlite://{tmp_path / 'empty.sqlite3'}")
+        await _assert_schema_matches_models(settings)
+
+    async def test_apply_to_empty_postgresql(self) -> None:
+        admin_url = services.postgres_admin_url()
+        name = f"civic_migrate_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(admin_url.replace("postgres://", "postgresql://", 1))
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            settings = Settings(database_url=services.with_database(admin_url, name))
+            await _assert_schema_matches_models(settings)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await admin.close()
+
+    @pytest.mark.parametrize("module", db.MODEL_MODULES)
+    def test_every_model_module_is_configured(self, module: str) -> None:
+        assert module in db.tortoise_config(Settings())["apps"][db.APP_LABEL]["models"]
