@@ -1,0 +1,132 @@
+"""Browser fixtures: the real app served over HTTP by uvicorn, driven by the system Chromium.
+
+The server runs as a task in the session's event loop, against the same fresh PostgreSQL
+database and Redis prefix as the rest of the suite (the `settings` fixture). Chromium is the
+one installed by the system package manager (`make chromium`); when it is missing the tests
+fail rather than skip, so a green run always means the pages were really checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+
+from service.app import create_app
+from service.config import ROOT, Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+SCREENSHOTS = ROOT / "screenshots"
+STARTUP_TIMEOUT = 30.0
+
+
+def _free_socket() -> socket.socket:
+    """A listening-ready socket on a free local port, handed to uvicorn (no port race)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+async def _wait_until_healthy(base_url: str, task: asyncio.Task[None]) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STARTUP_TIMEOUT
+    async with httpx.AsyncClient(base_url=base_url, timeout=2.0) as http:
+        while True:
+            if task.done():
+                task.result()  # raises the start-up error, if any
+                raise RuntimeError("the web server stopped during start-up")
+            try:
+                response = await http.get("/healthz")
+                if response.status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if loop.time() > deadline:
+                raise RuntimeError(f"the web server did not answer /healthz at {base_url}")
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+async def base_url(settings: Settings) -> AsyncIterator[str]:
+    """Address of the app, served by uvicorn with its real lifespan."""
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    app = create_app(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning")
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_until_healthy(url, task)
+        yield url
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+async def playwright() -> AsyncIterator[Playwright]:
+    async with async_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    """The system Chromium; its absence fails the run instead of skipping the tests."""
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install the system Chromium (`make chromium`, or "
+            "`apt-get install chromium`) to run the browser tests",
+            pytrace=False,
+        )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def browser(playwright: Playwright, chromium_path: Path) -> AsyncIterator[Browser]:
+    chromium = await playwright.chromium.launch(
+        executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True
+    )
+    try:
+        yield chromium
+    finally:
+        await chromium.close()
+
+
+@pytest.fixture
+async def context(browser: Browser, base_url: str) -> AsyncIterator[BrowserContext]:
+    """A fresh browser profile (no cookies) in English, per test."""
+    ctx = await browser.new_context(base_url=base_url, locale="en-US")
+    try:
+        yield ctx
+    finally:
+        await ctx.close()
+
+
+@pytest.fixture
+async def page(context: BrowserContext) -> Page:
+    return await context.new_page()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    return SCREENSHOTS
