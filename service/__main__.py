@@ -39,6 +39,47 @@ def _run(args: argparse.Namespace) -> int:
     return run_all(Settings(), host=args.host, port=args.port)
 
 
+def _create_operator(args: argparse.Namespace) -> int:
+    """The first operator: password read from standard input (twice when it is a terminal)."""
+    import getpass
+
+    from service import db
+    from service.accounts.actor import Actor
+    from service.accounts.service import create_operator
+    from service.core.context import Context
+    from service.core.errors import ServiceError
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            print("The passwords differ.", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    settings = Settings()
+
+    async def run() -> int:
+        await db.init_db(settings)
+        try:
+            async with db.transaction(None):
+                user = await create_operator(
+                    email=args.email,
+                    password=password,
+                    name=args.name or args.email,
+                    ctx=Context(actor=Actor(), settings=settings, ip="command line"),
+                )
+        except ServiceError as exc:
+            problems = "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.detail
+            print(f"Not created: {problems}", file=sys.stderr)
+            return 2
+        finally:
+            await db.close_db()
+        print(f"{user.email} is an operator.")
+        return 0
+
+    return asyncio.run(run())
+
+
 def _i18n(args: argparse.Namespace) -> int:
     from service.core import i18n_tools
 
@@ -57,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.set_defaults(func=_run)
+    operator = commands.add_parser("create-operator", help="create or promote an operator")
+    operator.add_argument("email")
+    operator.add_argument("--name", default="")
+    operator.set_defaults(func=_create_operator)
     i18n = commands.add_parser("i18n", help="message catalogs")
     i18n.add_argument("action", choices=["extract", "update", "check"])
     i18n.set_defaults(func=_i18n)

@@ -10,12 +10,16 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from service import bootstrap
+from service.accounts import oidc
+from service.accounts.actor import ActorMiddleware
+from service.accounts.page_context import page_context
 from service.config import ROOT, Settings
 from service.core.api import JsonContentTypeMiddleware
 from service.core.errors import RateLimited, ServiceError
@@ -29,6 +33,9 @@ log = logging.getLogger(__name__)
 ROUTE_MODULES: list[str] = [
     "service.core.health",
     "service.pages",
+    "service.accounts.routes",
+    "service.accounts.pages",
+    "service.accounts.oidc",
 ]
 
 
@@ -141,6 +148,17 @@ def create_app(
             Middleware(ObservabilityMiddleware, metrics=metrics),
             Middleware(LocaleMiddleware),
             Middleware(JsonContentTypeMiddleware),
+            # A signed cookie for what must survive between two requests before (or without)
+            # a server-side session: the CSRF token of anonymous forms, OIDC state, notices.
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie="civic_flow",
+                max_age=2 * 60 * 60,
+                same_site="lax",
+                https_only=settings.secure_cookies,
+            ),
+            Middleware(ActorMiddleware, secret=settings.secret_key),
         ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,
@@ -148,5 +166,6 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.templates = create_templates()
-    app.state.context_processors = []
+    app.state.context_processors = [page_context]
+    app.state.oauth = oidc.build_client(settings)
     return app

@@ -11,6 +11,7 @@ from service import db
 from service.config import ROOT, Settings
 from service.core.jobs import JobQueue
 from service.core.redis import EmbeddedRedis, connect
+from service.integrations.mail import mailer_for
 
 
 @dataclass
@@ -41,7 +42,7 @@ async def build(
         redis=redis,
         queue=JobQueue(redis, settings.queue_name),
         gateway=gateway,
-        mailer=mailer,
+        mailer=mailer or mailer_for(settings),
         embedded_redis=embedded,
     )
 

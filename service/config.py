@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "Civic Challenges <no-reply@civic-challenges.local>"
 
+    # Attempts allowed per window (sign-in and token issuing share one budget).
+    rate_signin_per_account: int = 10
+    rate_signin_per_ip: int = 50
+    rate_signin_window: int = 15 * 60
+    rate_register_per_ip: int = 20
+    rate_register_window: int = 60 * 60
+    rate_reset_per_account: int = 5
+    rate_reset_per_ip: int = 20
+    rate_reset_window: int = 60 * 60
+
     worker_max_jobs: int = 20
     worker_poll_delay: float = 0.1
     log_level: str = "INFO"

@@ -27,6 +27,8 @@ APP_LABEL = "civic"
 # Every module holding models; a new area adds its models module here.
 MODEL_MODULES = [
     "service.accounts.models",
+    "service.audit.models",
+    "service.notifications.models",
 ]
 
 

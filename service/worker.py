@@ -18,6 +18,7 @@ from service.core.redis import redis_settings
 # Modules that declare tasks or cron jobs; importing them registers their work.
 TASK_MODULES: list[str] = [
     "service.core.tasks",
+    "service.notifications.tasks",
 ]
 
 

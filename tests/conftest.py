@@ -7,7 +7,7 @@ truncating every table after each test; the database is dropped at the end of th
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 
 import asyncpg
@@ -22,13 +22,28 @@ from service.app import create_app
 from service.config import Env, Settings
 from service.core.redis import connect
 from service.worker import create_worker
-from tests import services
+from tests import services, smtp
 
 TEST_SECRET = "test-secret-" + "x" * 40
 
 
 @pytest.fixture(scope="session")
-async def settings() -> AsyncIterator[Settings]:
+def smtp_server() -> Iterator[smtp.Mailbox]:
+    controller, mailbox = smtp.start()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: smtp.Mailbox) -> smtp.Mailbox:
+    smtp_server.clear()
+    return smtp_server
+
+
+@pytest.fixture(scope="session")
+async def settings(smtp_server: smtp.Mailbox) -> AsyncIterator[Settings]:
     admin_url = services.postgres_admin_url()
     name = f"civic_test_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(admin_url.replace("postgres://", "postgresql://", 1))
@@ -43,6 +58,8 @@ async def settings() -> AsyncIterator[Settings]:
         secret_key=TEST_SECRET,
         base_url="http://testserver",
         log_level="WARNING",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.port,
     )
     await db.migrate(test_settings)
     await Tortoise.close_connections()
@@ -92,6 +109,11 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if tables:
         quoted = ", ".join(f'"{t}"' for t in tables)
         await connection.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    # Rate-limit counters would otherwise carry over from one test to the next.
+    deps: bootstrap.Deps = request.getfixturevalue("app").state.deps
+    keys = [key async for key in deps.redis.scan_iter(match=f"{deps.settings.redis_prefix}:rl:*")]
+    if keys:
+        await deps.redis.delete(*keys)
 
 
 async def run_worker_burst(app: Starlette) -> None:

@@ -83,7 +83,97 @@ class Membership(Model):
     )
     role = fields.CharEnumField(Role, max_length=20)
     created_at = fields.DatetimeField(auto_now_add=True)
+    user_id: int
+    organization_id: int
 
     class Meta:
         table = "memberships"
         unique_together = (("user", "organization"),)
+
+
+class InvitationStatus(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    revoked = "revoked"
+
+
+class Invitation(Model):
+    id = fields.IntField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "civic.Organization", related_name="invitations", on_delete=fields.RESTRICT
+    )
+    email = fields.CharField(max_length=254, db_index=True)
+    role = fields.CharEnumField(Role, max_length=20)
+    status = fields.CharEnumField(InvitationStatus, max_length=20, default=InvitationStatus.pending)
+    invited_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "civic.User", related_name="invitations_sent", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    answered_at = fields.DatetimeField(null=True)
+    organization_id: int
+    invited_by_id: int
+
+    class Meta:
+        table = "invitations"
+
+
+class TokenPurpose(StrEnum):
+    verify_email = "verify_email"
+    reset_password = "reset_password"  # noqa: S105 - a purpose name, not a secret
+
+
+class OneTimeToken(Model):
+    """A single-use, expiring link token. Only its SHA-256 is stored."""
+
+    # (No semicolons in model docstrings: they become table comments in the SQL.)
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "civic.User", related_name="one_time_tokens", on_delete=fields.RESTRICT
+    )
+    purpose = fields.CharEnumField(TokenPurpose, max_length=20)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    user_id: int
+
+    class Meta:
+        table = "one_time_tokens"
+
+
+class WebSession(Model):
+    """A signed-in browser. The cookie holds a random token, and only its SHA-256 is stored."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "civic.User", related_name="sessions", on_delete=fields.RESTRICT
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    # CSRF token bound to this session; every state-changing form must echo it.
+    csrf_token = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+    ip = fields.CharField(max_length=64, default="")
+    # True when the sign-in that opened it passed a second factor.
+    mfa = fields.BooleanField(default=False)
+    user_id: int
+
+    class Meta:
+        table = "web_sessions"
+
+
+class OidcIdentity(Model):
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "civic.User", related_name="identities", on_delete=fields.RESTRICT
+    )
+    issuer = fields.CharField(max_length=255)
+    subject = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "oidc_identities"
+        unique_together = (("issuer", "subject"),)

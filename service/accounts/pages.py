@@ -1,0 +1,500 @@
+"""Accounts pages: register, sign in/out, e-mail links, account, organizations, admin."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from service.accounts import schemas
+from service.accounts import service as accounts
+from service.accounts.actor import SESSION_COOKIE
+from service.accounts.models import Organization, OrganizationKind, Role, roles_for
+from service.accounts.permissions import guard, load_invitation, load_organization
+from service.accounts.service import SESSION_TTL
+from service.audit import service as audit
+from service.core.errors import NotAuthenticated, ServiceError
+from service.core.forms import errors_of, parse, redirect, render
+from service.core.i18n import gettext
+from service.core.web import context, limit, transaction
+from service.notifications import service as notifications
+
+from .routes import RESET_ANSWER, signin_limits
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(SESSION_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+        path="/",
+    )
+
+
+def safe_next(url: str | None) -> str:
+    """Only same-site paths: an open redirect would let a link send users elsewhere."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return "/account"
+
+
+# --- register, sign in, sign out -----------------------------------------------------------
+
+
+@guard("public")
+async def register_page(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "accounts/register.html")
+    data, values, errors = await parse(request, schemas.RegisterIn)
+    values.pop("password", None)
+    if data is None:
+        return render(request, "accounts/register.html", 422, values=values, errors=errors)
+    settings = request.app.state.settings
+    try:
+        await limit(
+            request,
+            "register-ip",
+            settings.rate_register_per_ip,
+            settings.rate_register_window,
+            request.client.host if request.client else "",
+        )
+        async with transaction(request):
+            ctx = context(request)
+            user = await accounts.register(
+                ctx, email=data.email, password=data.password, name=data.name
+            )
+            token = await accounts.start_session(ctx, user, mfa=False, replacing=None)
+    except ServiceError as exc:
+        if exc.status_code == 429:
+            raise
+        return render(
+            request, "accounts/register.html", exc.status_code, values=values, errors=errors_of(exc)
+        )
+    response = redirect(
+        request,
+        "/account",
+        notice=gettext("Welcome! We sent you a link to confirm your e-mail address."),
+    )
+    set_session_cookie(request, response, token)
+    return response
+
+
+@guard("public")
+async def signin_page(request: Request) -> Response:
+    next_url = safe_next(request.query_params.get("next"))
+    if request.method == "GET":
+        return render(
+            request,
+            "accounts/signin.html",
+            next=next_url,
+            oidc=request.app.state.settings.oidc_enabled,
+        )
+    data, values, errors = await parse(request, schemas.TokenIn)
+    values.pop("password", None)
+    show = {"next": next_url, "oidc": request.app.state.settings.oidc_enabled}
+    if data is None:
+        return render(request, "accounts/signin.html", 422, values=values, errors=errors, **show)
+    await signin_limits(request, data.email)
+    try:
+        user, mfa = await accounts.authenticate(
+            email=data.email, password=data.password, totp=data.totp or None
+        )
+    except NotAuthenticated as exc:
+        return render(
+            request,
+            "accounts/signin.html",
+            401,
+            values=values,
+            errors=errors_of(exc),
+            ask_totp=bool(exc.fields.get("totp")),
+            **show,
+        )
+    ctx = context(request)
+    async with transaction(request):
+        token = await accounts.start_session(ctx, user, mfa=mfa, replacing=ctx.actor.session)
+    response = redirect(request, next_url)
+    set_session_cookie(request, response, token)
+    return response
+
+
+@guard("signed_in")
+async def signout(request: Request) -> Response:
+    ctx = context(request)
+    if ctx.actor.session is not None:
+        async with transaction(request):
+            await accounts.end_session(ctx, ctx.actor.session)
+    response = redirect(request, "/", notice=gettext("You are signed out."))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- e-mail links ------------------------------------------------------------------------
+
+
+@guard("public")
+async def verify_email_page(request: Request) -> Response:
+    """The link shows a button: mail scanners that open links must not use them up."""
+    token = request.path_params["token"]
+    if request.method == "GET":
+        return render(request, "accounts/verify_email.html", token=token)
+    try:
+        async with transaction(request):
+            await accounts.verify_email(context(request), token=token)
+    except ServiceError as exc:
+        return render(
+            request,
+            "accounts/verify_email.html",
+            exc.status_code,
+            token=token,
+            errors=errors_of(exc),
+        )
+    return redirect(request, "/account", notice=gettext("Your e-mail address is confirmed."))
+
+
+@guard("signed_in")
+async def resend_verification(request: Request) -> Response:
+    ctx = context(request)
+    assert ctx.actor.user is not None
+    settings = request.app.state.settings
+    await limit(
+        request,
+        "reset-account",
+        settings.rate_reset_per_account,
+        settings.rate_reset_window,
+        ctx.actor.user.email,
+    )
+    async with transaction(request):
+        await accounts.send_verification(ctx, ctx.actor.user)
+    return redirect(request, "/account", notice=gettext("We sent you a new confirmation link."))
+
+
+@guard("public")
+async def reset_request_page(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "accounts/reset_request.html")
+    data, values, errors = await parse(request, schemas.ResetRequestIn)
+    if data is None:
+        return render(request, "accounts/reset_request.html", 422, values=values, errors=errors)
+    settings = request.app.state.settings
+    window = settings.rate_reset_window
+    await limit(
+        request,
+        "reset-ip",
+        settings.rate_reset_per_ip,
+        window,
+        request.client.host if request.client else "",
+    )
+    await limit(
+        request,
+        "reset-account",
+        settings.rate_reset_per_account,
+        window,
+        accounts.normalize_email(data.email),
+    )
+    async with transaction(request):
+        await accounts.request_password_reset(context(request), email=data.email)
+    return render(
+        request,
+        "accounts/message.html",
+        title=gettext("Check your e-mail"),
+        message=gettext(RESET_ANSWER),
+    )
+
+
+@guard("public")
+async def reset_confirm_page(request: Request) -> Response:
+    token = request.path_params["token"]
+    if request.method == "GET":
+        return render(request, "accounts/reset_confirm.html", token=token)
+    form = await request.form()
+    data = schemas.ResetConfirmIn.model_validate(
+        {"token": token, "password": str(form.get("password", "")) or "-"}
+    )
+    try:
+        async with transaction(request):
+            await accounts.reset_password(
+                context(request), token=data.token, password=data.password
+            )
+    except ServiceError as exc:
+        return render(
+            request,
+            "accounts/reset_confirm.html",
+            exc.status_code,
+            token=token,
+            errors=errors_of(exc),
+        )
+    return redirect(
+        request, "/signin", notice=gettext("Your password was changed. Sign in with it.")
+    )
+
+
+# --- account -------------------------------------------------------------------------------
+
+
+@guard("signed_in")
+async def account_page(request: Request) -> Response:
+    user = context(request).actor.user
+    assert user is not None
+    memberships = await accounts.memberships_of(user)
+    return render(
+        request,
+        "accounts/account.html",
+        user=user,
+        memberships=memberships,
+        invitations=await accounts.pending_invitations(user),
+    )
+
+
+@guard("signed_in")
+async def totp_start_page(request: Request) -> Response:
+    ctx = context(request)
+    assert ctx.actor.user is not None
+    async with transaction(request):
+        secret, uri = await accounts.start_totp(ctx, ctx.actor.user)
+    return render(request, "accounts/totp.html", secret=secret, uri=uri)
+
+
+@guard("signed_in")
+async def totp_confirm_page(request: Request) -> Response:
+    ctx = context(request)
+    user = ctx.actor.user
+    assert user is not None
+    form = await request.form()
+    code = str(form.get("code", ""))
+    try:
+        async with transaction(request):
+            await accounts.confirm_totp(ctx, user, code=code)
+            # The code just proved the second factor: this session may act as finance.
+            token = await accounts.start_session(ctx, user, mfa=True, replacing=ctx.actor.session)
+    except ServiceError as exc:
+        uri = accounts.totp_uri(user)
+        return render(
+            request,
+            "accounts/totp.html",
+            exc.status_code,
+            secret=user.totp_secret,
+            uri=uri,
+            errors=errors_of(exc),
+        )
+    response = redirect(request, "/account", notice=gettext("Two-factor sign-in is on."))
+    set_session_cookie(request, response, token)
+    return response
+
+
+@guard("signed_in")
+async def revoke_tokens_page(request: Request) -> Response:
+    ctx = context(request)
+    assert ctx.actor.user is not None
+    async with transaction(request):
+        await accounts.revoke_tokens(ctx, ctx.actor.user)
+    return redirect(request, "/account", notice=gettext("Every API token was revoked."))
+
+
+# --- organizations -----------------------------------------------------------------------
+
+
+def _kinds() -> list[tuple[str, str]]:
+    labels = {
+        OrganizationKind.government: gettext("City or government"),
+        OrganizationKind.startup: gettext("Startup"),
+        OrganizationKind.university: gettext("University"),
+        OrganizationKind.research_center: gettext("Research centre"),
+        OrganizationKind.investor: gettext("Investor"),
+    }
+    return [(kind.value, labels[kind]) for kind in OrganizationKind]
+
+
+@guard("signed_in")
+async def new_organization_page(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "accounts/org_new.html", kinds=_kinds())
+    data, values, errors = await parse(request, schemas.OrganizationIn)
+    if data is None:
+        return render(
+            request, "accounts/org_new.html", 422, values=values, errors=errors, kinds=_kinds()
+        )
+    async with transaction(request):
+        org = await accounts.create_organization(
+            context(request),
+            name=data.name,
+            kind=data.kind,
+            country=data.country,
+            region=data.region,
+        )
+    return redirect(
+        request,
+        f"/organizations/{org.id}",
+        notice=gettext("Organization created. An operator will verify it."),
+    )
+
+
+def _role_labels(org: Organization) -> list[tuple[str, str]]:
+    labels = {
+        Role.owner: gettext("Owner"),
+        Role.manager: gettext("Manager"),
+        Role.editor: gettext("Editor"),
+        Role.finance: gettext("Finance"),
+        Role.member: gettext("Member"),
+    }
+    return [(role.value, labels[role]) for role in Role if role in roles_for(org.kind)]
+
+
+async def _org_page(
+    request: Request, org: Organization, status: int = 200, **extra: object
+) -> Response:
+    actor = context(request).actor
+    role = actor.role_in(org.id)
+    members = await accounts.members(org) if role is not None else []
+    return render(
+        request,
+        "accounts/org_detail.html",
+        status,
+        org=org,
+        role=role,
+        members=members,
+        can_manage=actor.has_role(org.id, Role.owner),
+        roles=_role_labels(org),
+        **extra,
+    )
+
+
+@guard("public", load=load_organization)
+async def organization_page(request: Request) -> Response:
+    return await _org_page(request, request.state.obj)
+
+
+@guard("organization.manage", load=load_organization)
+async def invite_page(request: Request) -> Response:
+    org = request.state.obj
+    data, values, errors = await parse(request, schemas.InviteIn)
+    if data is None:
+        return await _org_page(request, org, 422, values=values, errors=errors)
+    try:
+        async with transaction(request):
+            await accounts.invite(context(request), org, email=data.email, role=data.role)
+    except ServiceError as exc:
+        return await _org_page(request, org, exc.status_code, values=values, errors=errors_of(exc))
+    return redirect(
+        request, f"/organizations/{org.id}", notice=gettext("Invitation sent to") + f" {data.email}"
+    )
+
+
+@guard("signed_in")
+async def invitations_page(request: Request) -> Response:
+    user = context(request).actor.user
+    assert user is not None
+    return render(
+        request, "accounts/invitations.html", invitations=await accounts.pending_invitations(user)
+    )
+
+
+async def _answer_page(request: Request, *, accept: bool) -> Response:
+    async with transaction(request):
+        invitation = await accounts.answer_invitation(
+            context(request), request.state.obj, accept=accept
+        )
+    if accept:
+        return redirect(
+            request,
+            f"/organizations/{invitation.organization_id}",
+            notice=gettext("You joined the organization."),
+        )
+    return redirect(request, "/invitations", notice=gettext("Invitation declined."))
+
+
+@guard("invitation.answer", load=load_invitation)
+async def accept_invitation_page(request: Request) -> Response:
+    return await _answer_page(request, accept=True)
+
+
+@guard("invitation.answer", load=load_invitation)
+async def decline_invitation_page(request: Request) -> Response:
+    return await _answer_page(request, accept=False)
+
+
+# --- notifications -----------------------------------------------------------------------
+
+
+@guard("signed_in")
+async def notifications_page(request: Request) -> Response:
+    user = context(request).actor.user
+    assert user is not None
+    before = request.query_params.get("before")
+    before_id = int(before) if before and before.isdigit() else None
+    rows = await notifications.list_for(user.id, before_id=before_id, limit=21)
+    next_before = rows[19].id if len(rows) > 20 else None
+    return render(request, "accounts/notifications.html", items=rows[:20], next_before=next_before)
+
+
+@guard("signed_in")
+async def mark_read_page(request: Request) -> Response:
+    user = context(request).actor.user
+    assert user is not None
+    async with transaction(request):
+        await notifications.mark_read(user.id)
+    return redirect(request, "/notifications")
+
+
+# --- operators -------------------------------------------------------------------------------
+
+
+@guard("operator")
+async def audit_page(request: Request) -> Response:
+    params = request.query_params
+    before = params.get("before", "")
+    org = params.get("organization_id", "")
+    rows = await audit.search(
+        action=params.get("action", "")[:80],
+        actor_email=params.get("actor", "")[:254],
+        object_type=params.get("object_type", "")[:60],
+        organization_id=int(org) if org.isdigit() else None,
+        before_id=int(before) if before.isdigit() else None,
+        limit=51,
+    )
+    filters = {k: params.get(k, "") for k in ("action", "actor", "object_type", "organization_id")}
+    next_before = rows[49].id if len(rows) > 50 else None
+    return render(
+        request, "accounts/audit.html", events=rows[:50], filters=filters, next_before=next_before
+    )
+
+
+@guard("operator")
+async def admin_organizations_page(request: Request) -> Response:
+    pending = await Organization.filter(verified_at=None).order_by("id").limit(100)
+    return render(request, "accounts/admin_orgs.html", pending=pending)
+
+
+@guard("operator", load=load_organization)
+async def admin_verify_page(request: Request) -> Response:
+    async with transaction(request):
+        org = await accounts.verify_organization(context(request), request.state.obj)
+    return redirect(request, "/admin/organizations", notice=gettext("Verified:") + f" {org.name}")
+
+
+routes = [
+    Route("/register", register_page, methods=["GET", "POST"]),
+    Route("/signin", signin_page, methods=["GET", "POST"]),
+    Route("/signout", signout, methods=["POST"]),
+    Route("/verify-email/{token}", verify_email_page, methods=["GET", "POST"]),
+    Route("/account/verify-email", resend_verification, methods=["POST"]),
+    Route("/password-reset", reset_request_page, methods=["GET", "POST"]),
+    Route("/password-reset/{token}", reset_confirm_page, methods=["GET", "POST"]),
+    Route("/account", account_page, methods=["GET"]),
+    Route("/account/totp", totp_start_page, methods=["POST"]),
+    Route("/account/totp/confirm", totp_confirm_page, methods=["POST"]),
+    Route("/account/revoke-tokens", revoke_tokens_page, methods=["POST"]),
+    Route("/organizations/new", new_organization_page, methods=["GET", "POST"]),
+    Route("/organizations/{organization_id:int}", organization_page, methods=["GET"]),
+    Route("/organizations/{organization_id:int}/invitations", invite_page, methods=["POST"]),
+    Route("/invitations", invitations_page, methods=["GET"]),
+    Route("/invitations/{invitation_id:int}/accept", accept_invitation_page, methods=["POST"]),
+    Route("/invitations/{invitation_id:int}/decline", decline_invitation_page, methods=["POST"]),
+    Route("/notifications", notifications_page, methods=["GET"]),
+    Route("/notifications/read", mark_read_page, methods=["POST"]),
+    Route("/admin/audit", audit_page, methods=["GET"]),
+    Route("/admin/organizations", admin_organizations_page, methods=["GET"]),
+    Route("/admin/organizations/{organization_id:int}/verify", admin_verify_page, methods=["POST"]),
+]

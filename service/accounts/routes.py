@@ -1,0 +1,483 @@
+"""Accounts API: sign-up, tokens, the current user, organizations, invitations, audit."""
+
+from __future__ import annotations
+
+from spectree import Response as Doc
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from service.accounts import schemas, tokens
+from service.accounts import service as accounts
+from service.accounts.models import Invitation, Membership, Organization, User
+from service.accounts.permissions import (
+    guard,
+    load_invitation,
+    load_organization,
+    load_user,
+)
+from service.audit import service as audit
+from service.core.api import ErrorOut, api, json
+from service.core.errors import ValidationFailed
+from service.core.web import context, limit, transaction
+from service.notifications import service as notifications
+
+TAG_AUTH = "auth"
+TAG_ORGS = "organizations"
+
+
+def user_out(user: User) -> schemas.UserOut:
+    return schemas.UserOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        language=user.language,
+        email_verified=user.email_verified_at is not None,
+        is_operator=user.is_operator,
+        totp_enabled=user.totp_enabled_at is not None,
+    )
+
+
+def organization_out(org: Organization) -> schemas.OrganizationOut:
+    return schemas.OrganizationOut(
+        id=org.id,
+        name=org.name,
+        kind=org.kind,
+        country=org.country,
+        region=org.region,
+        verified=org.is_verified,
+        created_at=org.created_at,
+    )
+
+
+def invitation_out(invitation: Invitation, org: Organization) -> schemas.InvitationOut:
+    return schemas.InvitationOut(
+        id=invitation.id,
+        organization_id=org.id,
+        organization_name=org.name,
+        email=invitation.email,
+        role=invitation.role,
+        status=invitation.status,
+        created_at=invitation.created_at,
+    )
+
+
+async def signin_limits(request: Request, email: str) -> None:
+    settings = request.app.state.settings
+    ip = request.client.host if request.client else ""
+    window = settings.rate_signin_window
+    await limit(request, "signin-ip", settings.rate_signin_per_ip, window, ip)
+    await limit(
+        request,
+        "signin-account",
+        settings.rate_signin_per_account,
+        window,
+        accounts.normalize_email(email),
+    )
+
+
+# --- auth ----------------------------------------------------------------------------------
+
+
+@guard("public")
+@api.validate(
+    json=schemas.RegisterIn,
+    resp=Doc(HTTP_201=schemas.UserOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut, HTTP_429=ErrorOut),
+    tags=[TAG_AUTH],
+)
+async def register(request: Request, json: schemas.RegisterIn) -> Response:
+    """Create an account; a verification link is e-mailed."""
+    settings = request.app.state.settings
+    ip = request.client.host if request.client else ""
+    await limit(
+        request, "register-ip", settings.rate_register_per_ip, settings.rate_register_window, ip
+    )
+    async with transaction(request):
+        user = await accounts.register(
+            context(request), email=json.email, password=json.password, name=json.name
+        )
+    return _json(user_out(user), 201)
+
+
+@guard("public")
+@api.validate(
+    json=schemas.TokenIn,
+    resp=Doc(HTTP_200=schemas.TokenOut, HTTP_401=ErrorOut, HTTP_429=ErrorOut),
+    tags=[TAG_AUTH],
+)
+async def issue_token(request: Request, json: schemas.TokenIn) -> Response:
+    """A short-lived bearer token (15 minutes). Users with two-factor sign-in send `totp`."""
+    await signin_limits(request, json.email)
+    user, mfa = await accounts.authenticate(
+        email=json.email, password=json.password, totp=json.totp
+    )
+    token = accounts.issue_token(context(request), user, mfa=mfa)
+    return _json(schemas.TokenOut(access_token=token, expires_in=tokens.TOKEN_TTL_SECONDS))
+
+
+@guard("signed_in")
+@api.validate(resp=Doc(HTTP_204=None, HTTP_401=ErrorOut), tags=[TAG_AUTH], security={"bearer": []})
+async def revoke_tokens(request: Request) -> Response:
+    """Revoke every bearer token of the current user, this one included."""
+    ctx = context(request)
+    assert ctx.actor.user is not None
+    async with transaction(request):
+        await accounts.revoke_tokens(ctx, ctx.actor.user)
+    return Response(status_code=204)
+
+
+@guard("public")
+@api.validate(
+    json=schemas.VerifyEmailIn,
+    resp=Doc(HTTP_200=schemas.UserOut, HTTP_400=ErrorOut),
+    tags=[TAG_AUTH],
+)
+async def verify_email(request: Request, json: schemas.VerifyEmailIn) -> Response:
+    """Confirm an e-mail address with the token from the link."""
+    async with transaction(request):
+        user = await accounts.verify_email(context(request), token=json.token)
+    return _json(user_out(user))
+
+
+RESET_ANSWER = "If an account uses this address, a link to choose a new password is on its way."
+
+
+@guard("public")
+@api.validate(
+    json=schemas.ResetRequestIn,
+    resp=Doc(HTTP_202=schemas.MessageOut, HTTP_429=ErrorOut),
+    tags=[TAG_AUTH],
+)
+async def request_reset(request: Request, json: schemas.ResetRequestIn) -> Response:
+    """Ask for a password reset link. The answer is the same whether the account exists."""
+    settings = request.app.state.settings
+    ip = request.client.host if request.client else ""
+    window = settings.rate_reset_window
+    await limit(request, "reset-ip", settings.rate_reset_per_ip, window, ip)
+    await limit(
+        request,
+        "reset-account",
+        settings.rate_reset_per_account,
+        window,
+        accounts.normalize_email(json.email),
+    )
+    async with transaction(request):
+        await accounts.request_password_reset(context(request), email=json.email)
+    return _json(schemas.MessageOut(detail=RESET_ANSWER), 202)
+
+
+@guard("public")
+@api.validate(
+    json=schemas.ResetConfirmIn,
+    resp=Doc(HTTP_200=schemas.UserOut, HTTP_400=ErrorOut, HTTP_422=ErrorOut),
+    tags=[TAG_AUTH],
+)
+async def confirm_reset(request: Request, json: schemas.ResetConfirmIn) -> Response:
+    """Choose a new password with the token from the link; every session and token ends."""
+    async with transaction(request):
+        user = await accounts.reset_password(
+            context(request), token=json.token, password=json.password
+        )
+    return _json(user_out(user))
+
+
+# --- me ------------------------------------------------------------------------------------
+
+
+@guard("signed_in")
+@api.validate(
+    resp=Doc(HTTP_200=schemas.MeOut, HTTP_401=ErrorOut), tags=[TAG_AUTH], security={"bearer": []}
+)
+async def me(request: Request) -> Response:
+    """The current user, the organizations they belong to and their unread count."""
+    user = context(request).actor.user
+    assert user is not None
+    memberships = await Membership.filter(user=user).select_related("organization")
+    body = schemas.MeOut(
+        **user_out(user).model_dump(),
+        memberships=[
+            schemas.MembershipOut(
+                organization_id=m.organization.id,
+                organization_name=m.organization.name,
+                kind=m.organization.kind,
+                role=m.role,
+            )
+            for m in memberships
+        ],
+        unread_notifications=await notifications.unread_count(user.id),
+    )
+    return _json(body)
+
+
+@guard("signed_in")
+@api.validate(
+    resp=Doc(HTTP_201=schemas.TotpOut, HTTP_401=ErrorOut), tags=[TAG_AUTH], security={"bearer": []}
+)
+async def start_totp(request: Request) -> Response:
+    """Start two-factor sign-in: a new secret, active once a code is confirmed."""
+    ctx = context(request)
+    assert ctx.actor.user is not None
+    async with transaction(request):
+        secret, uri = await accounts.start_totp(ctx, ctx.actor.user)
+    return _json(schemas.TotpOut(secret=secret, otpauth_uri=uri), 201)
+
+
+@guard("signed_in")
+@api.validate(
+    json=schemas.TotpConfirmIn,
+    resp=Doc(HTTP_200=schemas.UserOut, HTTP_422=ErrorOut),
+    tags=[TAG_AUTH],
+    security={"bearer": []},
+)
+async def confirm_totp(request: Request, json: schemas.TotpConfirmIn) -> Response:
+    """Confirm a code from the authenticator app; from then on sign-in asks for one."""
+    ctx = context(request)
+    assert ctx.actor.user is not None
+    async with transaction(request):
+        await accounts.confirm_totp(ctx, ctx.actor.user, code=json.code)
+    return _json(user_out(ctx.actor.user))
+
+
+@guard("signed_in")
+@api.validate(resp=Doc(HTTP_200=schemas.InvitationList), tags=[TAG_ORGS], security={"bearer": []})
+async def my_invitations(request: Request) -> Response:
+    """Pending invitations addressed to the current user's e-mail."""
+    user = context(request).actor.user
+    assert user is not None
+    items = [invitation_out(i, i.organization) for i in await accounts.pending_invitations(user)]
+    return _json(schemas.InvitationList(items=items))
+
+
+@guard("signed_in")
+@api.validate(
+    query=schemas.CursorQuery,
+    resp=Doc(HTTP_200=schemas.NotificationList),
+    tags=[TAG_AUTH],
+    security={"bearer": []},
+)
+async def my_notifications(request: Request, query: schemas.CursorQuery) -> Response:
+    """In-app notifications, newest first, with the unread count."""
+    user = context(request).actor.user
+    assert user is not None
+    before = int(query.cursor) if query.cursor else None
+    rows = await notifications.list_for(user.id, before_id=before, limit=query.limit + 1)
+    items = [
+        schemas.NotificationOut(
+            id=n.id,
+            title=n.title,
+            body=n.body,
+            link=n.link,
+            created_at=n.created_at,
+            read=n.read_at is not None,
+        )
+        for n in rows[: query.limit]
+    ]
+    next_cursor = str(rows[query.limit - 1].id) if len(rows) > query.limit else None
+    return _json(
+        schemas.NotificationList(
+            items=items,
+            next_cursor=next_cursor,
+            unread_count=await notifications.unread_count(user.id),
+        )
+    )
+
+
+@guard("signed_in")
+@api.validate(
+    json=schemas.MarkReadIn,
+    resp=Doc(HTTP_200=schemas.MessageOut),
+    tags=[TAG_AUTH],
+    security={"bearer": []},
+)
+async def mark_notifications_read(request: Request, json: schemas.MarkReadIn) -> Response:
+    """Mark the given notifications (or all) as read."""
+    user = context(request).actor.user
+    assert user is not None
+    async with transaction(request):
+        count = await notifications.mark_read(user.id, json.ids)
+    return _json(schemas.MessageOut(detail=f"{count} marked as read"))
+
+
+# --- organizations -------------------------------------------------------------------------
+
+
+@guard("signed_in")
+@api.validate(
+    json=schemas.OrganizationIn,
+    resp=Doc(HTTP_201=schemas.OrganizationOut, HTTP_422=ErrorOut),
+    tags=[TAG_ORGS],
+    security={"bearer": []},
+)
+async def create_organization(request: Request, json: schemas.OrganizationIn) -> Response:
+    """Create an organization; the creator becomes its owner. It starts unverified."""
+    async with transaction(request):
+        org = await accounts.create_organization(
+            context(request),
+            name=json.name,
+            kind=json.kind,
+            country=json.country,
+            region=json.region,
+        )
+    return _json(organization_out(org), 201)
+
+
+@guard("public", load=load_organization)
+@api.validate(resp=Doc(HTTP_200=schemas.OrganizationOut, HTTP_404=ErrorOut), tags=[TAG_ORGS])
+async def get_organization(request: Request) -> Response:
+    """An organization's public profile."""
+    return _json(organization_out(request.state.obj))
+
+
+@guard("organization.view_members", load=load_organization)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.MemberList, HTTP_404=ErrorOut),
+    tags=[TAG_ORGS],
+    security={"bearer": []},
+)
+async def list_members(request: Request) -> Response:
+    """Members and their roles (visible to members only)."""
+    rows = await accounts.members(request.state.obj)
+    items = [
+        schemas.MemberOut(user_id=m.user.id, name=m.user.name, email=m.user.email, role=m.role)
+        for m in rows
+    ]
+    return _json(schemas.MemberList(items=items))
+
+
+@guard("organization.manage", load=load_organization)
+@api.validate(
+    json=schemas.InviteIn,
+    resp=Doc(
+        HTTP_201=schemas.InvitationOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut, HTTP_404=ErrorOut
+    ),
+    tags=[TAG_ORGS],
+    security={"bearer": []},
+)
+async def invite_member(request: Request, json: schemas.InviteIn) -> Response:
+    """Invite a person by e-mail with a role; they accept from their invitations."""
+    org = request.state.obj
+    async with transaction(request):
+        invitation = await accounts.invite(context(request), org, email=json.email, role=json.role)
+    return _json(invitation_out(invitation, org), 201)
+
+
+async def _answer(request: Request, *, accept: bool) -> Response:
+    async with transaction(request):
+        invitation = await accounts.answer_invitation(
+            context(request), request.state.obj, accept=accept
+        )
+    org = await Organization.get(id=invitation.organization_id)
+    return _json(invitation_out(invitation, org))
+
+
+@guard("invitation.answer", load=load_invitation)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.InvitationOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut),
+    tags=[TAG_ORGS],
+    security={"bearer": []},
+)
+async def accept_invitation(request: Request) -> Response:
+    """Accept an invitation: the current user joins the organization with its role."""
+    return await _answer(request, accept=True)
+
+
+@guard("invitation.answer", load=load_invitation)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.InvitationOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut),
+    tags=[TAG_ORGS],
+    security={"bearer": []},
+)
+async def decline_invitation(request: Request) -> Response:
+    """Decline an invitation."""
+    return await _answer(request, accept=False)
+
+
+@guard("operator", load=load_organization)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.OrganizationOut, HTTP_403=ErrorOut, HTTP_404=ErrorOut),
+    tags=[TAG_ORGS],
+    security={"bearer": []},
+)
+async def verify_organization(request: Request) -> Response:
+    """Mark an organization as verified (operators, signed in with two-factor)."""
+    async with transaction(request):
+        org = await accounts.verify_organization(context(request), request.state.obj)
+    return _json(organization_out(org))
+
+
+@guard("operator", load=load_user)
+@api.validate(
+    json=schemas.OperatorIn,
+    resp=Doc(HTTP_200=schemas.UserOut, HTTP_403=ErrorOut),
+    tags=[TAG_AUTH],
+    security={"bearer": []},
+)
+async def set_operator(request: Request, json: schemas.OperatorIn) -> Response:
+    """Make a user an operator, or remove the role (operators only)."""
+    ctx = context(request)
+    if (
+        ctx.actor.user is not None
+        and ctx.actor.user.id == request.state.obj.id
+        and not json.is_operator
+    ):
+        raise ValidationFailed(fields={"is_operator": "Operators cannot remove their own role."})
+    async with transaction(request):
+        user = await accounts.set_operator(ctx, request.state.obj, is_operator=json.is_operator)
+    return _json(user_out(user))
+
+
+@guard("operator")
+@api.validate(
+    query=schemas.AuditQuery,
+    resp=Doc(HTTP_200=schemas.AuditList, HTTP_403=ErrorOut),
+    tags=["audit"],
+    security={"bearer": []},
+)
+async def audit_log(request: Request, query: schemas.AuditQuery) -> Response:
+    """The audit log, newest first, filtered by action prefix, actor, object type, organization."""
+    rows = await audit.search(
+        action=query.action,
+        actor_email=query.actor,
+        object_type=query.object_type,
+        organization_id=query.organization_id,
+        before_id=int(query.cursor) if query.cursor else None,
+        limit=query.limit + 1,
+    )
+    items = [
+        schemas.AuditEventOut.model_validate(row, from_attributes=True)
+        for row in rows[: query.limit]
+    ]
+    next_cursor = str(rows[query.limit - 1].id) if len(rows) > query.limit else None
+    return _json(schemas.AuditList(items=items, next_cursor=next_cursor))
+
+
+def _json(model: schemas.BaseModel, status: int = 200) -> JSONResponse:
+    return json(model, status)
+
+
+V1 = "/api/v1"
+routes = [
+    Route(f"{V1}/auth/register", register, methods=["POST"]),
+    Route(f"{V1}/auth/token", issue_token, methods=["POST"]),
+    Route(f"{V1}/auth/revoke", revoke_tokens, methods=["POST"]),
+    Route(f"{V1}/auth/verify-email", verify_email, methods=["POST"]),
+    Route(f"{V1}/auth/password-reset", request_reset, methods=["POST"]),
+    Route(f"{V1}/auth/password-reset/confirm", confirm_reset, methods=["POST"]),
+    Route(f"{V1}/me", me, methods=["GET"]),
+    Route(f"{V1}/me/totp", start_totp, methods=["POST"]),
+    Route(f"{V1}/me/totp/confirm", confirm_totp, methods=["POST"]),
+    Route(f"{V1}/me/invitations", my_invitations, methods=["GET"]),
+    Route(f"{V1}/me/notifications", my_notifications, methods=["GET"]),
+    Route(f"{V1}/me/notifications/read", mark_notifications_read, methods=["POST"]),
+    Route(f"{V1}/organizations", create_organization, methods=["POST"]),
+    Route(f"{V1}/organizations/{{organization_id:int}}", get_organization, methods=["GET"]),
+    Route(f"{V1}/organizations/{{organization_id:int}}/members", list_members, methods=["GET"]),
+    Route(f"{V1}/organizations/{{organization_id:int}}/members", invite_member, methods=["POST"]),
+    Route(
+        f"{V1}/organizations/{{organization_id:int}}/verify", verify_organization, methods=["POST"]
+    ),
+    Route(f"{V1}/invitations/{{invitation_id:int}}/accept", accept_invitation, methods=["POST"]),
+    Route(f"{V1}/invitations/{{invitation_id:int}}/decline", decline_invitation, methods=["POST"]),
+    Route(f"{V1}/users/{{user_id:int}}/operator", set_operator, methods=["POST"]),
+    Route(f"{V1}/audit", audit_log, methods=["GET"]),
+]

@@ -1,0 +1,196 @@
+"""API and form schemas of the accounts area."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from service.accounts.models import InvitationStatus, OrganizationKind, Role
+
+
+class RegisterIn(BaseModel):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=256)
+    name: str = Field(min_length=1, max_length=120)
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Enter your name.")
+        return value.strip()
+
+
+class TokenIn(BaseModel):
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=256)
+    totp: str | None = Field(default=None, max_length=12)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int
+
+
+class VerifyEmailIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class ResetRequestIn(BaseModel):
+    email: str = Field(min_length=1, max_length=254)
+
+
+class ResetConfirmIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class MessageOut(BaseModel):
+    detail: str
+
+
+class MembershipOut(BaseModel):
+    organization_id: int
+    organization_name: str
+    kind: OrganizationKind
+    role: Role
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    language: str
+    email_verified: bool
+    is_operator: bool
+    totp_enabled: bool
+
+
+class MeOut(UserOut):
+    memberships: list[MembershipOut]
+    unread_notifications: int
+
+
+class TotpOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+
+
+class TotpConfirmIn(BaseModel):
+    code: str = Field(min_length=6, max_length=12)
+
+
+class OrganizationIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str = Field(min_length=2, max_length=200)
+    kind: OrganizationKind
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    region: str = Field(min_length=1, max_length=120)
+
+    @field_validator("country")
+    @classmethod
+    def _country_code(cls, value: str) -> str:
+        from babel import Locale
+
+        code = value.upper()
+        if not code.isalpha() or code not in Locale("en").territories:
+            raise ValueError("Use an ISO 3166-1 alpha-2 country code, such as ES or BR.")
+        return code
+
+
+class OrganizationOut(BaseModel):
+    id: int
+    name: str
+    kind: OrganizationKind
+    country: str
+    region: str
+    verified: bool
+    created_at: datetime
+
+
+class MemberOut(BaseModel):
+    user_id: int
+    name: str
+    email: str
+    role: Role
+
+
+class MemberList(BaseModel):
+    items: list[MemberOut]
+    next_cursor: str | None = None
+
+
+class InviteIn(BaseModel):
+    email: EmailStr
+    role: Role
+
+
+class InvitationOut(BaseModel):
+    id: int
+    organization_id: int
+    organization_name: str
+    email: str
+    role: Role
+    status: InvitationStatus
+    created_at: datetime
+
+
+class InvitationList(BaseModel):
+    items: list[InvitationOut]
+    next_cursor: str | None = None
+
+
+class OperatorIn(BaseModel):
+    is_operator: bool
+
+
+class NotificationOut(BaseModel):
+    id: int
+    title: str
+    body: str
+    link: str
+    created_at: datetime
+    read: bool
+
+
+class NotificationList(BaseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None = None
+    unread_count: int
+
+
+class MarkReadIn(BaseModel):
+    ids: list[int] | None = None
+
+
+class CursorQuery(BaseModel):
+    cursor: str | None = Field(default=None, max_length=20, pattern=r"^\d+$")
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+class AuditQuery(CursorQuery):
+    action: str = Field(default="", max_length=80)
+    actor: str = Field(default="", max_length=254)
+    object_type: str = Field(default="", max_length=60)
+    organization_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    actor_id: int | None
+    actor_email: str
+    action: str
+    object_type: str
+    object_id: str
+    organization_id: int | None
+    ip: str
+    details: dict[str, object]
+    created_at: datetime
+
+
+class AuditList(BaseModel):
+    items: list[AuditEventOut]
+    next_cursor: str | None = None

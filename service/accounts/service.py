@@ -1,0 +1,441 @@
+"""Accounts in the platform's words: register, verify, sign in, organizations, invitations."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+
+from service.accounts import passwords, tokens
+from service.accounts.actor import hash_token
+from service.accounts.models import (
+    Invitation,
+    InvitationStatus,
+    Membership,
+    OidcIdentity,
+    OneTimeToken,
+    Organization,
+    OrganizationKind,
+    Role,
+    TokenPurpose,
+    User,
+    WebSession,
+    roles_for,
+)
+from service.audit import service as audit
+from service.core import i18n
+from service.core.context import Context
+from service.core.errors import Conflict, NotAuthenticated, ValidationFailed
+from service.notifications import service as notifications
+
+VERIFY_TTL = timedelta(hours=48)
+RESET_TTL = timedelta(hours=1)
+SESSION_TTL = timedelta(days=14)
+TOTP_ISSUER = "Civic Challenges"
+
+
+class EmailTaken(Conflict):
+    default_detail = "An account with this e-mail address already exists."
+
+
+class InvalidCredentials(NotAuthenticated):
+    default_detail = "The e-mail address or the password is not right."
+
+
+class TotpRequired(NotAuthenticated):
+    default_detail = "Enter the 6-digit code from your authenticator app."
+
+
+class InvalidLink(ValidationFailed):
+    status_code = 400
+    default_detail = "This link is not valid: it was already used, has expired or is wrong."
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+async def register(ctx: Context, *, email: str, password: str, name: str) -> User:
+    email = normalize_email(email)
+    problem = passwords.password_problem(password, email=email, name=name)
+    if problem:
+        raise ValidationFailed(fields={"password": i18n.gettext(problem)})
+    if await User.filter(email=email).exists():
+        raise EmailTaken(
+            fields={"email": i18n.gettext("An account with this e-mail address already exists.")}
+        )
+    user = await User.create(
+        email=email,
+        name=name.strip(),
+        password_hash=passwords.hash_password(password),
+        language=ctx.language if ctx.language in i18n.LANGUAGES else "en",
+    )
+    ctx.actor.user = ctx.actor.user or user
+    await audit.record(ctx, "user.register", object_type="user", object_id=user.id)
+    await send_verification(ctx, user)
+    return user
+
+
+async def _new_link(user: User, purpose: TokenPurpose, ttl: timedelta) -> str:
+    token = secrets.token_urlsafe(32)
+    await OneTimeToken.create(
+        user=user,
+        purpose=purpose,
+        token_hash=hash_token(token),
+        expires_at=datetime.now(UTC) + ttl,
+    )
+    return token
+
+
+async def send_verification(ctx: Context, user: User) -> None:
+    token = await _new_link(user, TokenPurpose.verify_email, VERIFY_TTL)
+    link = f"{ctx.settings.base_url}/verify-email/{token}"
+    await notifications.send_email(
+        user.email, "verify_email", language=user.language, user=user, link=link
+    )
+
+
+async def _use_link(token: str, purpose: TokenPurpose) -> OneTimeToken:
+    """Consume a single-use link; the row lock makes a double click count once."""
+    link = (
+        await OneTimeToken.select_for_update()
+        .filter(token_hash=hash_token(token), purpose=purpose)
+        .first()
+    )
+    now = datetime.now(UTC)
+    if link is None or link.used_at is not None or link.expires_at <= now:
+        raise InvalidLink()
+    link.used_at = now
+    await link.save(update_fields=["used_at"])
+    return link
+
+
+async def verify_email(ctx: Context, *, token: str) -> User:
+    link = await _use_link(token, TokenPurpose.verify_email)
+    user = await User.get(id=link.user_id)
+    if user.email_verified_at is None:
+        user.email_verified_at = datetime.now(UTC)
+        await user.save(update_fields=["email_verified_at"])
+    await audit.record(ctx, "user.verify_email", object_type="user", object_id=user.id)
+    return user
+
+
+async def request_password_reset(ctx: Context, *, email: str) -> None:
+    """Sends a link when the account exists; the caller answers the same either way."""
+    user = await User.get_or_none(email=normalize_email(email))
+    if user is None:
+        return
+    token = await _new_link(user, TokenPurpose.reset_password, RESET_TTL)
+    link = f"{ctx.settings.base_url}/password-reset/{token}"
+    await notifications.send_email(
+        user.email, "reset_password", language=user.language, user=user, link=link
+    )
+    await audit.record(ctx, "user.request_reset", object_type="user", object_id=user.id)
+
+
+async def reset_password(ctx: Context, *, token: str, password: str) -> User:
+    link = await _use_link(token, TokenPurpose.reset_password)
+    user = await User.get(id=link.user_id)
+    problem = passwords.password_problem(password, email=user.email, name=user.name)
+    if problem:
+        raise ValidationFailed(fields={"password": i18n.gettext(problem)})
+    user.password_hash = passwords.hash_password(password)
+    # A reset ends every session and token: whoever knew the old password is out.
+    user.token_version += 1
+    await user.save(update_fields=["password_hash", "token_version"])
+    await WebSession.filter(user_id=user.id, ended_at=None).update(ended_at=datetime.now(UTC))
+    await audit.record(ctx, "user.reset_password", object_type="user", object_id=user.id)
+    return user
+
+
+async def authenticate(*, email: str, password: str, totp: str | None) -> tuple[User, bool]:
+    """Check a password (and the second factor when the user has one); returns (user, mfa)."""
+    user = await User.get_or_none(email=normalize_email(email))
+    if not passwords.verify_password(user.password_hash if user else None, password):
+        raise InvalidCredentials()
+    assert user is not None
+    if user.totp_enabled_at is not None:
+        if not totp:
+            raise TotpRequired(
+                fields={"totp": i18n.gettext("Enter the 6-digit code from your authenticator app.")}
+            )
+        if not verify_totp(user, totp):
+            raise InvalidCredentials(fields={"totp": i18n.gettext("This code is not right.")})
+        return user, True
+    return user, False
+
+
+def verify_totp(user: User, code: str) -> bool:
+    if not user.totp_secret:
+        return False
+    return pyotp.TOTP(user.totp_secret).verify(code.strip().replace(" ", ""), valid_window=1)
+
+
+def issue_token(ctx: Context, user: User, *, mfa: bool) -> str:
+    return tokens.issue(
+        ctx.settings.secret_key, user_id=user.id, version=user.token_version, mfa=mfa
+    )
+
+
+async def revoke_tokens(ctx: Context, user: User) -> None:
+    user.token_version += 1
+    await user.save(update_fields=["token_version"])
+    await audit.record(ctx, "user.revoke_tokens", object_type="user", object_id=user.id)
+
+
+async def start_session(
+    ctx: Context, user: User, *, mfa: bool, replacing: WebSession | None
+) -> str:
+    """A new session (and cookie value) on every sign-in; the old one ends."""
+    if replacing is not None and replacing.ended_at is None:
+        replacing.ended_at = datetime.now(UTC)
+        await replacing.save(update_fields=["ended_at"])
+    token = secrets.token_urlsafe(32)
+    await WebSession.create(
+        user=user,
+        token_hash=hash_token(token),
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=datetime.now(UTC) + SESSION_TTL,
+        ip=ctx.ip,
+        mfa=mfa,
+    )
+    await audit.record(ctx, "user.sign_in", object_type="user", object_id=user.id, mfa=mfa)
+    return token
+
+
+async def end_session(ctx: Context, session: WebSession) -> None:
+    session.ended_at = datetime.now(UTC)
+    await session.save(update_fields=["ended_at"])
+    await audit.record(ctx, "user.sign_out", object_type="user", object_id=session.user_id)
+
+
+async def start_totp(ctx: Context, user: User) -> tuple[str, str]:
+    """A new secret, not active until a code from it is confirmed."""
+    secret = pyotp.random_base32()
+    user.totp_secret = secret
+    user.totp_enabled_at = None
+    await user.save(update_fields=["totp_secret", "totp_enabled_at"])
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+    return secret, uri
+
+
+async def confirm_totp(ctx: Context, user: User, *, code: str) -> None:
+    if not verify_totp(user, code):
+        raise ValidationFailed(fields={"code": i18n.gettext("This code is not right.")})
+    user.totp_enabled_at = datetime.now(UTC)
+    await user.save(update_fields=["totp_enabled_at"])
+    await audit.record(ctx, "user.enable_totp", object_type="user", object_id=user.id)
+
+
+async def set_operator(ctx: Context, user: User, *, is_operator: bool) -> User:
+    user.is_operator = is_operator
+    await user.save(update_fields=["is_operator"])
+    await audit.record(
+        ctx, "user.set_operator", object_type="user", object_id=user.id, is_operator=is_operator
+    )
+    return user
+
+
+async def create_operator(*, email: str, password: str, name: str, ctx: Context) -> User:
+    """For the command line: create (or promote) an operator account."""
+    email = normalize_email(email)
+    user = await User.get_or_none(email=email)
+    if user is None:
+        problem = passwords.password_problem(password, email=email, name=name)
+        if problem:
+            raise ValidationFailed(fields={"password": problem})
+        user = await User.create(
+            email=email,
+            name=name,
+            password_hash=passwords.hash_password(password),
+            email_verified_at=datetime.now(UTC),
+        )
+    user.is_operator = True
+    await user.save(update_fields=["is_operator"])
+    await audit.record(
+        ctx,
+        "user.set_operator",
+        object_type="user",
+        object_id=user.id,
+        is_operator=True,
+        source="command line",
+    )
+    return user
+
+
+async def sign_in_with_oidc(
+    ctx: Context, *, issuer: str, subject: str, email: str, email_verified: bool, name: str
+) -> User:
+    """Find the user of an identity; link it to an existing account only on a verified e-mail."""
+    identity = await OidcIdentity.get_or_none(issuer=issuer, subject=subject).select_related("user")
+    if identity is not None:
+        return identity.user
+    if not email or not email_verified:
+        raise NotAuthenticated(
+            i18n.gettext("Your identity provider did not confirm your e-mail address.")
+        )
+    email = normalize_email(email)
+    user = await User.get_or_none(email=email)
+    if user is None:
+        user = await User.create(
+            email=email,
+            name=name or email.split("@")[0],
+            email_verified_at=datetime.now(UTC),
+            language=ctx.language,
+        )
+    elif user.email_verified_at is None:
+        user.email_verified_at = datetime.now(UTC)
+        await user.save(update_fields=["email_verified_at"])
+    await OidcIdentity.create(user=user, issuer=issuer, subject=subject)
+    await audit.record(
+        ctx, "user.link_identity", object_type="user", object_id=user.id, issuer=issuer
+    )
+    return user
+
+
+# --- organizations ------------------------------------------------------------------------
+
+
+async def create_organization(
+    ctx: Context, *, name: str, kind: OrganizationKind, country: str, region: str
+) -> Organization:
+    user = ctx.actor.user
+    assert user is not None
+    org = await Organization.create(
+        name=name.strip(), kind=kind, country=country.upper(), region=region.strip()
+    )
+    await Membership.create(user=user, organization=org, role=Role.owner)
+    await audit.record(
+        ctx,
+        "organization.create",
+        object_type="organization",
+        object_id=org.id,
+        organization_id=org.id,
+        kind=kind.value,
+    )
+    return org
+
+
+async def verify_organization(ctx: Context, org: Organization) -> Organization:
+    if org.verified_at is None:
+        org.verified_at = datetime.now(UTC)
+        await org.save(update_fields=["verified_at"])
+        await audit.record(
+            ctx,
+            "organization.verify",
+            object_type="organization",
+            object_id=org.id,
+            organization_id=org.id,
+        )
+        for membership in await Membership.filter(organization=org, role=Role.owner).select_related(
+            "user"
+        ):
+            await notifications.notify(
+                membership.user,
+                title=i18n.gettext("Your organization was verified"),
+                body=org.name,
+                link=f"/organizations/{org.id}",
+            )
+    return org
+
+
+async def memberships_of(user: User) -> list[Membership]:
+    return await Membership.filter(user=user).select_related("organization").order_by("id")
+
+
+def totp_uri(user: User) -> str:
+    return pyotp.TOTP(user.totp_secret or "").provisioning_uri(
+        name=user.email, issuer_name=TOTP_ISSUER
+    )
+
+
+async def members(org: Organization) -> list[Membership]:
+    return await Membership.filter(organization=org).select_related("user").order_by("id")
+
+
+async def invite(ctx: Context, org: Organization, *, email: str, role: Role) -> Invitation:
+    if role not in roles_for(org.kind):
+        allowed = ", ".join(sorted(r.value for r in roles_for(org.kind)))
+        raise ValidationFailed(fields={"role": i18n.gettext("Choose one of:") + " " + allowed})
+    email = normalize_email(email)
+    if await Membership.filter(organization=org, user__email=email).exists():
+        raise Conflict(fields={"email": i18n.gettext("This person is already a member.")})
+    if await Invitation.filter(
+        organization=org, email=email, status=InvitationStatus.pending
+    ).exists():
+        raise Conflict(
+            fields={"email": i18n.gettext("This person already has a pending invitation.")}
+        )
+    assert ctx.actor.user is not None
+    invitation = await Invitation.create(
+        organization=org, email=email, role=role, invited_by=ctx.actor.user
+    )
+    await audit.record(
+        ctx,
+        "organization.invite",
+        object_type="invitation",
+        object_id=invitation.id,
+        organization_id=org.id,
+        email=email,
+        role=role.value,
+    )
+    invitee = await User.get_or_none(email=email)
+    if invitee is not None:
+        await notifications.notify(
+            invitee,
+            title=i18n.gettext("You are invited to join an organization"),
+            body=org.name,
+            link="/invitations",
+            email_template="invitation",
+            organization=org,
+            role=role.value,
+        )
+    else:
+        await notifications.send_email(
+            email,
+            "invitation",
+            language=ctx.language,
+            user=None,
+            link=f"{ctx.settings.base_url}/register",
+            organization=org,
+            role=role.value,
+        )
+    return invitation
+
+
+async def pending_invitations(user: User) -> list[Invitation]:
+    return (
+        await Invitation.filter(email=user.email, status=InvitationStatus.pending)
+        .select_related("organization")
+        .order_by("-id")
+    )
+
+
+async def answer_invitation(ctx: Context, invitation: Invitation, *, accept: bool) -> Invitation:
+    invitation = await Invitation.select_for_update().get(id=invitation.id)
+    if invitation.status is not InvitationStatus.pending:
+        raise Conflict(i18n.gettext("This invitation was already answered."))
+    user = ctx.actor.user
+    assert user is not None
+    if accept:
+        if not await Membership.filter(
+            user=user, organization_id=invitation.organization_id
+        ).exists():
+            await Membership.create(
+                user=user, organization_id=invitation.organization_id, role=invitation.role
+            )
+    invitation.status = InvitationStatus.accepted if accept else InvitationStatus.declined
+    invitation.answered_at = datetime.now(UTC)
+    await invitation.save(update_fields=["status", "answered_at"])
+    await audit.record(
+        ctx,
+        "invitation.accept" if accept else "invitation.decline",
+        object_type="invitation",
+        object_id=invitation.id,
+        organization_id=invitation.organization_id,
+    )
+    return invitation

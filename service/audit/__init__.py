@@ -1,0 +1,1 @@
+"""Audit log: an append-only record of every state-changing action."""

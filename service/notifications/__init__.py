@@ -1,0 +1,1 @@
+"""Notifications: in-app notices and the e-mail outbox."""

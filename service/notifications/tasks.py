@@ -1,0 +1,52 @@
+"""Delivering queued e-mail."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from arq import Retry
+
+from service import db
+from service.core.jobs import task
+from service.notifications.models import OutboxEmail, OutboxStatus
+from service.notifications.service import build_message
+
+if TYPE_CHECKING:
+    from service.bootstrap import Deps
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+@task("notifications.send_email", max_tries=MAX_ATTEMPTS)
+async def send_email(deps: Deps, *, outbox_id: int) -> None:
+    """Send one outbox e-mail and mark it sent.
+
+    Running it twice is harmless: the row is locked and re-read, and a message already
+    marked sent is not sent again. A failure is recorded and retried with back-off.
+    """
+    async with db.transaction(deps.queue):
+        email = await OutboxEmail.select_for_update().get_or_none(id=outbox_id)
+        if email is None or email.status is not OutboxStatus.pending:
+            return
+        email.attempts += 1
+        try:
+            await deps.mailer.send(build_message(deps.settings, email))
+        except Exception as exc:
+            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if email.attempts >= MAX_ATTEMPTS:
+                email.status = OutboxStatus.failed
+                await email.save(update_fields=["attempts", "last_error", "status"])
+                log.error("mail failed for good", extra={"outbox_id": outbox_id})
+                return
+            await email.save(update_fields=["attempts", "last_error"])
+            failed = True
+        else:
+            email.status = OutboxStatus.sent
+            email.sent_at = datetime.now(UTC)
+            await email.save(update_fields=["attempts", "status", "sent_at"])
+            failed = False
+    if failed:
+        raise Retry(defer=10 * email.attempts)
