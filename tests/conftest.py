@@ -68,7 +68,7 @@ async def settings(smtp_server: smtp.Mailbox) -> AsyncIterator[Settings]:
     finally:
         redis = await connect(redis_url, test_settings.queue_name)
         keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
-        keys += [key async for key in redis.scan_iter(match="arq:*")]
+        keys += [key async for key in redis.scan_iter(match=f"arq:*:{prefix}:*")]
         if keys:
             await redis.delete(*keys)
         await redis.aclose()
@@ -108,10 +108,15 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     ]
     if tables:
         quoted = ", ".join(f'"{t}"' for t in tables)
-        await connection.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-    # Rate-limit counters would otherwise carry over from one test to the next.
+        await connection.execute_script(f"TRUNCATE {quoted} CASCADE")
+    # Identities are not restarted: ids stay unique across tests, as job ids built from
+    # them must be. Rate-limit counters would otherwise carry over to the next test.
     deps: bootstrap.Deps = request.getfixturevalue("app").state.deps
-    keys = [key async for key in deps.redis.scan_iter(match=f"{deps.settings.redis_prefix}:rl:*")]
+    prefix = deps.settings.redis_prefix
+    keys = [key async for key in deps.redis.scan_iter(match=f"{prefix}:rl:*")]
+    # Jobs a test queued but did not run are dropped with it.
+    keys += [key async for key in deps.redis.scan_iter(match=f"arq:job:{prefix}:*")]
+    keys.append(deps.settings.queue_name)
     if keys:
         await deps.redis.delete(*keys)
 

@@ -262,6 +262,8 @@ async def totp_confirm_page(request: Request) -> Response:
     ctx = context(request)
     user = ctx.actor.user
     assert user is not None
+    if not user.totp_secret:
+        return redirect(request, "/account", notice=gettext("Start two-factor sign-in first."))
     form = await request.form()
     code = str(form.get("code", ""))
     try:

@@ -224,6 +224,8 @@ async def start_totp(ctx: Context, user: User) -> tuple[str, str]:
 
 
 async def confirm_totp(ctx: Context, user: User, *, code: str) -> None:
+    if not user.totp_secret:
+        raise ValidationFailed(fields={"code": i18n.gettext("Start two-factor sign-in first.")})
     if not verify_totp(user, code):
         raise ValidationFailed(fields={"code": i18n.gettext("This code is not right.")})
     user.totp_enabled_at = datetime.now(UTC)

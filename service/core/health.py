@@ -13,6 +13,7 @@ from starlette.routing import Route
 from tortoise.connection import get_connection
 
 from service import db
+from service.accounts.permissions import guard
 from service.core.api import api
 from service.core.tasks import heartbeat_key
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 CHECK_TIMEOUT = 2.0
 
 
+@guard("public")
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -45,6 +47,7 @@ async def _check_redis(request: Request) -> str | None:
     return None
 
 
+@guard("public")
 async def readyz(request: Request) -> Response:
     problems = {
         part: problem
@@ -59,6 +62,7 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
+@guard("public")
 async def metrics(request: Request) -> Response:
     registry = request.app.state.metrics
     settings = request.app.state.settings
@@ -84,10 +88,12 @@ def openapi_document(request: Request) -> dict[str, Any]:
     return document
 
 
+@guard("public")
 async def openapi_json(request: Request) -> Response:
     return JSONResponse(openapi_document(request))
 
 
+@guard("public")
 async def api_docs(request: Request) -> Response:
     """A server-rendered reading of the OpenAPI document: works without scripts."""
     spec = openapi_document(request)

@@ -12,6 +12,7 @@ task must say in its docstring why running it twice is harmless.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -133,9 +134,11 @@ class JobQueue:
         self.queue_name = queue_name
 
     async def send(self, job: Job) -> None:
+        # Ids carry the queue's name, so jobs of instances sharing a Redis stay apart.
+        job_id = f"{self.queue_name}:{job.job_id or uuid.uuid4().hex}"
         await self.redis.enqueue_job(
             job.name,
-            _job_id=job.job_id,
+            _job_id=job_id,
             _queue_name=self.queue_name,
             _defer_by=job.defer_seconds,
             **job.kwargs,

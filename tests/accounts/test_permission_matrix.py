@@ -1,0 +1,265 @@
+"""Every registered route, for every kind of user, against objects of their own and others.
+
+The routes are read from the router, so a new route is covered automatically; a route
+without a guard, or without expectations here, fails the test. Expectations
+are written from PRODUCT.md's rules, independently of service/accounts/permissions.py.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from service import db
+from service.accounts import tokens
+from service.accounts.actor import SESSION_COOKIE, hash_token
+from service.accounts.models import (
+    Invitation,
+    Organization,
+    OrganizationKind,
+    Role,
+    User,
+    WebSession,
+)
+from service.app import create_app
+from service.config import Settings
+from tests import factories
+
+ACTORS = [
+    "anonymous",
+    "citizen",
+    "other_org_owner",
+    "owner",
+    "manager",
+    "editor",
+    "finance",
+    "investor",
+    "invitee",
+    "operator_without_2fa",
+    "operator",
+]
+GOV_ROLES = {
+    "owner": Role.owner,
+    "manager": Role.manager,
+    "editor": Role.editor,
+    "finance": Role.finance,
+}
+
+# Who may, for an object belonging to the organization "A" (owner/manager/editor/finance are
+# members of A; other_org_owner owns another one). Written from PRODUCT.md, not read from code.
+ANYONE: Callable[[str], bool] = lambda actor: True  # noqa: E731
+SIGNED_IN: Callable[[str], bool] = lambda actor: actor != "anonymous"  # noqa: E731
+OPERATOR: Callable[[str], bool] = lambda actor: actor == "operator"  # noqa: E731
+MEMBERS_OF_A: Callable[[str], bool] = lambda actor: actor in GOV_ROLES  # noqa: E731
+OWNER_OF_A: Callable[[str], bool] = lambda actor: actor == "owner"  # noqa: E731
+INVITEE: Callable[[str], bool] = lambda actor: actor == "invitee"  # noqa: E731
+
+EXPECTED: dict[str, Callable[[str], bool]] = {
+    "GET /healthz": ANYONE,
+    "GET /readyz": ANYONE,
+    "GET /metrics": ANYONE,
+    "GET /api/openapi.json": ANYONE,
+    "GET /api/docs": ANYONE,
+    "GET /": ANYONE,
+    # accounts API
+    "POST /api/v1/auth/register": ANYONE,
+    "POST /api/v1/auth/token": ANYONE,
+    "POST /api/v1/auth/revoke": SIGNED_IN,
+    "POST /api/v1/auth/verify-email": ANYONE,
+    "POST /api/v1/auth/password-reset": ANYONE,
+    "POST /api/v1/auth/password-reset/confirm": ANYONE,
+    "GET /api/v1/me": SIGNED_IN,
+    "POST /api/v1/me/totp": SIGNED_IN,
+    "POST /api/v1/me/totp/confirm": SIGNED_IN,
+    "GET /api/v1/me/invitations": SIGNED_IN,
+    "GET /api/v1/me/notifications": SIGNED_IN,
+    "POST /api/v1/me/notifications/read": SIGNED_IN,
+    "POST /api/v1/organizations": SIGNED_IN,
+    "GET /api/v1/organizations/{organization_id:int}": ANYONE,
+    "GET /api/v1/organizations/{organization_id:int}/members": MEMBERS_OF_A,
+    "POST /api/v1/organizations/{organization_id:int}/members": OWNER_OF_A,
+    "POST /api/v1/organizations/{organization_id:int}/verify": OPERATOR,
+    "POST /api/v1/invitations/{invitation_id:int}/accept": INVITEE,
+    "POST /api/v1/invitations/{invitation_id:int}/decline": INVITEE,
+    "POST /api/v1/users/{user_id:int}/operator": OPERATOR,
+    "GET /api/v1/audit": OPERATOR,
+    # accounts pages
+    "GET /register": ANYONE,
+    "POST /register": ANYONE,
+    "GET /signin": ANYONE,
+    "POST /signin": ANYONE,
+    "POST /signout": SIGNED_IN,
+    "GET /verify-email/{token}": ANYONE,
+    "POST /verify-email/{token}": ANYONE,
+    "POST /account/verify-email": SIGNED_IN,
+    "GET /password-reset": ANYONE,
+    "POST /password-reset": ANYONE,
+    "GET /password-reset/{token}": ANYONE,
+    "POST /password-reset/{token}": ANYONE,
+    "GET /account": SIGNED_IN,
+    "POST /account/totp": SIGNED_IN,
+    "POST /account/totp/confirm": SIGNED_IN,
+    "POST /account/revoke-tokens": SIGNED_IN,
+    "GET /organizations/new": SIGNED_IN,
+    "POST /organizations/new": SIGNED_IN,
+    "GET /organizations/{organization_id:int}": ANYONE,
+    "POST /organizations/{organization_id:int}/invitations": OWNER_OF_A,
+    "GET /invitations": SIGNED_IN,
+    "POST /invitations/{invitation_id:int}/accept": INVITEE,
+    "POST /invitations/{invitation_id:int}/decline": INVITEE,
+    "GET /notifications": SIGNED_IN,
+    "POST /notifications/read": SIGNED_IN,
+    "GET /admin/audit": OPERATOR,
+    "GET /admin/organizations": OPERATOR,
+    "POST /admin/organizations/{organization_id:int}/verify": OPERATOR,
+    "GET /auth/oidc/login": ANYONE,
+    "GET /auth/oidc/callback": ANYONE,
+}
+
+
+def _routes() -> list[tuple[str, str, Route]]:
+    app = create_app(Settings())
+    found = []
+    for route in app.routes:
+        if isinstance(route, Route):
+            for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
+                found.append((method, route.path, route))
+    return found
+
+
+ROUTES = _routes()
+
+
+@dataclass
+class World:
+    org: Organization
+    users: dict[str, User]
+    invitation: Invitation
+
+
+async def build_world() -> World:
+    users = {name: await factories.make_user(name=name) for name in ACTORS if name != "anonymous"}
+    async with db.transaction(None):
+        for name in ("operator_without_2fa", "operator"):
+            users[name].is_operator = True
+            await users[name].save()
+    org = await factories.make_org(
+        kind=OrganizationKind.government,
+        name="City A",
+        members={users[name]: role for name, role in GOV_ROLES.items()},
+    )
+    await factories.make_org(
+        kind=OrganizationKind.government,
+        name="City B",
+        members={users["other_org_owner"]: Role.owner},
+    )
+    await factories.make_org(
+        kind=OrganizationKind.investor, name="Fund", members={users["investor"]: Role.owner}
+    )
+    async with db.transaction(None):
+        invitation = await Invitation.create(
+            organization=org,
+            email=users["invitee"].email,
+            role=Role.editor,
+            invited_by=users["owner"],
+        )
+    return World(org=org, users=users, invitation=invitation)
+
+
+def fill_path(path: str, world: World, actor: str) -> str:
+    values = {
+        "organization_id": str(world.org.id),
+        "invitation_id": str(world.invitation.id),
+        # user.self routes act on the citizen; operator routes on the citizen too.
+        "user_id": str(world.users["citizen"].id),
+        "token": "not-a-real-token",
+    }
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], path)
+
+
+async def credentials(
+    client: httpx.AsyncClient, settings: Settings, world: World, actor: str, *, api: bool
+) -> tuple[dict[str, str], str]:
+    """Headers for the API or a session cookie (set on the client) plus its CSRF token."""
+    if actor == "anonymous":
+        if api:
+            return {}, ""
+        page = await client.get("/signin")
+        return {}, factories.csrf_of(page.text)
+    user = world.users[actor]
+    mfa = actor == "operator"
+    if api:
+        token = tokens.issue(
+            settings.secret_key, user_id=user.id, version=user.token_version, mfa=mfa
+        )
+        return {"Authorization": f"Bearer {token}"}, ""
+    raw, csrf = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    async with db.transaction(None):
+        await WebSession.create(
+            user=user,
+            token_hash=hash_token(raw),
+            csrf_token=csrf,
+            mfa=mfa,
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+    client.cookies.set(SESSION_COOKIE, raw)
+    return {}, csrf
+
+
+def test_every_route_has_a_guard() -> None:
+    unguarded = [f"{m} {p}" for m, p, r in ROUTES if not hasattr(r.endpoint, "__permission__")]
+    assert unguarded == [], f"routes without a permission: {unguarded}"
+
+
+def test_every_route_has_expectations() -> None:
+    routes = {f"{m} {p}" for m, p, _ in ROUTES if not p.startswith("/static")}
+    assert routes - set(EXPECTED) == set(), "add the new routes to EXPECTED"
+    assert set(EXPECTED) - routes == set(), "EXPECTED names routes that no longer exist"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "route"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+)
+async def test_route_allows_exactly_the_expected_actors(
+    app: Starlette, settings: Settings, method: str, path: str, route: Route
+) -> None:
+    if path.startswith("/static"):
+        return
+    may = EXPECTED[f"{method} {path}"]
+    world = await build_world()
+    api = path.startswith("/api/")
+    outcomes = {}
+    for actor in ACTORS:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            headers, csrf = await credentials(client, settings, world, actor, api=api)
+            url = fill_path(path, world, actor)
+            if method == "GET":
+                response = await client.get(url, headers=headers)
+            elif api:
+                response = await client.request(method, url, json={}, headers=headers)
+            else:
+                response = await client.request(
+                    method, url, data={"csrf_token": csrf}, headers=headers
+                )
+        outcomes[actor] = response.status_code
+        allowed = may(actor)
+        if allowed:
+            assert response.status_code not in (401, 403), (actor, response.text[:300])
+            assert response.status_code != 404 or "{" not in path, (actor, response.text[:300])
+        elif actor == "anonymous":
+            assert response.status_code == 401, (actor, response.status_code)
+        else:
+            assert response.status_code in (403, 404), (actor, response.status_code)
+    # Whoever is refused an organization's object without being part of it sees a 404.
+    if "{organization_id" in path and may in (MEMBERS_OF_A, OWNER_OF_A):
+        assert outcomes["other_org_owner"] == 404
+        assert outcomes["citizen"] == 404
