@@ -60,8 +60,40 @@ async def seed_organizations(settings: Settings) -> None:
         await Membership.create(user=user, organization=org, role=Role.owner)
 
 
+# Extra people, so that every role can be tried: (e-mail, name, organization, role).
+PEOPLE = [
+    ("manager@valparaiso.demo.civic", "Marta Manager", "City of Valparaíso", Role.manager),
+    ("editor@valparaiso.demo.civic", "Eduardo Editor", "City of Valparaíso", Role.editor),
+    ("finance@valparaiso.demo.civic", "Fernanda Finance", "City of Valparaíso", Role.finance),
+    ("member@rutaviva.demo.civic", "Mateo Member", "RutaViva Mobility", Role.member),
+    ("citizen@demo.civic", "Clara Citizen", None, None),
+    ("operator@demo.civic", "Olga Operator", None, None),
+]
+
+
+async def seed_people(settings: Settings) -> None:
+    from service.accounts.passwords import hash_password
+
+    password_hash = hash_password(DEMO_PASSWORD)
+    now = datetime.now(UTC)
+    for email, name, org_name, role in PEOPLE:
+        user = await User.create(
+            email=email,
+            name=name,
+            password_hash=password_hash,
+            email_verified_at=now,
+            is_operator=email.startswith("operator@"),
+        )
+        if org_name and role:
+            org = await Organization.get(name=org_name)
+            await Membership.create(user=user, organization=org, role=role)
+
+
 Step = Callable[[Settings], Awaitable[None]]
-STEPS: list[tuple[str, Step]] = [("organizations", seed_organizations)]
+STEPS: list[tuple[str, Step]] = [
+    ("organizations", seed_organizations),
+    ("people", seed_people),
+]
 
 
 async def seed(settings: Settings) -> None:
@@ -73,18 +105,31 @@ async def seed(settings: Settings) -> None:
             bar.update(1)
 
 
+async def print_accounts() -> None:
+    print(f"demo accounts (password for all: {DEMO_PASSWORD!r}):")
+    for membership in (
+        await Membership.all()
+        .select_related("user", "organization")
+        .order_by("organization_id", "id")
+    ):
+        org = membership.organization
+        print(
+            f"  {membership.user.email:36} {membership.role.value:8} {org.kind.value:16} {org.name}"
+        )
+    for user in await User.filter(memberships__id__isnull=True).order_by("id"):
+        role = "operator (turn on two-factor sign-in to act)" if user.is_operator else "citizen"
+        print(f"  {user.email:36} {role}")
+
+
 async def main(settings: Settings, *, only_if_empty: bool) -> int:
     await db.init_db(settings)
     try:
         if only_if_empty and await Organization.exists():
             print("demo data: already present, left as it is")
+            await print_accounts()
             return 0
         await seed(settings)
-        print(f"demo data: every demo account's password is {DEMO_PASSWORD!r}")
-        for name, *_ in ORGANIZATIONS:
-            org = await Organization.get(name=name)
-            owner = await User.get(memberships__organization=org)
-            print(f"  {org.kind.value:16} {owner.email:28} {name}")
+        await print_accounts()
     finally:
         await db.close_db()
     return 0
