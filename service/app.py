@@ -36,6 +36,8 @@ ROUTE_MODULES: list[str] = [
     "service.accounts.routes",
     "service.accounts.pages",
     "service.accounts.oidc",
+    "service.challenges.routes",
+    "service.challenges.pages",
 ]
 
 

@@ -12,6 +12,7 @@ from service.config import ROOT, Settings
 from service.core.jobs import JobQueue
 from service.core.redis import EmbeddedRedis, connect
 from service.integrations.mail import mailer_for
+from service.integrations.storage import LocalStorage, Storage
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Deps:
     queue: JobQueue
     gateway: Any = None
     mailer: Any = None
+    storage: Storage | None = None
     embedded_redis: EmbeddedRedis | None = field(default=None, repr=False)
 
 
@@ -43,6 +45,7 @@ async def build(
         queue=JobQueue(redis, settings.queue_name),
         gateway=gateway,
         mailer=mailer or mailer_for(settings),
+        storage=LocalStorage(settings.storage_dir),
         embedded_redis=embedded,
     )
 

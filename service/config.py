@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     rate_reset_per_ip: int = 20
     rate_reset_window: int = 60 * 60
 
+    storage_dir: Path = ROOT / "var" / "uploads"
+    max_upload_bytes: int = 10 * 1024 * 1024
+
     worker_max_jobs: int = 20
     worker_poll_delay: float = 0.1
     log_level: str = "INFO"

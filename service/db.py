@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "service.accounts.models",
     "service.audit.models",
     "service.notifications.models",
+    "service.challenges.models",
 ]
 
 

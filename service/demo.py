@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from service import db
 from service.accounts.models import Membership, Organization, OrganizationKind, Role, User
+from service.challenges.demo import seed_challenges
 from service.config import Settings
 
 DEMO_PASSWORD = "civic-demo-2026"  # noqa: S105 - printed on purpose for the demo accounts
@@ -93,6 +94,7 @@ Step = Callable[[Settings], Awaitable[None]]
 STEPS: list[tuple[str, Step]] = [
     ("organizations", seed_organizations),
     ("people", seed_people),
+    ("challenges", seed_challenges),
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,7 +13,17 @@ from service.accounts.permissions import guard
 
 @guard("public")
 async def home(request: Request) -> Response:
-    return request.app.state.templates.TemplateResponse(request, "home.html", {})
+    from service.challenges import presenters, repository
+    from service.challenges.pages import vocabulary
+
+    page = await repository.list_public(
+        repository.ChallengeFilters(statuses=["open", "published"], sort="closing"), limit=6
+    )
+    now = datetime.now(UTC)
+    items = [presenters.summary_out(row, now) for row in page.items]
+    return request.app.state.templates.TemplateResponse(
+        request, "home.html", {"items": items, **vocabulary()}
+    )
 
 
 routes = [Route("/", home, name="home")]

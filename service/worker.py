@@ -19,6 +19,7 @@ from service.core.redis import redis_settings
 TASK_MODULES: list[str] = [
     "service.core.tasks",
     "service.notifications.tasks",
+    "service.challenges.tasks",
 ]
 
 

@@ -6,9 +6,12 @@ truncating every table after each test; the database is dropped at the end of th
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -58,6 +61,7 @@ async def settings(smtp_server: smtp.Mailbox) -> AsyncIterator[Settings]:
         secret_key=TEST_SECRET,
         base_url="http://testserver",
         log_level="WARNING",
+        storage_dir=Path(tempfile.mkdtemp(prefix="civic-uploads-")),
         smtp_host="127.0.0.1",
         smtp_port=smtp_server.port,
     )
@@ -77,6 +81,7 @@ async def settings(smtp_server: smtp.Mailbox) -> AsyncIterator[Settings]:
         )
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         await admin.close()
+        shutil.rmtree(test_settings.storage_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

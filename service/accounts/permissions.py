@@ -42,6 +42,9 @@ def organization_of(obj: Any) -> int | None:
     if isinstance(obj, Organization):
         return obj.id
     value = getattr(obj, "organization_id", None)
+    if value is None:
+        # Objects that hang from a challenge (questions, attachments) belong to its organization.
+        value = getattr(getattr(obj, "challenge", None), "organization_id", None)
     return int(value) if value is not None else None
 
 
@@ -58,9 +61,18 @@ class Rule:
     custom: Callable[[Actor, Any], bool] | None = None
     # Whether a refusal hides the object (404) or admits it exists (403).
     hide: bool = True
+    # Objects anyone may see once public (a published challenge); otherwise the rest applies.
+    public_when: Callable[[Any], bool] | None = None
 
     def enforce(self, actor: Actor, obj: Any) -> None:
-        if not self.signed_in:
+        if self.public_when is not None:
+            public = self.public_when(obj)
+            if public and (actor.signed_in or not self.signed_in):
+                return
+            if not public and not actor.signed_in:
+                raise NotFound()
+            # Not public yet: only the organization's members (checked below) may.
+        elif not self.signed_in:
             return
         if not actor.signed_in:
             raise NotAuthenticated(actor.auth_error or None)
@@ -149,6 +161,9 @@ def guard(permission: str, *, load: Loader | None = None) -> Callable[[Handler],
         @functools.wraps(handler)
         async def guarded(request: Request) -> Response:
             actor = actor_of(request)
+            if rule.signed_in and rule.public_when is None and not actor.signed_in:
+                # Before loading anything: the body of a refused request is never read.
+                raise NotAuthenticated(actor.auth_error or None)
             obj = await load(request) if load is not None else None
             rule.enforce(actor, obj)
             if request.method in UNSAFE_METHODS and not request.url.path.startswith("/api/"):

@@ -69,7 +69,17 @@ def fields_from_pydantic(errors: list[Any]) -> dict[str, str]:
     """Turn pydantic's error list into {"field.path": "message"}."""
     fields: dict[str, str] = {}
     for error in errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
-        key = ".".join(location) or "__root__"
-        fields.setdefault(key, str(error.get("msg", "invalid value")))
+        key, message = field_and_message(error)
+        fields.setdefault(key, message)
     return fields
+
+
+def field_and_message(error: Any) -> tuple[str, str]:
+    """Where an error belongs; a model-level check names its field as "field: message"."""
+    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if not location:
+        name, sep, rest = message.partition(": ")
+        if sep and name.isidentifier():
+            return name, rest
+    return ".".join(location) or "__root__", message

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.core.errors import ServiceError, fields_from_pydantic
+from service.core.errors import ServiceError, field_and_message, fields_from_pydantic
 from service.core.i18n import gettext
 
 M = TypeVar("M", bound=BaseModel)
@@ -27,13 +27,13 @@ _MESSAGES = {
 }
 
 
-def _translate(error: dict[str, Any]) -> str:
-    message = _MESSAGES.get(str(error.get("type")))
+def _translate(error: dict[str, Any]) -> tuple[str, str]:
+    key, text = field_and_message(error)
     if error.get("type") == "value_error":
         # Our own validators raise ValueError with a sentence meant for people.
-        text = str(error.get("msg", "")).removeprefix("Value error, ")
-        return gettext(text)
-    return gettext(message) if message else str(error.get("msg", ""))
+        return key, gettext(text)
+    message = _MESSAGES.get(str(error.get("type")))
+    return key, gettext(message) if message else text
 
 
 def form_values(form: FormData) -> dict[str, Any]:
@@ -56,8 +56,8 @@ async def parse(
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
-            key = ".".join(str(p) for p in error["loc"]) or "__root__"
-            errors.setdefault(key, _translate(dict(error)))
+            key, message = _translate(dict(error))
+            errors.setdefault(key, message)
         return None, values, errors
 
 

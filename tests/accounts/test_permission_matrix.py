@@ -30,8 +30,10 @@ from service.accounts.models import (
     WebSession,
 )
 from service.app import create_app
+from service.challenges.models import Attachment, Challenge, Question
 from service.config import Settings
 from tests import factories
+from tests.challenges.factories import make_draft_challenge
 
 ACTORS = [
     "anonymous",
@@ -61,6 +63,8 @@ OPERATOR: Callable[[str], bool] = lambda actor: actor == "operator"  # noqa: E73
 MEMBERS_OF_A: Callable[[str], bool] = lambda actor: actor in GOV_ROLES  # noqa: E731
 OWNER_OF_A: Callable[[str], bool] = lambda actor: actor == "owner"  # noqa: E731
 INVITEE: Callable[[str], bool] = lambda actor: actor == "invitee"  # noqa: E731
+EDITORS_OF_A: Callable[[str], bool] = lambda actor: actor in ("owner", "manager", "editor")  # noqa: E731
+MANAGERS_OF_A: Callable[[str], bool] = lambda actor: actor in ("owner", "manager")  # noqa: E731
 
 EXPECTED: dict[str, Callable[[str], bool]] = {
     "GET /healthz": ANYONE,
@@ -122,6 +126,34 @@ EXPECTED: dict[str, Callable[[str], bool]] = {
     "POST /admin/organizations/{organization_id:int}/verify": OPERATOR,
     "GET /auth/oidc/login": ANYONE,
     "GET /auth/oidc/callback": ANYONE,
+    # challenges API; {challenge_id} is a draft of A (the strictest case)
+    "POST /api/v1/challenges": EDITORS_OF_A,
+    "GET /api/v1/challenges": ANYONE,
+    "GET /api/v1/challenges/{challenge_id:int}": MEMBERS_OF_A,
+    "PATCH /api/v1/challenges/{challenge_id:int}": EDITORS_OF_A,
+    "POST /api/v1/challenges/{challenge_id:int}/publish": MANAGERS_OF_A,
+    "POST /api/v1/challenges/{challenge_id:int}/cancel": MANAGERS_OF_A,
+    "GET /api/v1/challenges/{challenge_id:int}/questions": MEMBERS_OF_A,
+    "POST /api/v1/challenges/{challenge_id:int}/questions": MEMBERS_OF_A,
+    "POST /api/v1/questions/{question_id:int}/answer": EDITORS_OF_A,
+    "POST /api/v1/challenges/{challenge_id:int}/follow": MEMBERS_OF_A,
+    "DELETE /api/v1/challenges/{challenge_id:int}/follow": MEMBERS_OF_A,
+    # challenge pages
+    "GET /challenges": ANYONE,
+    "GET /challenges/new": SIGNED_IN,
+    "POST /challenges/new": SIGNED_IN,
+    "GET /challenges/feed.atom": ANYONE,
+    "GET /challenges/deadlines.ics": ANYONE,
+    "GET /challenges/{challenge_id:int}": MEMBERS_OF_A,
+    "GET /challenges/{challenge_id:int}/edit": EDITORS_OF_A,
+    "POST /challenges/{challenge_id:int}/edit": EDITORS_OF_A,
+    "POST /challenges/{challenge_id:int}/publish": MANAGERS_OF_A,
+    "POST /challenges/{challenge_id:int}/cancel": MANAGERS_OF_A,
+    "POST /challenges/{challenge_id:int}/questions": MEMBERS_OF_A,
+    "POST /challenges/{challenge_id:int}/follow": MEMBERS_OF_A,
+    "POST /challenges/{challenge_id:int}/attachments": EDITORS_OF_A,
+    "GET /challenges/{challenge_id:int}/attachments/{attachment_id:int}": MEMBERS_OF_A,
+    "POST /questions/{question_id:int}/answer": EDITORS_OF_A,
 }
 
 
@@ -143,9 +175,12 @@ class World:
     org: Organization
     users: dict[str, User]
     invitation: Invitation
+    challenge: Challenge
+    question: Question
+    attachment: Attachment
 
 
-async def build_world() -> World:
+async def build_world(settings: Settings) -> World:
     users = {name: await factories.make_user(name=name) for name in ACTORS if name != "anonymous"}
     async with db.transaction(None):
         for name in ("operator_without_2fa", "operator"):
@@ -171,7 +206,30 @@ async def build_world() -> World:
             role=Role.editor,
             invited_by=users["owner"],
         )
-    return World(org=org, users=users, invitation=invitation)
+        challenge = await make_draft_challenge(org)
+        question = await Question.create(
+            challenge=challenge, author=users["owner"], text="Is the budget fixed?"
+        )
+        stored = f"{secrets.token_hex(8)}.txt"
+        settings.storage_dir.mkdir(parents=True, exist_ok=True)
+        (settings.storage_dir / stored).write_text("terms of reference")
+        attachment = await Attachment.create(
+            challenge=challenge,
+            original_name="terms.txt",
+            stored_name=stored,
+            content_type="text/plain",
+            size=18,
+            sha256="0" * 64,
+            uploaded_by_id=users["owner"].id,
+        )
+    return World(
+        org=org,
+        users=users,
+        invitation=invitation,
+        challenge=challenge,
+        question=question,
+        attachment=attachment,
+    )
 
 
 def fill_path(path: str, world: World, actor: str) -> str:
@@ -181,6 +239,9 @@ def fill_path(path: str, world: World, actor: str) -> str:
         # user.self routes act on the citizen; operator routes on the citizen too.
         "user_id": str(world.users["citizen"].id),
         "token": "not-a-real-token",
+        "challenge_id": str(world.challenge.id),
+        "question_id": str(world.question.id),
+        "attachment_id": str(world.attachment.id),
     }
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], path)
 
@@ -234,7 +295,7 @@ async def test_route_allows_exactly_the_expected_actors(
     if path.startswith("/static"):
         return
     may = EXPECTED[f"{method} {path}"]
-    world = await build_world()
+    world = await build_world(settings)
     api = path.startswith("/api/")
     outcomes = {}
     for actor in ACTORS:
@@ -245,21 +306,27 @@ async def test_route_allows_exactly_the_expected_actors(
             if method == "GET":
                 response = await client.get(url, headers=headers)
             elif api:
-                response = await client.request(method, url, json={}, headers=headers)
+                body = {"organization_id": world.org.id}
+                response = await client.request(method, url, json=body, headers=headers)
             else:
-                response = await client.request(
-                    method, url, data={"csrf_token": csrf}, headers=headers
-                )
+                form = {"csrf_token": csrf, "organization_id": str(world.org.id)}
+                response = await client.request(method, url, data=form, headers=headers)
         outcomes[actor] = response.status_code
         allowed = may(actor)
         if allowed:
             assert response.status_code not in (401, 403), (actor, response.text[:300])
             assert response.status_code != 404 or "{" not in path, (actor, response.text[:300])
         elif actor == "anonymous":
-            assert response.status_code == 401, (actor, response.status_code)
+            # An object that is not public is hidden from the anonymous, not just refused.
+            refused = (401, 404) if "{" in path else (401,)
+            assert response.status_code in refused, (actor, response.status_code)
         else:
-            assert response.status_code in (403, 404), (actor, response.status_code)
+            assert response.status_code in (403, 404), (
+                actor,
+                response.status_code,
+                response.text[:200],
+            )
     # Whoever is refused an organization's object without being part of it sees a 404.
-    if "{organization_id" in path and may in (MEMBERS_OF_A, OWNER_OF_A):
+    if "{" in path and may in (MEMBERS_OF_A, OWNER_OF_A, EDITORS_OF_A, MANAGERS_OF_A):
         assert outcomes["other_org_owner"] == 404
         assert outcomes["citizen"] == 404

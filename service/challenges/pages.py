@@ -1,0 +1,495 @@
+"""Challenge pages: browse and search, detail, draft and edit, publish, questions, files."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from service.accounts.models import Organization, OrganizationKind, Role
+from service.accounts.permissions import actor_of, guard
+from service.challenges import attachments, feeds, presenters, repository, schemas
+from service.challenges import permissions as perms
+from service.challenges import service as challenges
+from service.challenges.models import Challenge, Question
+from service.challenges.routes import filters_of
+from service.core.errors import ServiceError, field_and_message
+from service.core.forms import errors_of, form_values, parse, redirect, render
+from service.core.i18n import gettext
+from service.core.vocab import SDGS, Area, area_label, kind_label, sdg_label
+from service.core.web import context, transaction
+
+CRITERIA_ROWS = 6
+STATUS_CHOICES = [
+    "upcoming",
+    "open",
+    "closed",
+    "judging",
+    "awarded",
+    "in_delivery",
+    "completed",
+    "cancelled",
+]
+
+
+def status_label(status: str) -> str:
+    labels = {
+        "draft": gettext("Draft"),
+        "published": gettext("Upcoming"),
+        "upcoming": gettext("Upcoming"),
+        "open": gettext("Open"),
+        "closed": gettext("Closed"),
+        "judging": gettext("Judging"),
+        "awarded": gettext("Awarded"),
+        "in_delivery": gettext("In delivery"),
+        "completed": gettext("Completed"),
+        "cancelled": gettext("Cancelled"),
+    }
+    return labels.get(status, status)
+
+
+def vocabulary() -> dict[str, Any]:
+    return {
+        "areas": [(a.value, area_label(a.value)) for a in Area],
+        "sdg_choices": [(g, sdg_label(g)) for g in SDGS],
+        "applicant_kinds": [
+            (k, kind_label(k)) for k in ("startup", "university", "research_center")
+        ],
+        "status_choices": [(s, status_label(s)) for s in STATUS_CHOICES],
+        "area_label": area_label,
+        "sdg_label": sdg_label,
+        "kind_label": kind_label,
+        "status_label": status_label,
+    }
+
+
+# --- browsing ----------------------------------------------------------------------------
+
+
+@guard("public")
+async def list_page(request: Request) -> Response:
+    params = request.query_params
+    raw = {
+        key: params.get(key)
+        for key in (
+            "q",
+            "area",
+            "sdg",
+            "region",
+            "eligible_kind",
+            "min_reward",
+            "closing_before",
+            "sort",
+            "cursor",
+        )
+    }
+    raw = {k: v for k, v in raw.items() if v}
+    statuses = params.getlist("status")
+    if raw.get("closing_before") and len(str(raw["closing_before"])) == 10:
+        raw["closing_before"] = f"{raw['closing_before']}T00:00:00+00:00"
+    errors: dict[str, str] = {}
+    try:
+        query = schemas.ChallengeQuery.model_validate({**raw, "status": statuses})
+    except ValidationError as exc:
+        for error in exc.errors():
+            key, message = field_and_message(dict(error))
+            errors[key] = message
+        query = schemas.ChallengeQuery()
+    try:
+        page = await repository.list_public(filters_of(query), cursor=query.cursor, limit=20)
+    except ServiceError as exc:
+        errors.update(errors_of(exc))
+        page = await repository.list_public(filters_of(schemas.ChallengeQuery()), limit=20)
+    now = datetime.now(UTC)
+    items = [presenters.summary_out(row, now) for row in page.items]
+    next_params = request.query_params.multi_items()
+    next_query = "&".join(f"{k}={v}" for k, v in next_params if k != "cursor")
+    return render(
+        request,
+        "challenges/list.html",
+        status_code=422 if errors else 200,
+        items=items,
+        next_cursor=page.next_cursor,
+        next_query=next_query,
+        values={**raw, "status": statuses},
+        errors=errors,
+        **vocabulary(),
+    )
+
+
+@guard("challenge.view", load=perms.load_challenge)
+async def detail_page(request: Request) -> Response:
+    return await _render_detail(request)
+
+
+async def _render_detail(request: Request, status_code: int = 200, **extra: Any) -> Response:
+    challenge = await repository.get(request.state.obj.id)
+    assert challenge is not None
+    parts = await repository.detail_parts(challenge)
+    actor = actor_of(request)
+    following = actor.user is not None and await repository.is_following(challenge, actor.user.id)
+    org_id = challenge.organization_id
+    return render(
+        request,
+        "challenges/detail.html",
+        status_code=status_code,
+        challenge=challenge,
+        out=presenters.detail_out(challenge, parts),
+        parts=parts,
+        following=following,
+        can_edit=actor.has_role(org_id, Role.editor, Role.manager),
+        can_publish=actor.has_role(org_id, Role.manager),
+        **vocabulary(),
+        **extra,
+    )
+
+
+# --- drafting ----------------------------------------------------------------------------
+
+
+def form_to_terms(form: FormData) -> dict[str, Any]:
+    """The form's flat fields as the API's nested shape (timezone applied to the dates)."""
+    values = form_values(form)
+    zone_name = str(values.get("timezone") or "UTC")
+    try:
+        zone = zoneinfo.ZoneInfo(zone_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+
+    def when(name: str) -> str | None:
+        text = str(values.get(name) or "")
+        if not text:
+            return None
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=zone).isoformat()
+        except ValueError:
+            return text
+
+    criteria = []
+    for n in range(CRITERIA_ROWS):
+        name = str(values.get(f"criterion_name_{n}", "")).strip()
+        weight = str(values.get(f"criterion_weight_{n}", "")).strip()
+        if name or weight:
+            criteria.append({"name": name, "weight": weight or 0})
+    amount = str(values.get("reward_amount", "")).replace(",", "").strip()
+    return {
+        "organization_id": values.get("organization_id"),
+        "title": values.get("title", ""),
+        "summary": values.get("summary", ""),
+        "problem_statement": values.get("problem_statement", ""),
+        "language": values.get("language", "en"),
+        "area": values.get("area", ""),
+        "sdgs": form.getlist("sdgs"),
+        "region": values.get("region", ""),
+        "eligible_kinds": form.getlist("eligible_kinds"),
+        "eligible_regions": [
+            r.strip() for r in str(values.get("eligible_regions", "")).split(",") if r.strip()
+        ],
+        "reward": {
+            "amount_minor": _to_minor(amount, str(values.get("currency", "EUR"))),
+            "currency": values.get("currency", ""),
+        },
+        "criteria": criteria,
+        "opens_at": when("opens_at"),
+        "closes_at": when("closes_at"),
+        "judging_ends_at": when("judging_ends_at"),
+        "blind_judging": values.get("blind_judging") == "on",
+        "amendment_reason": values.get("amendment_reason", ""),
+    }
+
+
+def _to_minor(amount: str, currency: str) -> Any:
+    from decimal import Decimal, InvalidOperation
+
+    from service.core.money import CURRENCIES, minor_units
+
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        return amount or None
+    digits = minor_units(currency.upper()) if currency.upper() in CURRENCIES else 2
+    return int(value * (10**digits))
+
+
+def _errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        key, message = field_and_message(dict(error))
+        head = key.split(".")[0]
+        if head == "reward":
+            head = "reward_amount" if "amount" in key else "currency"
+        errors.setdefault(head, gettext(message))
+    return errors
+
+
+async def _editable_orgs(request: Request) -> list[Organization]:
+    actor = actor_of(request)
+    ids = [
+        org_id
+        for org_id in actor.organizations_of_kind(OrganizationKind.government)
+        if actor.has_role(org_id, Role.editor, Role.manager)
+    ]
+    return await Organization.filter(id__in=ids).order_by("name")
+
+
+def _form_values_of(challenge: Challenge, criteria: list[Any]) -> dict[str, Any]:
+    from service.core.money import minor_units
+
+    digits = minor_units(challenge.currency)
+    values: dict[str, Any] = {
+        "organization_id": str(challenge.organization_id),
+        "title": challenge.title,
+        "summary": challenge.summary,
+        "problem_statement": challenge.problem_statement,
+        "language": challenge.language,
+        "area": challenge.area.value,
+        "sdgs": [str(g) for g in challenge.sdgs],
+        "region": challenge.region,
+        "eligible_kinds": challenge.eligible_kinds,
+        "eligible_regions": ", ".join(challenge.eligible_regions),
+        "reward_amount": f"{challenge.reward_amount_minor / 10**digits:.{digits}f}",
+        "currency": challenge.currency,
+        "timezone": "UTC",
+        "opens_at": challenge.opens_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": challenge.closes_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "judging_ends_at": challenge.judging_ends_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M"),
+        "blind_judging": "on" if challenge.blind_judging else "",
+    }
+    for n, criterion in enumerate(criteria):
+        values[f"criterion_name_{n}"] = criterion.name
+        values[f"criterion_weight_{n}"] = str(criterion.weight)
+    return values
+
+
+def _readability(values: dict[str, Any]) -> list[tuple[str, float, bool]]:
+    from service.challenges.readability import score
+
+    results = []
+    for field in ("summary", "problem_statement"):
+        result = score(str(values.get(field, "")), str(values.get("language", "en")))
+        if result is not None:
+            results.append((field, result.score, result.hard))
+    return results
+
+
+@guard("signed_in")
+async def new_page(request: Request) -> Response:
+    orgs = await _editable_orgs(request)
+    if request.method == "GET":
+        return render(
+            request,
+            "challenges/form.html",
+            orgs=orgs,
+            challenge=None,
+            values={"language": "en", "currency": "EUR", "timezone": "UTC"},
+            rows=range(CRITERIA_ROWS),
+            readability=[],
+            **vocabulary(),
+        )
+    form = await request.form()
+    terms = form_to_terms(form)
+    values = form_values(form)
+    show = {
+        "orgs": orgs,
+        "challenge": None,
+        "rows": range(CRITERIA_ROWS),
+        "readability": _readability(values),
+        **vocabulary(),
+    }
+    try:
+        data = schemas.ChallengeIn.model_validate(terms)
+    except ValidationError as exc:
+        return render(
+            request, "challenges/form.html", 422, values=values, errors=_errors(exc), **show
+        )
+    org = next((o for o in orgs if o.id == data.organization_id), None)
+    if org is None:
+        return render(
+            request,
+            "challenges/form.html",
+            422,
+            values=values,
+            **show,
+            errors={"organization_id": gettext("Choose one of your organizations.")},
+        )
+    async with transaction(request):
+        challenge = await challenges.create(context(request), org, data)
+    return redirect(
+        request,
+        f"/challenges/{challenge.id}/edit",
+        notice=gettext("Draft saved. Check the readability notes before publishing."),
+    )
+
+
+@guard("challenge.draft", load=perms.load_challenge)
+async def edit_page(request: Request) -> Response:
+    challenge: Challenge = request.state.obj
+    orgs = await Organization.filter(id=challenge.organization_id)
+    show = {"orgs": orgs, "challenge": challenge, "rows": range(CRITERIA_ROWS), **vocabulary()}
+    if request.method == "GET":
+        values = _form_values_of(challenge, await repository.criteria(challenge))
+        return render(
+            request, "challenges/form.html", values=values, readability=_readability(values), **show
+        )
+    form = await request.form()
+    values = form_values(form)
+    terms = form_to_terms(form)
+    terms["organization_id"] = challenge.organization_id
+    try:
+        data = schemas.ChallengePatch.model_validate(terms)
+        async with transaction(request):
+            await challenges.update(context(request), challenge, data)
+    except ValidationError as exc:
+        return render(
+            request,
+            "challenges/form.html",
+            422,
+            values=values,
+            errors=_errors(exc),
+            readability=_readability(values),
+            **show,
+        )
+    except ServiceError as exc:
+        return render(
+            request,
+            "challenges/form.html",
+            exc.status_code,
+            values=values,
+            errors=errors_of(exc),
+            readability=_readability(values),
+            **show,
+        )
+    return redirect(request, f"/challenges/{challenge.id}", notice=gettext("Challenge saved."))
+
+
+@guard("challenge.publish", load=perms.load_challenge)
+async def publish_page(request: Request) -> Response:
+    try:
+        async with transaction(request):
+            await challenges.publish(context(request), request.state.obj)
+    except ServiceError as exc:
+        return await _render_detail(
+            request, exc.status_code, action_error=exc.fields or {"": exc.detail}
+        )
+    return redirect(request, f"/challenges/{request.state.obj.id}", notice=gettext("Published."))
+
+
+@guard("challenge.cancel", load=perms.load_challenge)
+async def cancel_page(request: Request) -> Response:
+    data, _, errors = await parse(request, schemas.CancelIn)
+    if data is None:
+        return await _render_detail(request, 422, action_error=errors)
+    try:
+        async with transaction(request):
+            await challenges.cancel(context(request), request.state.obj, reason=data.reason)
+    except ServiceError as exc:
+        return await _render_detail(request, exc.status_code, action_error={"": exc.detail})
+    return redirect(
+        request,
+        f"/challenges/{request.state.obj.id}",
+        notice=gettext("The challenge was cancelled."),
+    )
+
+
+# --- questions, following ----------------------------------------------------------------
+
+
+@guard("challenge.participate", load=perms.load_challenge)
+async def ask_page(request: Request) -> Response:
+    data, values, errors = await parse(request, schemas.QuestionIn)
+    if data is None:
+        return await _render_detail(request, 422, question_values=values, question_errors=errors)
+    try:
+        async with transaction(request):
+            await challenges.ask(context(request), request.state.obj, text=data.text)
+    except ServiceError as exc:
+        return await _render_detail(
+            request, exc.status_code, question_values=values, question_errors=errors_of(exc)
+        )
+    return redirect(
+        request,
+        f"/challenges/{request.state.obj.id}#questions",
+        notice=gettext("Your question is published. You will be told when it is answered."),
+    )
+
+
+@guard("question.answer", load=perms.load_question)
+async def answer_page(request: Request) -> Response:
+    question: Question = request.state.obj
+    data, _, _errors = await parse(request, schemas.AnswerIn)
+    target = f"/challenges/{question.challenge_id}#question-{question.id}"
+    if data is None:
+        return redirect(request, target, notice=gettext("The answer was empty; nothing changed."))
+    async with transaction(request):
+        await challenges.answer(context(request), question, text=data.text)
+    return redirect(request, target, notice=gettext("Answer published."))
+
+
+@guard("challenge.participate", load=perms.load_challenge)
+async def follow_page(request: Request) -> Response:
+    form = await request.form()
+    async with transaction(request):
+        if form.get("action") == "unfollow":
+            await challenges.unfollow(context(request), request.state.obj)
+            notice = gettext("You no longer follow this challenge.")
+        else:
+            await challenges.follow(context(request), request.state.obj)
+            notice = gettext("You follow this challenge.")
+    return redirect(request, f"/challenges/{request.state.obj.id}", notice=notice)
+
+
+# --- attachments -------------------------------------------------------------------------
+
+
+@guard("challenge.draft", load=perms.load_challenge)
+async def upload_page(request: Request) -> Response:
+    challenge = request.state.obj
+    try:
+        await attachments.upload(request, challenge)
+    except ServiceError as exc:
+        return await _render_detail(request, exc.status_code, upload_error=exc.detail)
+    return redirect(
+        request, f"/challenges/{challenge.id}#attachments", notice=gettext("File attached.")
+    )
+
+
+@guard("challenge.view", load=perms.load_attachment)
+async def download(request: Request) -> Response:
+    attachment = request.state.obj
+    storage = request.app.state.deps.storage
+    try:
+        path = await storage.path(attachment.stored_name)
+    except FileNotFoundError:
+        return Response(status_code=404)
+    return FileResponse(
+        path,
+        media_type=attachment.content_type,
+        filename=attachment.original_name,
+        content_disposition_type="attachment",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
+    )
+
+
+routes = [
+    Route("/challenges", list_page, methods=["GET"]),
+    Route("/challenges/new", new_page, methods=["GET", "POST"]),
+    Route("/challenges/feed.atom", feeds.atom, methods=["GET"]),
+    Route("/challenges/deadlines.ics", feeds.calendar, methods=["GET"]),
+    Route("/challenges/{challenge_id:int}", detail_page, methods=["GET"]),
+    Route("/challenges/{challenge_id:int}/edit", edit_page, methods=["GET", "POST"]),
+    Route("/challenges/{challenge_id:int}/publish", publish_page, methods=["POST"]),
+    Route("/challenges/{challenge_id:int}/cancel", cancel_page, methods=["POST"]),
+    Route("/challenges/{challenge_id:int}/questions", ask_page, methods=["POST"]),
+    Route("/challenges/{challenge_id:int}/follow", follow_page, methods=["POST"]),
+    Route("/challenges/{challenge_id:int}/attachments", upload_page, methods=["POST"]),
+    Route(
+        "/challenges/{challenge_id:int}/attachments/{attachment_id:int}", download, methods=["GET"]
+    ),
+    Route("/questions/{question_id:int}/answer", answer_page, methods=["POST"]),
+]

@@ -1,0 +1,123 @@
+"""Challenge objects as API bodies and page contexts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from service.challenges import schemas
+from service.challenges.models import TIMELINE, Challenge, ChallengeStatus, shown_status
+from service.challenges.service import readability_of
+
+
+def summary_out(row: dict[str, Any], now: datetime) -> schemas.ChallengeSummaryOut:
+    status = ChallengeStatus(row["status"])
+    return schemas.ChallengeSummaryOut(
+        id=row["id"],
+        title=row["title"],
+        summary=row["summary"],
+        area=row["area"],
+        region=row["region"],
+        status=shown_status(status, row["opens_at"], now),
+        sdgs=row["sdgs"],
+        eligible_kinds=row["eligible_kinds"],
+        reward=schemas.Reward(amount_minor=row["reward_amount_minor"], currency=row["currency"]),
+        opens_at=row["opens_at"],
+        closes_at=row["closes_at"],
+        organization_id=row["organization_id"],
+        organization_name=row["organization_name"],
+        url=f"/challenges/{row['id']}",
+    )
+
+
+def timeline(challenge: Challenge, history: list[Any]) -> list[schemas.StepOut]:
+    reached = {h.to_status: h.at for h in history}
+    planned = {
+        ChallengeStatus.open: challenge.opens_at,
+        ChallengeStatus.closed: challenge.closes_at,
+        ChallengeStatus.judging: challenge.closes_at,
+        ChallengeStatus.awarded: challenge.judging_ends_at,
+    }
+    steps = []
+    for step in TIMELINE:
+        done = step.value in reached
+        steps.append(
+            schemas.StepOut(
+                status=step.value,
+                at=reached.get(step.value) or planned.get(step),
+                done=done,
+                current=challenge.status is step,
+            )
+        )
+    return steps
+
+
+def detail_out(
+    challenge: Challenge, parts: dict[str, list[Any]], now: datetime | None = None
+) -> schemas.ChallengeOut:
+    now = now or datetime.now(UTC)
+    row = {
+        "id": challenge.id,
+        "title": challenge.title,
+        "summary": challenge.summary,
+        "area": challenge.area,
+        "region": challenge.region,
+        "status": challenge.status.value,
+        "sdgs": challenge.sdgs,
+        "eligible_kinds": challenge.eligible_kinds,
+        "reward_amount_minor": challenge.reward_amount_minor,
+        "currency": challenge.currency,
+        "opens_at": challenge.opens_at,
+        "closes_at": challenge.closes_at,
+        "organization_id": challenge.organization_id,
+        "organization_name": challenge.organization.name,
+    }
+    base = summary_out(row, now)
+    return schemas.ChallengeOut(
+        **base.model_dump(),
+        problem_statement=challenge.problem_statement,
+        language=challenge.language,
+        eligible_regions=challenge.eligible_regions,
+        judging_ends_at=challenge.judging_ends_at,
+        blind_judging=challenge.blind_judging,
+        criteria=[
+            schemas.CriterionOut(id=c.id, name=c.name, description=c.description, weight=c.weight)
+            for c in parts["criteria"]
+        ],
+        amendments=[
+            schemas.AmendmentOut(
+                id=a.id, reason=a.reason, changes=a.changes, created_at=a.created_at
+            )
+            for a in parts["amendments"]
+        ],
+        attachments=[
+            schemas.AttachmentOut(
+                id=a.id,
+                name=a.original_name,
+                content_type=a.content_type,
+                size=a.size,
+                url=f"/challenges/{challenge.id}/attachments/{a.id}",
+            )
+            for a in parts["attachments"]
+        ],
+        timeline=timeline(challenge, parts["history"]),
+        proposal_id=challenge.proposal_id,
+        published_at=challenge.published_at,
+        cancel_reason=challenge.cancel_reason,
+        readability=[
+            schemas.ReadabilityOut(field=f, score=s, hard=h)
+            for f, s, h in readability_of(challenge)
+        ],
+    )
+
+
+def question_out(question: Any) -> schemas.QuestionOut:
+    return schemas.QuestionOut(
+        id=question.id,
+        challenge_id=question.challenge_id,
+        text=question.text,
+        asked_by=question.author.name,
+        created_at=question.created_at,
+        answer=question.answer or None,
+        answered_at=question.answered_at,
+    )
