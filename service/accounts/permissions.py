@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from service.accounts.actor import Actor
 from service.accounts.models import Invitation, Organization, Role, User
-from service.core.errors import NotAuthenticated, NotFound, PermissionDenied
+from service.core.errors import NotAuthenticated, NotFound, PayloadTooLarge, PermissionDenied
 
 Loader = Callable[[Request], Awaitable[Any]]
 Handler = Callable[[Request], Awaitable[Response]]
@@ -132,6 +132,11 @@ def actor_of(request: Request) -> Actor:
 
 
 async def check_csrf(request: Request, actor: Actor) -> None:
+    declared = request.headers.get("content-length", "")
+    limit = request.app.state.settings.max_upload_bytes + 64 * 1024
+    if declared.isdigit() and int(declared) > limit:
+        # Refused before the body is read and spooled to disk.
+        raise PayloadTooLarge()
     form = await request.form()
     sent = str(form.get("csrf_token", ""))
     expected = csrf_token_for(request, actor, create=False)
@@ -166,10 +171,14 @@ def guard(permission: str, *, load: Loader | None = None) -> Callable[[Handler],
                 raise NotAuthenticated(actor.auth_error or None)
             obj = await load(request) if load is not None else None
             rule.enforce(actor, obj)
-            if request.method in UNSAFE_METHODS and not request.url.path.startswith("/api/"):
-                await check_csrf(request, actor)
-            request.state.obj = obj
-            return await handler(request)
+            try:
+                if request.method in UNSAFE_METHODS and not request.url.path.startswith("/api/"):
+                    await check_csrf(request, actor)
+                request.state.obj = obj
+                return await handler(request)
+            finally:
+                # Uploaded parts are spooled to temporary files: close them with the request.
+                await request.close()
 
         guarded.__permission__ = permission  # type: ignore[attr-defined]
         return guarded

@@ -8,17 +8,12 @@ from starlette.requests import Request
 
 from service.audit import service as audit
 from service.challenges.models import Attachment, Challenge
-from service.core.errors import ServiceError, ValidationFailed
+from service.core.errors import PayloadTooLarge, ValidationFailed
 from service.core.i18n import gettext
 from service.core.web import context, transaction
 from service.integrations.storage import FileTooLarge, FileTypeNotAllowed
 
 CHUNK = 64 * 1024
-
-
-class PayloadTooLarge(ServiceError):
-    status_code = 413
-    default_detail = "The file is too large."
 
 
 class UnsupportedFile(ValidationFailed):

@@ -56,6 +56,11 @@ class Conflict(ServiceError):
     default_detail = "This conflicts with the current state."
 
 
+class PayloadTooLarge(ServiceError):
+    status_code = 413
+    default_detail = "The request is too large."
+
+
 class RateLimited(ServiceError):
     status_code = 429
     default_detail = "Too many attempts. Try again later."
