@@ -20,7 +20,7 @@ from service.challenges import service as challenges
 from service.challenges.models import Challenge, Question
 from service.challenges.routes import filters_of
 from service.core.errors import ServiceError, field_and_message
-from service.core.forms import errors_of, form_values, parse, redirect, render
+from service.core.forms import errors_of, form_values, parse, redirect, render, translate_error
 from service.core.i18n import gettext
 from service.core.vocab import SDGS, Area, area_label, kind_label, sdg_label
 from service.core.web import context, transaction
@@ -220,11 +220,11 @@ def _to_minor(amount: str, currency: str) -> Any:
 def _errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors():
-        key, message = field_and_message(dict(error))
+        key, message = translate_error(dict(error))
         head = key.split(".")[0]
         if head == "reward":
             head = "reward_amount" if "amount" in key else "currency"
-        errors.setdefault(head, gettext(message))
+        errors.setdefault(head, message)
     return errors
 
 

@@ -22,13 +22,26 @@ _MESSAGES = {
     "value_error": "This value is not valid.",
     "enum": "Choose one of the options.",
     "int_parsing": "Enter a whole number.",
+    "int_type": "Enter a whole number.",
+    "int_from_float": "Enter a whole number.",
+    "list_too_short": "Choose at least one.",
+    "too_short": "Choose at least one.",
+    "literal_error": "Choose one of the options.",
+    "datetime_parsing": "Enter a date and time.",
+    "datetime_from_date_parsing": "Enter a date and time.",
+    "datetime_type": "Enter a date and time.",
+    "timezone_aware": "Enter a date and time.",
+    "string_type": "This field is required.",
+    "string_pattern_mismatch": "This value is not valid.",
     "greater_than_equal": "This number is too small.",
     "less_than_equal": "This number is too large.",
 }
 
 
-def _translate(error: dict[str, Any]) -> tuple[str, str]:
+def translate_error(error: dict[str, Any]) -> tuple[str, str]:
     key, text = field_and_message(error)
+    if key.split(".")[-1] == "email" and error.get("type") == "value_error":
+        return key, gettext("Enter a valid e-mail address.")
     if error.get("type") == "value_error":
         # Our own validators raise ValueError with a sentence meant for people.
         return key, gettext(text)
@@ -56,7 +69,7 @@ async def parse(
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
-            key, message = _translate(dict(error))
+            key, message = translate_error(dict(error))
             errors.setdefault(key, message)
         return None, values, errors
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
@@ -27,9 +27,17 @@ def _money(amount_minor: int, currency: str) -> str:
 
 
 def _datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """Date and time in the reader's language; times are shown in UTC, and say so."""
     if value is None:
         return ""
-    return format_datetime(value, fmt, locale=i18n.current_locale.get())
+    locale = i18n.current_locale.get()
+    if fmt == "date":
+        return format_date(value, "medium", locale=locale)
+    moment = value.astimezone(UTC)
+    return (
+        f"{format_date(moment, 'medium', locale=locale)}, "
+        f"{format_time(moment, 'short', tzinfo=UTC, locale=locale)} UTC"
+    )
 
 
 def _base_context(request: Request) -> dict[str, Any]:
