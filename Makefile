@@ -58,7 +58,9 @@ browser: install chromium
 
 test: lint typecheck compose-check i18n-check unit browser
 
+# Load comes from wrk (Debian) when it can be installed; otherwise from an httpx generator.
 bench: install
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) || echo "wrk unavailable: using the httpx load generator"
 	$(PY) -m tests.bench
 
 clean:

@@ -1,0 +1,8 @@
+"""Benchmark harness, run by `make bench` (`python -m tests.bench`).
+
+Every figure it prints is a ratio between two servers measured in the same run on the same
+machine, never an absolute number compared with a fixed threshold, so it does not depend on
+how fast the machine is. Each server is its own uvicorn process pinned to one core; the load
+comes from a separate process pinned to another core (wrk when installed, else an httpx load
+generator). Nothing here is collected by pytest.
+"""
