@@ -25,6 +25,7 @@ from service.core.api import JsonContentTypeMiddleware
 from service.core.errors import RateLimited, ServiceError
 from service.core.i18n import LocaleMiddleware, gettext
 from service.core.observability import Metrics, ObservabilityMiddleware, configure_logging
+from service.core.pages_only import PagesOnly
 from service.core.templates import create_templates
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ ROUTE_MODULES: list[str] = [
     "service.accounts.pages",
     "service.accounts.oidc",
     "service.challenges.routes",
+    "service.challenges.application_routes",
     "service.challenges.pages",
 ]
 
@@ -152,8 +154,10 @@ def create_app(
             Middleware(JsonContentTypeMiddleware),
             # A signed cookie for what must survive between two requests before (or without)
             # a server-side session: the CSRF token of anonymous forms, OIDC state, notices.
+            # (PagesOnly wraps another middleware; Starlette's types do not foresee that.)
             Middleware(
-                SessionMiddleware,
+                PagesOnly,  # type: ignore[arg-type]
+                middleware=SessionMiddleware,
                 secret_key=settings.secret_key,
                 session_cookie="civic_flow",
                 max_age=2 * 60 * 60,
