@@ -380,7 +380,9 @@ async def invite_page(request: Request) -> Response:
     except ServiceError as exc:
         return await _org_page(request, org, exc.status_code, values=values, errors=errors_of(exc))
     return redirect(
-        request, f"/organizations/{org.id}", notice=gettext("Invitation sent to") + f" {data.email}"
+        request,
+        f"/organizations/{org.id}",
+        notice=gettext("Invitation sent to %(email)s.") % {"email": data.email},
     )
 
 
@@ -473,7 +475,11 @@ async def admin_organizations_page(request: Request) -> Response:
 async def admin_verify_page(request: Request) -> Response:
     async with transaction(request):
         org = await accounts.verify_organization(context(request), request.state.obj)
-    return redirect(request, "/admin/organizations", notice=gettext("Verified:") + f" {org.name}")
+    return redirect(
+        request,
+        "/admin/organizations",
+        notice=gettext("%(name)s is verified.") % {"name": org.name},
+    )
 
 
 routes = [

@@ -101,7 +101,12 @@ class Rule:
 
 
 def _is_invitee(actor: Actor, invitation: Invitation) -> bool:
-    return actor.user is not None and actor.user.email == invitation.email
+    # A confirmed address only: anyone could register an invited address otherwise.
+    return (
+        actor.user is not None
+        and actor.user.email_verified_at is not None
+        and actor.user.email == invitation.email
+    )
 
 
 def _is_self(actor: Actor, user: User) -> bool:

@@ -392,6 +392,7 @@ async def invite(ctx: Context, org: Organization, *, email: str, role: Role) -> 
             title=i18n.gettext("You are invited to join an organization"),
             body=org.name,
             link="/invitations",
+            email_link=f"{ctx.settings.base_url}/invitations",
             email_template="invitation",
             organization=org,
             role=role.value,

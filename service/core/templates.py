@@ -63,6 +63,9 @@ def create_templates() -> Jinja2Templates:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )
+    from service.core.vocab import area_label, kind_label, role_label
+
+    env.globals.update(kind_label=kind_label, role_label=role_label, area_label=area_label)
     env.filters["money"] = _money
     env.filters["datetime"] = _datetime
     return Jinja2Templates(env=env, context_processors=[_base_context])

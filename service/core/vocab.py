@@ -92,3 +92,14 @@ def kind_label(kind: str) -> str:
         "investor": gettext("Investor"),
     }
     return labels.get(kind, kind)
+
+
+def role_label(role: str) -> str:
+    labels = {
+        "owner": gettext("Owner"),
+        "manager": gettext("Manager"),
+        "editor": gettext("Editor"),
+        "finance": gettext("Finance"),
+        "member": gettext("Member"),
+    }
+    return labels.get(role, role)

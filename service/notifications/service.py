@@ -57,13 +57,20 @@ async def notify(
     body: str = "",
     link: str = "",
     email_template: str = "",
+    email_link: str = "",
     **context: Any,
 ) -> Notification:
     """An in-app notice (and an e-mail when a template is named), in the user's language."""
     notice = await Notification.create(user_id=user.id, title=title, body=body, link=link)
     if email_template:
+        # In the app a path is enough; in an e-mail the link needs the site's address.
         await send_email(
-            user.email, email_template, language=user.language, user=user, link=link, **context
+            user.email,
+            email_template,
+            language=user.language,
+            user=user,
+            link=email_link or link,
+            **context,
         )
     return notice
 

@@ -30,7 +30,15 @@ from service.accounts.models import (
     WebSession,
 )
 from service.app import create_app
-from service.challenges.models import Attachment, Challenge, Question
+from service.challenges.models import (
+    Application,
+    ApplicationPartner,
+    ApplicationStatus,
+    Attachment,
+    Challenge,
+    JudgeAssignment,
+    Question,
+)
 from service.config import Settings
 from tests import factories
 from tests.challenges.factories import make_draft_challenge
@@ -47,6 +55,8 @@ ACTORS = [
     "invitee",
     "operator_without_2fa",
     "operator",
+    "applicant",
+    "judge",
 ]
 GOV_ROLES = {
     "owner": Role.owner,
@@ -65,7 +75,15 @@ OWNER_OF_A: Callable[[str], bool] = lambda actor: actor == "owner"  # noqa: E731
 INVITEE: Callable[[str], bool] = lambda actor: actor == "invitee"  # noqa: E731
 EDITORS_OF_A: Callable[[str], bool] = lambda actor: actor in ("owner", "manager", "editor")  # noqa: E731
 MANAGERS_OF_A: Callable[[str], bool] = lambda actor: actor in ("owner", "manager")  # noqa: E731
+APPLICANT: Callable[[str], bool] = lambda actor: actor == "applicant"  # noqa: E731
+JUDGE: Callable[[str], bool] = lambda actor: actor == "judge"  # noqa: E731
+NOBODY: Callable[[str], bool] = lambda actor: False  # noqa: E731
+# The submitted application X of startup S has A as an invited partner: A's members see it.
+SEES_APPLICATION: Callable[[str], bool] = lambda actor: (  # noqa: E731
+    actor in ("applicant", "judge") or actor in GOV_ROLES
+)
 
+PARTNER = "/api/v1/applications/{application_id:int}/partners/{organization_id:int}"
 EXPECTED: dict[str, Callable[[str], bool]] = {
     "GET /healthz": ANYONE,
     "GET /readyz": ANYONE,
@@ -154,7 +172,26 @@ EXPECTED: dict[str, Callable[[str], bool]] = {
     "POST /challenges/{challenge_id:int}/attachments": EDITORS_OF_A,
     "GET /challenges/{challenge_id:int}/attachments/{attachment_id:int}": MEMBERS_OF_A,
     "POST /questions/{question_id:int}/answer": EDITORS_OF_A,
+    # applications, judging, awards ({application_id} is X: submitted, by S, A a partner)
+    "POST /api/v1/challenges/{challenge_id:int}/applications": APPLICANT,
+    "GET /api/v1/applications/{application_id:int}": SEES_APPLICATION,
+    "PATCH /api/v1/applications/{application_id:int}": APPLICANT,
+    "POST /api/v1/applications/{application_id:int}/submit": APPLICANT,
+    "POST /api/v1/applications/{application_id:int}/withdraw": APPLICANT,
+    f"POST {PARTNER}/accept": MEMBERS_OF_A,
+    f"POST {PARTNER}/decline": MEMBERS_OF_A,
+    "POST /api/v1/challenges/{challenge_id:int}/judges": MANAGERS_OF_A,
+    "GET /api/v1/challenges/{challenge_id:int}/judging": JUDGE,
+    "POST /api/v1/applications/{application_id:int}/reviews": JUDGE,
+    "GET /api/v1/challenges/{challenge_id:int}/ranking": EDITORS_OF_A,
+    "POST /api/v1/challenges/{challenge_id:int}/awards": MANAGERS_OF_A,
+    "POST /api/v1/challenges/{challenge_id:int}/awards/close": MANAGERS_OF_A,
+    "GET /api/v1/applications/{application_id:int}/feedback": NOBODY,
 }
+# Routes whose body names the organization acting: S instead of A.
+BODY_ORG_S = {"POST /api/v1/challenges/{challenge_id:int}/applications"}
+# Allowed through the guard, then refused by the object's state (a draft challenge): 404.
+STATE_404 = {"POST /api/v1/challenges/{challenge_id:int}/applications"}
 
 
 def _routes() -> list[tuple[str, str, Route]]:
@@ -178,6 +215,8 @@ class World:
     challenge: Challenge
     question: Question
     attachment: Attachment
+    startup: Organization
+    application: Application
 
 
 async def build_world(settings: Settings) -> World:
@@ -222,6 +261,22 @@ async def build_world(settings: Settings) -> World:
             sha256="0" * 64,
             uploaded_by_id=users["owner"].id,
         )
+    startup = await factories.make_org(
+        kind=OrganizationKind.startup, name="Startup S", members={users["applicant"]: Role.owner}
+    )
+    async with db.transaction(None):
+        application = await Application.create(
+            challenge=challenge,
+            organization=startup,
+            title="Route planner",
+            summary="Plan bus routes around traffic.",
+            status=ApplicationStatus.submitted,
+            lead_share_pct=100,
+        )
+        await ApplicationPartner.create(
+            application=application, organization=org, role="pilot site", share_pct=0
+        )
+        await JudgeAssignment.create(challenge=challenge, user=users["judge"])
     return World(
         org=org,
         users=users,
@@ -229,6 +284,8 @@ async def build_world(settings: Settings) -> World:
         challenge=challenge,
         question=question,
         attachment=attachment,
+        startup=startup,
+        application=application,
     )
 
 
@@ -242,6 +299,7 @@ def fill_path(path: str, world: World, actor: str) -> str:
         "challenge_id": str(world.challenge.id),
         "question_id": str(world.question.id),
         "attachment_id": str(world.attachment.id),
+        "application_id": str(world.application.id),
     }
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], path)
 
@@ -306,7 +364,8 @@ async def test_route_allows_exactly_the_expected_actors(
             if method == "GET":
                 response = await client.get(url, headers=headers)
             elif api:
-                body = {"organization_id": world.org.id}
+                acting = world.startup if f"{method} {path}" in BODY_ORG_S else world.org
+                body = {"organization_id": acting.id}
                 response = await client.request(method, url, json=body, headers=headers)
             else:
                 form = {"csrf_token": csrf, "organization_id": str(world.org.id)}
@@ -315,7 +374,8 @@ async def test_route_allows_exactly_the_expected_actors(
         allowed = may(actor)
         if allowed:
             assert response.status_code not in (401, 403), (actor, response.text[:300])
-            assert response.status_code != 404 or "{" not in path, (actor, response.text[:300])
+            if f"{method} {path}" not in STATE_404:
+                assert response.status_code != 404 or "{" not in path, (actor, response.text[:300])
         elif actor == "anonymous":
             # An object that is not public is hidden from the anonymous, not just refused.
             refused = (401, 404) if "{" in path else (401,)

@@ -1,7 +1,9 @@
 """Browser fixtures: the real app served over HTTP by uvicorn, driven by the system Chromium.
 
 The server runs as a task in the session's event loop, against the same fresh PostgreSQL
-database and Redis prefix as the rest of the suite (the `settings` fixture). Chromium is the
+database and Redis prefix as the rest of the suite (the `settings` fixture). The served app
+is also the `app` fixture here, so `worker_burst` runs the jobs its pages queued (mail
+reaches the suite's SMTP server) and tests that use it get their tables cleaned. Chromium is the
 one installed by the system package manager (`make chromium`); when it is missing the tests
 fail rather than skip, so a green run always means the pages were really checked.
 """
@@ -17,6 +19,7 @@ import httpx
 import pytest
 import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from starlette.applications import Starlette
 
 from service.app import create_app
 from service.config import ROOT, Settings
@@ -63,8 +66,8 @@ async def _wait_until_healthy(base_url: str, task: asyncio.Task[None]) -> None:
 
 
 @pytest.fixture(scope="session")
-async def base_url(settings: Settings) -> AsyncIterator[str]:
-    """Address of the app, served by uvicorn with its real lifespan."""
+async def served_app(settings: Settings) -> AsyncIterator[tuple[Starlette, str]]:
+    """The app, served by uvicorn with its real lifespan, and its address."""
     sock = _free_socket()
     port = sock.getsockname()[1]
     app = create_app(settings)
@@ -75,11 +78,23 @@ async def base_url(settings: Settings) -> AsyncIterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         await _wait_until_healthy(url, task)
-        yield url
+        yield app, url
     finally:
         server.should_exit = True
         await task
         sock.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(served_app: tuple[Starlette, str]) -> str:
+    """Address of the served app."""
+    return served_app[1]
+
+
+@pytest.fixture(scope="session")
+def app(served_app: tuple[Starlette, str]) -> Starlette:
+    """The served app itself (its `state.deps` are live): replaces the suite's in-process app."""
+    return served_app[0]
 
 
 @pytest.fixture(scope="session")
