@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "service.audit.models",
     "service.notifications.models",
     "service.challenges.models",
+    "service.rewards.models",
 ]
 
 

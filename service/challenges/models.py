@@ -198,3 +198,132 @@ class Attachment(Model):
     class Meta:
         table = "challenge_attachments"
         ordering = ["id"]
+
+
+# --- applications, consortia, judging, awards ----------------------------------------------
+
+
+class ApplicationStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    withdrawn = "withdrawn"
+    awarded = "awarded"
+    not_awarded = "not_awarded"
+
+
+class Application(Model):
+    id = fields.IntField(primary_key=True)
+    challenge: fields.ForeignKeyRelation[Challenge] = fields.ForeignKeyField(
+        "civic.Challenge", related_name="applications", on_delete=fields.RESTRICT
+    )
+    organization: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "civic.Organization", related_name="applications", on_delete=fields.RESTRICT
+    )
+    title = fields.CharField(max_length=160)
+    summary = fields.TextField()
+    proposal = fields.TextField(default="")
+    team = fields.TextField(default="")
+    budget_minor = fields.BigIntField(default=0)
+    # The lead's payout share; the partners' accepted shares make up the rest of 100.
+    lead_share_pct = fields.IntField(default=100)
+    status = fields.CharEnumField(ApplicationStatus, max_length=20, default=ApplicationStatus.draft)
+    created_by_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    submitted_at = fields.DatetimeField(null=True)
+    withdrawn_at = fields.DatetimeField(null=True)
+    challenge_id: int
+    organization_id: int
+
+    class Meta:
+        table = "applications"
+        unique_together = (("challenge", "organization"),)
+
+
+class PartnerStatus(StrEnum):
+    invited = "invited"
+    accepted = "accepted"
+    declined = "declined"
+
+
+class ApplicationPartner(Model):
+    id = fields.IntField(primary_key=True)
+    application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
+        "civic.Application", related_name="partners", on_delete=fields.CASCADE
+    )
+    organization: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "civic.Organization", related_name="partnerships", on_delete=fields.RESTRICT
+    )
+    role = fields.CharField(max_length=120)
+    share_pct = fields.IntField()
+    status = fields.CharEnumField(PartnerStatus, max_length=20, default=PartnerStatus.invited)
+    answered_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    application_id: int
+    organization_id: int
+
+    class Meta:
+        table = "application_partners"
+        unique_together = (("application", "organization"),)
+
+
+class JudgeAssignment(Model):
+    id = fields.IntField(primary_key=True)
+    challenge: fields.ForeignKeyRelation[Challenge] = fields.ForeignKeyField(
+        "civic.Challenge", related_name="judges", on_delete=fields.RESTRICT
+    )
+    user: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "civic.User", related_name="judging", on_delete=fields.RESTRICT
+    )
+    assigned_by_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    challenge_id: int
+    user_id: int
+
+    class Meta:
+        table = "judge_assignments"
+        unique_together = (("challenge", "user"),)
+
+
+class Review(Model):
+    """A judge's conflict declaration and, without a conflict, their scores for one application."""
+
+    id = fields.IntField(primary_key=True)
+    judge: fields.ForeignKeyRelation[JudgeAssignment] = fields.ForeignKeyField(
+        "civic.JudgeAssignment", related_name="reviews", on_delete=fields.RESTRICT
+    )
+    application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
+        "civic.Application", related_name="reviews", on_delete=fields.RESTRICT
+    )
+    conflict_of_interest = fields.BooleanField(default=False)
+    # {criterion id (as text): score 0..10}; empty until scored.
+    scores: dict[str, int] = fields.JSONField(default=dict)
+    comment = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    judge_id: int
+    application_id: int
+
+    class Meta:
+        table = "reviews"
+        unique_together = (("judge", "application"),)
+
+
+class Award(Model):
+    id = fields.IntField(primary_key=True)
+    challenge: fields.ForeignKeyRelation[Challenge] = fields.ForeignKeyField(
+        "civic.Challenge", related_name="awards", on_delete=fields.RESTRICT
+    )
+    application: fields.OneToOneRelation[Application] = fields.OneToOneField(
+        "civic.Application", related_name="award", on_delete=fields.RESTRICT
+    )
+    amount_minor = fields.BigIntField()
+    currency = fields.CharField(max_length=3)
+    rationale = fields.TextField()
+    created_by_id = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    challenge_id: int
+    application_id: int
+
+    class Meta:
+        table = "awards"

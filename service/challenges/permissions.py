@@ -76,3 +76,102 @@ async def load_organization_in_body(request: Request) -> Organization:
     if org is None:
         raise NotFound("No such organization.")
     return org
+
+
+# --- applications and judging --------------------------------------------------------------
+
+
+def _access(obj: Any) -> Any:
+    return getattr(obj, "access", None)
+
+
+def _may_view_application(actor: Any, application: Any) -> bool:
+    access = _access(application)
+    if access is None:
+        return False
+    if access.applicant:
+        return True
+    if application.status.value == "draft":
+        return False
+    return bool(access.city_staff or (access.judge is not None and not access.recused))
+
+
+def _is_lead(actor: Any, application: Any) -> bool:
+    access = _access(application)
+    return bool(access and access.lead_member)
+
+
+def _may_review(actor: Any, application: Any) -> bool:
+    access = _access(application)
+    return bool(
+        access
+        and access.judge is not None
+        and not access.recused
+        and application.status.value == "submitted"
+    )
+
+
+def _may_read_feedback(actor: Any, application: Any) -> bool:
+    access = _access(application)
+    return bool(
+        access and access.applicant and application.status.value in ("awarded", "not_awarded")
+    )
+
+
+def _is_judge(actor: Any, challenge: Any) -> bool:
+    return getattr(challenge, "judge_assignment", None) is not None
+
+
+register("application.create", Rule(member=True))
+register("application.view", Rule(custom=_may_view_application))
+register("application.edit", Rule(custom=_is_lead))
+register("application.partner", Rule(member=True))
+register("application.review", Rule(custom=_may_review))
+register("application.feedback", Rule(custom=_may_read_feedback))
+register("challenge.manage_judging", Rule(roles=MANAGERS))
+register("challenge.rank", Rule(roles=EDITORS))
+register("challenge.judge", Rule(custom=_is_judge))
+register("challenge.award", Rule(roles=MANAGERS))
+
+
+async def load_application(request: Request) -> Any:
+    from service.accounts.permissions import actor_of
+    from service.challenges.applications import access_for
+    from service.challenges.models import Application
+
+    application = await Application.get_or_none(
+        id=path_int(request, "application_id")
+    ).select_related("challenge", "organization")
+    if application is None:
+        raise NotFound("No such application.")
+    actor = actor_of(request)
+    application.access = await access_for(
+        application, application.challenge, actor.user, actor.roles
+    )
+    return application
+
+
+async def load_partner(request: Request) -> Any:
+    from service.challenges.models import ApplicationPartner
+
+    partner = await ApplicationPartner.get_or_none(
+        application_id=path_int(request, "application_id"),
+        organization_id=path_int(request, "organization_id"),
+    ).select_related("application")
+    if partner is None:
+        raise NotFound("No such partner invitation.")
+    return partner
+
+
+async def load_challenge_for_judge(request: Request) -> Challenge:
+    from service.accounts.permissions import actor_of
+    from service.challenges.models import JudgeAssignment
+
+    challenge = await load_challenge(request)
+    actor = actor_of(request)
+    challenge.judge_assignment = (
+        await JudgeAssignment.get_or_none(challenge_id=challenge.id, user_id=actor.user.id)
+        if actor.user
+        else None
+    )
+    return challenge

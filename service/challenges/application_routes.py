@@ -1,0 +1,485 @@
+"""Applications, judging and awards API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spectree import Response as Doc
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from service.accounts.models import User
+from service.accounts.permissions import guard
+from service.challenges import application_schemas as schemas
+from service.challenges import applications
+from service.challenges import permissions as perms
+from service.challenges.models import (
+    Application,
+    ApplicationPartner,
+    Award,
+    Challenge,
+    Criterion,
+    Review,
+)
+from service.core.api import ErrorOut, api, json
+from service.core.errors import NotFound, ValidationFailed
+from service.core.web import context, transaction
+from service.rewards.models import Milestone
+
+TAG = "applications"
+V1 = "/api/v1"
+SECURED: dict[str, list[str]] = {"bearer": []}
+
+
+async def application_out(application: Application) -> schemas.ApplicationOut:
+    """As the viewer may see it: in blind mode a judge sees no names of organizations."""
+    challenge: Challenge = application.challenge
+    access = getattr(application, "access", None)
+    blind = bool(
+        challenge.blind_judging
+        and access is not None
+        and not access.applicant
+        and not access.city_staff
+    )
+    partners = (
+        await ApplicationPartner.filter(application_id=application.id)
+        .select_related("organization")
+        .order_by("id")
+    )
+    return schemas.ApplicationOut(
+        id=application.id,
+        challenge_id=challenge.id,
+        challenge_title=challenge.title,
+        status=application.status.value,
+        title=application.title,
+        summary=application.summary,
+        proposal=application.proposal,
+        team=None if blind else application.team,
+        budget_minor=application.budget_minor,
+        currency=challenge.currency,
+        organization_id=None if blind else application.organization_id,
+        organization_name=None if blind else application.organization.name,
+        lead_share_pct=application.lead_share_pct,
+        partners=[
+            schemas.PartnerOut(
+                organization_id=None if blind else p.organization_id,
+                organization_name=None if blind else p.organization.name,
+                role=p.role,
+                share_pct=p.share_pct,
+                status=p.status.value,
+            )
+            for p in partners
+        ],
+        submitted_at=application.submitted_at,
+        blind=blind,
+    )
+
+
+async def _reload(application_id: int, request: Request) -> Application:
+    application = (
+        await perms.load_application(request) if "application_id" in request.path_params else None
+    )
+    if application is None or application.id != application_id:
+        application = await Application.get(id=application_id).select_related(
+            "challenge", "organization"
+        )
+        application.access = applications.Access(lead_member=True)
+    return application
+
+
+@guard("application.create", load=perms.load_organization_in_body)
+@api.validate(
+    json=schemas.ApplicationIn,
+    resp=Doc(
+        HTTP_201=schemas.ApplicationOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut, HTTP_404=ErrorOut
+    ),
+    tags=[TAG],
+    security=SECURED,
+)
+async def create_application(request: Request, json: schemas.ApplicationIn) -> Response:
+    """Draft an application for your organization, optionally with partners (a consortium)."""
+    challenge = await perms.load_challenge(request)
+    if not perms.is_public(challenge):
+        raise NotFound("No such challenge.")
+    async with transaction(request):
+        application = await applications.create(
+            context(request),
+            challenge,
+            request.state.obj,
+            title=json.title,
+            summary=json.summary,
+            proposal=json.proposal,
+            team=json.team,
+            budget_minor=json.budget_minor,
+            partners=[p.model_dump() for p in json.partners],
+        )
+    return _json(await application_out(await _reload(application.id, request)), 201)
+
+
+@guard("application.view", load=perms.load_application)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.ApplicationOut, HTTP_404=ErrorOut), tags=[TAG], security=SECURED
+)
+async def get_application(request: Request) -> Response:
+    """An application, for its members, the city, and judges who are not recused."""
+    return _json(await application_out(request.state.obj))
+
+
+@guard("application.edit", load=perms.load_application)
+@api.validate(
+    json=schemas.ApplicationPatch,
+    resp=Doc(
+        HTTP_200=schemas.ApplicationOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut, HTTP_404=ErrorOut
+    ),
+    tags=[TAG],
+    security=SECURED,
+)
+async def update_application(request: Request, json: schemas.ApplicationPatch) -> Response:
+    """Change a draft or submitted application until the deadline."""
+    application = request.state.obj
+    values = json.model_dump(exclude_none=True, exclude={"partners"})
+    partners = [p.model_dump() for p in json.partners] if json.partners is not None else None
+    async with transaction(request):
+        await applications.update(
+            context(request), application, application.challenge, values=values, partners=partners
+        )
+    return _json(await application_out(await perms.load_application(request)))
+
+
+@guard("application.edit", load=perms.load_application)
+@api.validate(
+    resp=Doc(
+        HTTP_200=schemas.ApplicationOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut, HTTP_404=ErrorOut
+    ),
+    tags=[TAG],
+    security=SECURED,
+)
+async def submit_application(request: Request) -> Response:
+    """Submit before the deadline; eligibility problems are named one by one in `fields`."""
+    application = request.state.obj
+    async with transaction(request):
+        await applications.submit(context(request), application, application.challenge)
+    return _json(await application_out(await perms.load_application(request)))
+
+
+@guard("application.edit", load=perms.load_application)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.ApplicationOut, HTTP_409=ErrorOut, HTTP_404=ErrorOut),
+    tags=[TAG],
+    security=SECURED,
+)
+async def withdraw_application(request: Request) -> Response:
+    """Withdraw at any time before the award."""
+    async with transaction(request):
+        await applications.withdraw(context(request), request.state.obj)
+    return _json(await application_out(await perms.load_application(request)))
+
+
+async def _answer(request: Request, *, accept: bool) -> Response:
+    async with transaction(request):
+        await applications.answer_partnership(context(request), request.state.obj, accept=accept)
+    application = await perms.load_application(request)
+    return _json(await application_out(application))
+
+
+@guard("application.partner", load=perms.load_partner)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.ApplicationOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut),
+    tags=[TAG],
+    security=SECURED,
+)
+async def accept_partnership(request: Request) -> Response:
+    """A partner organization accepts its role and share in a consortium."""
+    return await _answer(request, accept=True)
+
+
+@guard("application.partner", load=perms.load_partner)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.ApplicationOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut),
+    tags=[TAG],
+    security=SECURED,
+)
+async def decline_partnership(request: Request) -> Response:
+    """A partner organization declines."""
+    return await _answer(request, accept=False)
+
+
+# --- judging -------------------------------------------------------------------------------
+
+
+@guard("challenge.manage_judging", load=perms.load_challenge)
+@api.validate(
+    json=schemas.JudgeIn,
+    resp=Doc(HTTP_201=schemas.JudgeOut, HTTP_404=ErrorOut, HTTP_422=ErrorOut),
+    tags=["judging"],
+    security=SECURED,
+)
+async def assign_judge(request: Request, json: schemas.JudgeIn) -> Response:
+    """Assign a judge (a user, or an outside expert by the e-mail of their account)."""
+    if json.user_id is not None:
+        user = await User.get_or_none(id=json.user_id)
+    else:
+        user = await User.get_or_none(email=(json.email or "").strip().lower())
+    if user is None:
+        raise ValidationFailed(
+            fields={
+                "user_id": "No account with this id or e-mail; ask the expert to create one first."
+            }
+        )
+    async with transaction(request):
+        await applications.assign_judge(context(request), request.state.obj, user=user)
+    return _json(
+        schemas.JudgeOut(challenge_id=request.state.obj.id, user_id=user.id, name=user.name), 201
+    )
+
+
+@guard("challenge.judge", load=perms.load_challenge_for_judge)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.JudgingOut, HTTP_404=ErrorOut), tags=["judging"], security=SECURED
+)
+async def judging(request: Request) -> Response:
+    """A judge's list of applications and progress ("7 of 12 scored")."""
+    return _json(await judging_out(request.state.obj))
+
+
+async def judging_out(challenge: Any) -> schemas.JudgingOut:
+    judge = challenge.judge_assignment
+    progress = await applications.judge_progress(challenge, judge)
+    reviews = {r.application_id: r for r in await Review.filter(judge_id=judge.id)}
+    items = []
+    for application in (
+        await Application.filter(
+            challenge_id=challenge.id, status__in=["submitted", "awarded", "not_awarded"]
+        )
+        .select_related("organization")
+        .order_by("id")
+    ):
+        review = reviews.get(application.id)
+        recused = bool(review and review.conflict_of_interest)
+        items.append(
+            schemas.JudgeItem(
+                application_id=application.id,
+                # Recused: the judge sees that it exists, nothing of what it says.
+                title="" if recused else application.title,
+                organization_name=None
+                if challenge.blind_judging or recused
+                else application.organization.name,
+                declared=review is not None,
+                recused=recused,
+                scored=bool(review and review.scores),
+            )
+        )
+    return schemas.JudgingOut(
+        challenge_id=challenge.id,
+        blind=challenge.blind_judging,
+        total=progress.total,
+        scored=progress.scored,
+        recused=progress.recused,
+        items=items,
+    )
+
+
+@guard("application.review", load=perms.load_application)
+@api.validate(
+    json=schemas.ReviewIn,
+    resp=Doc(HTTP_200=schemas.ReviewOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut),
+    tags=["judging"],
+    security=SECURED,
+)
+async def review_application(request: Request, json: schemas.ReviewIn) -> Response:
+    """Declare a conflict of interest (then you are recused), or score every criterion 0-10."""
+    application = request.state.obj
+    async with transaction(request):
+        review = await applications.review(
+            context(request),
+            application,
+            application.challenge,
+            application.access.judge,
+            conflict=json.conflict_of_interest,
+            scores=json.scores,
+            comment=json.comment,
+        )
+    return _json(
+        schemas.ReviewOut(
+            application_id=application.id,
+            conflict_of_interest=review.conflict_of_interest,
+            scores={int(k): v for k, v in review.scores.items()},
+            comment=review.comment,
+            updated_at=review.updated_at,
+        )
+    )
+
+
+@guard("challenge.rank", load=perms.load_challenge)
+@api.validate(
+    query=schemas.RankingQuery,
+    resp=Doc(HTTP_200=schemas.RankingOut, HTTP_404=ErrorOut),
+    tags=["judging"],
+    security=SECURED,
+)
+async def ranking(request: Request, query: schemas.RankingQuery) -> Response:
+    """The ranking: weighted mean over judges, optionally normalised per judge (z-scores)."""
+    challenge = request.state.obj
+    rows = await applications.ranking_of(challenge, normalise=query.normalise)
+    names = {
+        a.id: (a.title, a.organization.name)
+        for a in await Application.filter(challenge_id=challenge.id).select_related("organization")
+    }
+    return _json(
+        schemas.RankingOut(
+            challenge_id=challenge.id,
+            normalised=query.normalise,
+            items=[
+                schemas.RankedOut(
+                    rank=r.rank,
+                    application_id=r.application_id,
+                    title=names[r.application_id][0],
+                    organization_name=names[r.application_id][1],
+                    score=r.score,
+                    raw_mean=r.raw_mean,
+                    reviews=r.reviews,
+                    spread=r.spread,
+                    disagreement=r.disagreement,
+                    per_criterion=r.per_criterion,
+                )
+                for r in rows
+            ],
+        )
+    )
+
+
+# --- awards --------------------------------------------------------------------------------
+
+
+async def award_out(award: Award) -> schemas.AwardOut:
+    application = await Application.get(id=award.application_id).select_related("organization")
+    milestones = await Milestone.filter(award_id=award.id).order_by("position", "id")
+    return schemas.AwardOut(
+        id=award.id,
+        challenge_id=award.challenge_id,
+        application_id=award.application_id,
+        organization_name=application.organization.name,
+        amount_minor=award.amount_minor,
+        currency=award.currency,
+        rationale=award.rationale,
+        milestones=[
+            schemas.MilestoneOut(
+                id=m.id,
+                title=m.title,
+                amount_minor=m.amount_minor,
+                currency=m.currency,
+                due_at=m.due_at,
+                status=m.status.value,
+            )
+            for m in milestones
+        ],
+    )
+
+
+@guard("challenge.award", load=perms.load_challenge)
+@api.validate(
+    json=schemas.AwardIn,
+    resp=Doc(HTTP_201=schemas.AwardOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut, HTTP_404=ErrorOut),
+    tags=["awards"],
+    security=SECURED,
+)
+async def create_award(request: Request, json: schemas.AwardIn) -> Response:
+    """Award an application an amount with a milestone plan; never beyond the available funds."""
+    application = await Application.get_or_none(
+        id=json.application_id, challenge_id=request.state.obj.id
+    )
+    if application is None:
+        raise ValidationFailed(fields={"application_id": "No such application in this challenge."})
+    async with transaction(request):
+        award = await applications.award(
+            context(request),
+            request.state.obj,
+            application,
+            amount_minor=json.amount_minor,
+            rationale=json.rationale,
+            milestones=[m.model_dump() for m in json.milestones],
+        )
+    return _json(await award_out(award), 201)
+
+
+@guard("challenge.award", load=perms.load_challenge)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.CloseAwardingOut, HTTP_409=ErrorOut, HTTP_404=ErrorOut),
+    tags=["awards"],
+    security=SECURED,
+)
+async def close_awarding(request: Request) -> Response:
+    """Make the awards final: the other applicants are notified and delivery begins."""
+    async with transaction(request):
+        count = await applications.close_awarding(context(request), request.state.obj)
+    return _json(schemas.CloseAwardingOut(challenge_id=request.state.obj.id, not_awarded=count))
+
+
+@guard("application.feedback", load=perms.load_application)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.FeedbackOut, HTTP_404=ErrorOut), tags=["awards"], security=SECURED
+)
+async def feedback(request: Request) -> Response:
+    """After the decision: average score per criterion and the judges' comments, unsigned."""
+    application = request.state.obj
+    return _json(await feedback_out(application))
+
+
+async def feedback_out(application: Application) -> schemas.FeedbackOut:
+    criteria = await Criterion.filter(challenge_id=application.challenge_id).order_by("position")
+    reviews = await Review.filter(application_id=application.id, conflict_of_interest=False)
+    scored = [r for r in reviews if r.scores]
+    items = []
+    for criterion in criteria:
+        values = [r.scores[str(criterion.id)] for r in scored if str(criterion.id) in r.scores]
+        items.append(
+            schemas.CriterionFeedback(
+                criterion_id=criterion.id,
+                name=criterion.name,
+                weight=criterion.weight,
+                average=round(sum(values) / len(values), 2) if values else None,
+            )
+        )
+    return schemas.FeedbackOut(
+        application_id=application.id,
+        status=application.status.value,
+        criteria=items,
+        comments=[r.comment for r in scored if r.comment.strip()],
+    )
+
+
+def _json(model: Any, status: int = 200) -> Response:
+    return json(model, status)
+
+
+routes = [
+    Route(
+        f"{V1}/challenges/{{challenge_id:int}}/applications", create_application, methods=["POST"]
+    ),
+    Route(f"{V1}/applications/{{application_id:int}}", get_application, methods=["GET"]),
+    Route(f"{V1}/applications/{{application_id:int}}", update_application, methods=["PATCH"]),
+    Route(f"{V1}/applications/{{application_id:int}}/submit", submit_application, methods=["POST"]),
+    Route(
+        f"{V1}/applications/{{application_id:int}}/withdraw", withdraw_application, methods=["POST"]
+    ),
+    Route(
+        f"{V1}/applications/{{application_id:int}}/partners/{{organization_id:int}}/accept",
+        accept_partnership,
+        methods=["POST"],
+    ),
+    Route(
+        f"{V1}/applications/{{application_id:int}}/partners/{{organization_id:int}}/decline",
+        decline_partnership,
+        methods=["POST"],
+    ),
+    Route(f"{V1}/challenges/{{challenge_id:int}}/judges", assign_judge, methods=["POST"]),
+    Route(f"{V1}/challenges/{{challenge_id:int}}/judging", judging, methods=["GET"]),
+    Route(
+        f"{V1}/applications/{{application_id:int}}/reviews", review_application, methods=["POST"]
+    ),
+    Route(f"{V1}/challenges/{{challenge_id:int}}/ranking", ranking, methods=["GET"]),
+    Route(f"{V1}/challenges/{{challenge_id:int}}/awards", create_award, methods=["POST"]),
+    Route(f"{V1}/challenges/{{challenge_id:int}}/awards/close", close_awarding, methods=["POST"]),
+    Route(f"{V1}/applications/{{application_id:int}}/feedback", feedback, methods=["GET"]),
+]

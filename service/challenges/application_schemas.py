@@ -1,0 +1,226 @@
+"""API schemas of applications, judging and awards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class PartnerIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    organization_id: int = Field(ge=1, le=2**31 - 1)
+    role: str = Field(min_length=2, max_length=120)
+    share_pct: int = Field(ge=0, le=100)
+
+
+def _unique_partners(partners: list[PartnerIn]) -> list[PartnerIn]:
+    ids = [p.organization_id for p in partners]
+    if len(set(ids)) != len(ids):
+        raise ValueError("Each partner organization once.")
+    if sum(p.share_pct for p in partners) > 100:
+        raise ValueError("The partners' shares add up to more than 100.")
+    return partners
+
+
+class ApplicationFields(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    title: str = Field(min_length=3, max_length=160)
+    summary: str = Field(min_length=10, max_length=1500, description="One paragraph")
+    proposal: str = Field(default="", max_length=50000)
+    team: str = Field(default="", max_length=5000)
+    budget_minor: int = Field(default=0, ge=0, le=10**13)
+
+
+class ApplicationIn(ApplicationFields):
+    organization_id: int = Field(ge=1, le=2**31 - 1)
+    partners: list[PartnerIn] = Field(default_factory=list, max_length=10)
+
+    @field_validator("partners")
+    @classmethod
+    def _partners(cls, value: list[PartnerIn]) -> list[PartnerIn]:
+        return _unique_partners(value)
+
+
+class ApplicationPatch(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    title: str | None = Field(default=None, min_length=3, max_length=160)
+    summary: str | None = Field(default=None, min_length=10, max_length=1500)
+    proposal: str | None = Field(default=None, max_length=50000)
+    team: str | None = Field(default=None, max_length=5000)
+    budget_minor: int | None = Field(default=None, ge=0, le=10**13)
+    partners: list[PartnerIn] | None = Field(default=None, max_length=10)
+
+    @field_validator("partners")
+    @classmethod
+    def _partners(cls, value: list[PartnerIn] | None) -> list[PartnerIn] | None:
+        return _unique_partners(value) if value is not None else None
+
+
+class PartnerOut(BaseModel):
+    organization_id: int | None
+    organization_name: str | None
+    role: str
+    share_pct: int
+    status: str
+
+
+class ApplicationOut(BaseModel):
+    id: int
+    challenge_id: int
+    challenge_title: str
+    status: str
+    title: str
+    summary: str
+    proposal: str
+    team: str | None
+    budget_minor: int
+    currency: str
+    organization_id: int | None = Field(description="Hidden from judges in blind mode")
+    organization_name: str | None
+    lead_share_pct: int
+    partners: list[PartnerOut]
+    submitted_at: datetime | None
+    blind: bool
+
+
+class JudgeIn(BaseModel):
+    user_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    email: str | None = Field(default=None, max_length=254)
+
+    @model_validator(mode="after")
+    def _one(self) -> JudgeIn:
+        if (self.user_id is None) == (self.email is None):
+            raise ValueError("user_id: Name the judge by user_id or by email.")
+        return self
+
+
+class JudgeOut(BaseModel):
+    challenge_id: int
+    user_id: int
+    name: str
+
+
+class ReviewIn(BaseModel):
+    conflict_of_interest: bool = False
+    scores: dict[int, int] = Field(default_factory=dict)
+    comment: str = Field(default="", max_length=5000)
+
+    @field_validator("scores")
+    @classmethod
+    def _range(cls, value: dict[int, int]) -> dict[int, int]:
+        if any(score < 0 or score > 10 for score in value.values()):
+            raise ValueError("Scores go from 0 to 10.")
+        return value
+
+
+class ReviewOut(BaseModel):
+    application_id: int
+    conflict_of_interest: bool
+    scores: dict[int, int]
+    comment: str
+    updated_at: datetime
+
+
+class JudgeItem(BaseModel):
+    application_id: int
+    title: str
+    organization_name: str | None
+    declared: bool
+    recused: bool
+    scored: bool
+
+
+class JudgingOut(BaseModel):
+    challenge_id: int
+    blind: bool
+    total: int
+    scored: int
+    recused: int
+    items: list[JudgeItem]
+
+
+class RankedOut(BaseModel):
+    rank: int
+    application_id: int
+    title: str
+    organization_name: str
+    score: float
+    raw_mean: float
+    reviews: int
+    spread: float
+    disagreement: bool
+    per_criterion: dict[int, float]
+
+
+class RankingOut(BaseModel):
+    challenge_id: int
+    normalised: bool
+    items: list[RankedOut]
+
+
+class RankingQuery(BaseModel):
+    normalise: bool = False
+
+
+class MilestoneIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    title: str = Field(min_length=3, max_length=160)
+    amount_minor: int = Field(ge=1, le=10**13)
+    due_at: AwareDatetime
+
+
+class AwardIn(BaseModel):
+    application_id: int = Field(ge=1, le=2**31 - 1)
+    amount_minor: int = Field(ge=1, le=10**13)
+    rationale: str = Field(min_length=10, max_length=5000)
+    milestones: list[MilestoneIn] = Field(min_length=1, max_length=24)
+
+    @model_validator(mode="after")
+    def _sum(self) -> AwardIn:
+        if sum(m.amount_minor for m in self.milestones) != self.amount_minor:
+            raise ValueError("milestones: The milestone amounts must add up to the award.")
+        return self
+
+
+class MilestoneOut(BaseModel):
+    id: int
+    title: str
+    amount_minor: int
+    currency: str
+    due_at: datetime
+    status: str
+
+
+class AwardOut(BaseModel):
+    id: int
+    challenge_id: int
+    application_id: int
+    organization_name: str
+    amount_minor: int
+    currency: str
+    rationale: str
+    milestones: list[MilestoneOut]
+
+
+class CloseAwardingOut(BaseModel):
+    challenge_id: int
+    not_awarded: int
+
+
+class CriterionFeedback(BaseModel):
+    criterion_id: int
+    name: str
+    weight: int
+    average: float | None
+
+
+class FeedbackOut(BaseModel):
+    application_id: int
+    status: str
+    criteria: list[CriterionFeedback]
+    comments: list[str]

@@ -1,0 +1,586 @@
+"""Applications and consortia, judging and awards, in the platform's words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from service.accounts.models import (
+    APPLICANT_KINDS,
+    Membership,
+    Organization,
+    OrganizationKind,
+    Role,
+    User,
+)
+from service.audit import service as audit
+from service.challenges import ranking
+from service.challenges.models import (
+    Application,
+    ApplicationPartner,
+    ApplicationStatus,
+    Award,
+    Challenge,
+    ChallengeStatus,
+    Criterion,
+    JudgeAssignment,
+    PartnerStatus,
+    Review,
+)
+from service.challenges.service import move
+from service.core import i18n
+from service.core.context import Context
+from service.core.errors import Conflict, NotFound, ValidationFailed
+from service.notifications import service as notifications
+from service.rewards.models import Milestone
+
+A = ApplicationStatus
+S = ChallengeStatus
+_ = i18n.gettext
+
+
+class ChallengeNotOpen(Conflict):
+    default_detail = "This challenge is not open for applications."
+
+
+class DeadlinePassed(Conflict):
+    default_detail = "The deadline has passed: applications can no longer be submitted or changed."
+
+
+class NotEligible(ValidationFailed):
+    default_detail = "Your organization is not eligible for this challenge."
+
+
+class SharesDoNotAddUp(ValidationFailed):
+    default_detail = "The payout shares of the lead and the accepted partners must add up to 100."
+
+
+class ApplicationLocked(Conflict):
+    default_detail = "This application can no longer be changed."
+
+
+class ExceedsFunds(Conflict):
+    default_detail = "The awards would exceed the challenge's available funds."
+
+
+# --- who is looking ------------------------------------------------------------------------
+
+
+@dataclass
+class Access:
+    """What the current user is to an application (computed once per request)."""
+
+    lead_member: bool = False
+    partner_member: bool = False
+    city_staff: bool = False
+    judge: JudgeAssignment | None = None
+    review: Review | None = None
+
+    @property
+    def applicant(self) -> bool:
+        return self.lead_member or self.partner_member
+
+    @property
+    def recused(self) -> bool:
+        return self.review is not None and self.review.conflict_of_interest
+
+    @property
+    def judge_cleared(self) -> bool:
+        return self.review is not None and not self.review.conflict_of_interest
+
+
+async def access_for(
+    application: Application, challenge: Challenge, user: User | None, roles: dict[int, Role]
+) -> Access:
+    access = Access()
+    if user is None:
+        return access
+    access.lead_member = application.organization_id in roles
+    partner_orgs = {
+        p.organization_id
+        for p in await ApplicationPartner.filter(application_id=application.id)
+        if p.status is not PartnerStatus.declined
+    }
+    access.partner_member = bool(partner_orgs & set(roles))
+    access.city_staff = challenge.organization_id in roles
+    access.judge = await JudgeAssignment.get_or_none(challenge_id=challenge.id, user_id=user.id)
+    if access.judge is not None:
+        access.review = await Review.get_or_none(
+            judge_id=access.judge.id, application_id=application.id
+        )
+    return access
+
+
+# --- drafting and submitting ---------------------------------------------------------------
+
+
+def _deadline_open(challenge: Challenge, now: datetime) -> bool:
+    return challenge.status is S.open and now < challenge.closes_at
+
+
+async def create(
+    ctx: Context,
+    challenge: Challenge,
+    org: Organization,
+    *,
+    title: str,
+    summary: str,
+    proposal: str,
+    team: str,
+    budget_minor: int,
+    partners: list[dict[str, Any]],
+    now: datetime | None = None,
+) -> Application:
+    now = now or datetime.now(UTC)
+    if org.kind not in APPLICANT_KINDS:
+        raise NotEligible(
+            fields={"organization_id": _("Only startups, universities and research centres apply.")}
+        )
+    if not _deadline_open(challenge, now):
+        raise ChallengeNotOpen()
+    if await Application.filter(challenge_id=challenge.id, organization_id=org.id).exists():
+        raise Conflict(
+            fields={
+                "organization_id": _(
+                    "Your organization already has an application for this challenge."
+                )
+            }
+        )
+    application = await Application.create(
+        challenge=challenge,
+        organization=org,
+        title=title,
+        summary=summary,
+        proposal=proposal,
+        team=team,
+        budget_minor=budget_minor,
+        created_by_id=ctx.actor.user.id if ctx.actor.user else None,
+    )
+    await set_partners(ctx, application, partners)
+    await audit.record(
+        ctx,
+        "application.create",
+        object_type="application",
+        object_id=application.id,
+        organization_id=org.id,
+    )
+    return application
+
+
+async def set_partners(
+    ctx: Context, application: Application, partners: list[dict[str, Any]]
+) -> None:
+    """Invite the partners listed (new ones are invited; ones no longer listed are removed)."""
+    existing = {
+        p.organization_id: p for p in await ApplicationPartner.filter(application_id=application.id)
+    }
+    wanted = {int(p["organization_id"]): p for p in partners}
+    if application.organization_id in wanted:
+        raise ValidationFailed(fields={"partners": _("The lead cannot be its own partner.")})
+    orgs = {o.id: o for o in await Organization.filter(id__in=list(wanted))}
+    for org_id, spec in wanted.items():
+        org = orgs.get(org_id)
+        if org is None or org.kind is OrganizationKind.investor:
+            raise ValidationFailed(
+                fields={
+                    "partners": _(
+                        "A partner must be a startup, university, research centre or government."
+                    )
+                }
+            )
+        row = existing.get(org_id)
+        if row is None:
+            row = await ApplicationPartner.create(
+                application=application,
+                organization=org,
+                role=spec["role"],
+                share_pct=spec["share_pct"],
+            )
+            await _notify_org(
+                org,
+                _("Your organization is invited to join an application"),
+                f"/applications/{application.id}",
+            )
+        elif row.role != spec["role"] or row.share_pct != spec["share_pct"]:
+            # Changed terms must be accepted again.
+            row.role, row.share_pct = spec["role"], spec["share_pct"]
+            row.status, row.answered_at = PartnerStatus.invited, None
+            await row.save()
+    for org_id, row in existing.items():
+        if org_id not in wanted:
+            await row.delete()
+    total_partners = sum(int(p["share_pct"]) for p in partners)
+    if total_partners > 100:
+        raise SharesDoNotAddUp(fields={"partners": _(SharesDoNotAddUp.default_detail)})
+    application.lead_share_pct = 100 - total_partners
+    await application.save(update_fields=["lead_share_pct"])
+
+
+async def update(
+    ctx: Context,
+    application: Application,
+    challenge: Challenge,
+    *,
+    values: dict[str, Any],
+    partners: list[dict[str, Any]] | None,
+    now: datetime | None = None,
+) -> Application:
+    now = now or datetime.now(UTC)
+    application = await Application.select_for_update().get(id=application.id)
+    if application.status not in (A.draft, A.submitted):
+        raise ApplicationLocked()
+    if not _deadline_open(challenge, now):
+        raise DeadlinePassed()
+    for key, value in values.items():
+        setattr(application, key, value)
+    await application.save()
+    if partners is not None:
+        await set_partners(ctx, application, partners)
+    await audit.record(
+        ctx,
+        "application.update",
+        object_type="application",
+        object_id=application.id,
+        organization_id=application.organization_id,
+    )
+    return application
+
+
+async def eligibility_problems(
+    application: Application, challenge: Challenge, org: Organization
+) -> dict[str, str]:
+    problems = {}
+    if org.kind.value not in challenge.eligible_kinds:
+        problems["organization_kind"] = _(
+            "This challenge is not open to your kind of organization."
+        )
+    if challenge.eligible_regions and org.region.lower() not in {
+        r.lower() for r in challenge.eligible_regions
+    }:
+        problems["organization_region"] = (
+            _("This challenge is only open to organizations from:")
+            + " "
+            + ", ".join(challenge.eligible_regions)
+        )
+    if not org.is_verified:
+        problems["organization_verified"] = _(
+            "Your organization must be verified by an operator before it can submit."
+        )
+    partners = await ApplicationPartner.filter(application_id=application.id)
+    pending = [p for p in partners if p.status is PartnerStatus.invited]
+    if pending:
+        problems["partners"] = _("Every invited partner must accept or decline before you submit.")
+    accepted = sum(p.share_pct for p in partners if p.status is PartnerStatus.accepted)
+    if application.lead_share_pct + accepted != 100:
+        problems.setdefault("shares", _(SharesDoNotAddUp.default_detail))
+    if not application.summary.strip() or not application.title.strip():
+        problems["summary"] = _("A title and a summary are needed to submit.")
+    return problems
+
+
+async def submit(
+    ctx: Context, application: Application, challenge: Challenge, *, now: datetime | None = None
+) -> Application:
+    now = now or datetime.now(UTC)
+    application = await Application.select_for_update().get(id=application.id)
+    if application.status is A.submitted:
+        return application
+    if application.status is not A.draft:
+        raise ApplicationLocked()
+    if not _deadline_open(challenge, now):
+        raise DeadlinePassed()
+    org = await Organization.get(id=application.organization_id)
+    problems = await eligibility_problems(application, challenge, org)
+    if problems:
+        raise NotEligible(_("The application cannot be submitted yet."), fields=problems)
+    application.status = A.submitted
+    application.submitted_at = now
+    await application.save(update_fields=["status", "submitted_at"])
+    await audit.record(
+        ctx,
+        "application.submit",
+        object_type="application",
+        object_id=application.id,
+        organization_id=org.id,
+    )
+    await _notify_org(org, _("Your application was received"), f"/applications/{application.id}")
+    return application
+
+
+async def withdraw(ctx: Context, application: Application) -> Application:
+    application = await Application.select_for_update().get(id=application.id)
+    if application.status not in (A.draft, A.submitted):
+        raise ApplicationLocked(_("Only applications not yet decided can be withdrawn."))
+    application.status = A.withdrawn
+    application.withdrawn_at = datetime.now(UTC)
+    await application.save(update_fields=["status", "withdrawn_at"])
+    await audit.record(
+        ctx,
+        "application.withdraw",
+        object_type="application",
+        object_id=application.id,
+        organization_id=application.organization_id,
+    )
+    return application
+
+
+async def answer_partnership(
+    ctx: Context, partner: ApplicationPartner, *, accept: bool
+) -> ApplicationPartner:
+    partner = await ApplicationPartner.select_for_update().get(id=partner.id)
+    application = await Application.get(id=partner.application_id)
+    if application.status is not A.draft:
+        raise ApplicationLocked()
+    partner.status = PartnerStatus.accepted if accept else PartnerStatus.declined
+    partner.answered_at = datetime.now(UTC)
+    await partner.save(update_fields=["status", "answered_at"])
+    await audit.record(
+        ctx,
+        "application.partner_" + ("accept" if accept else "decline"),
+        object_type="application",
+        object_id=application.id,
+        organization_id=partner.organization_id,
+    )
+    lead = await Organization.get(id=application.organization_id)
+    await _notify_org(
+        lead, _("A partner answered your invitation"), f"/applications/{application.id}"
+    )
+    return partner
+
+
+async def _notify_org(org: Organization, title: str, link: str) -> None:
+    for membership in await Membership.filter(organization_id=org.id).select_related("user"):
+        await notifications.notify(membership.user, title=title, body=org.name, link=link)
+
+
+# --- judging -------------------------------------------------------------------------------
+
+
+async def assign_judge(ctx: Context, challenge: Challenge, *, user: User) -> JudgeAssignment:
+    assignment, created = await JudgeAssignment.get_or_create(
+        challenge_id=challenge.id,
+        user_id=user.id,
+        defaults={"assigned_by_id": ctx.actor.user.id if ctx.actor.user else None},
+    )
+    if created:
+        await audit.record(
+            ctx,
+            "challenge.assign_judge",
+            object_type="challenge",
+            object_id=challenge.id,
+            organization_id=challenge.organization_id,
+            judge=user.id,
+        )
+        await notifications.notify(
+            user,
+            title=_("You are a judge of a challenge"),
+            body=challenge.title,
+            link=f"/judging/{challenge.id}",
+            email_link=f"{ctx.settings.base_url}/judging/{challenge.id}",
+            email_template="judge_assigned",
+            challenge=challenge,
+        )
+    return assignment
+
+
+async def review(
+    ctx: Context,
+    application: Application,
+    challenge: Challenge,
+    judge: JudgeAssignment,
+    *,
+    conflict: bool,
+    scores: dict[int, int] | None,
+    comment: str,
+    now: datetime | None = None,
+) -> Review:
+    now = now or datetime.now(UTC)
+    if challenge.status not in (S.closed, S.judging) and not (
+        challenge.status is S.open and conflict
+    ):
+        raise Conflict(_("Scores can be given once the challenge has closed, until judging ends."))
+    if now >= challenge.judging_ends_at:
+        raise Conflict(_("Judging has ended: reviews can no longer change."))
+    if application.status not in (A.submitted,):
+        raise NotFound()
+    existing = await Review.select_for_update().get_or_none(
+        judge_id=judge.id, application_id=application.id
+    )
+    if existing is not None and existing.conflict_of_interest:
+        raise NotFound()
+    criteria = {c.id for c in await Criterion.filter(challenge_id=challenge.id)}
+    if conflict:
+        if existing is not None and existing.scores:
+            raise Conflict(_("You already scored this application."))
+        values: dict[str, Any] = {"conflict_of_interest": True, "scores": {}, "comment": ""}
+    else:
+        scores = scores or {}
+        unknown = set(scores) - criteria
+        if unknown:
+            raise ValidationFailed(fields={"scores": _("Score only this challenge's criteria.")})
+        if scores and set(scores) != criteria:
+            raise ValidationFailed(fields={"scores": _("Give a score for every criterion.")})
+        values = {
+            "conflict_of_interest": False,
+            "scores": {str(k): v for k, v in scores.items()},
+            "comment": comment,
+        }
+    if existing is None:
+        result = await Review.create(judge=judge, application=application, **values)
+    else:
+        for key, value in values.items():
+            setattr(existing, key, value)
+        await existing.save()
+        result = existing
+    await audit.record(
+        ctx,
+        "application.review",
+        object_type="application",
+        object_id=application.id,
+        organization_id=challenge.organization_id,
+        conflict=conflict,
+    )
+    return result
+
+
+@dataclass
+class Progress:
+    total: int
+    declared: int
+    scored: int
+    recused: int
+
+
+async def judge_progress(challenge: Challenge, judge: JudgeAssignment) -> Progress:
+    applications = await Application.filter(
+        challenge_id=challenge.id, status__in=[A.submitted, A.awarded, A.not_awarded]
+    ).count()
+    reviews = await Review.filter(judge_id=judge.id)
+    return Progress(
+        total=applications,
+        declared=len(reviews),
+        scored=sum(1 for r in reviews if r.scores),
+        recused=sum(1 for r in reviews if r.conflict_of_interest),
+    )
+
+
+async def ranking_of(challenge: Challenge, *, normalise: bool) -> list[ranking.Ranked]:
+    criteria = await Criterion.filter(challenge_id=challenge.id)
+    weights = {c.id: c.weight for c in criteria}
+    applications = await Application.filter(
+        challenge_id=challenge.id, status__in=[A.submitted, A.awarded, A.not_awarded]
+    ).order_by("id")
+    reviews = await Review.filter(
+        application__challenge_id=challenge.id, conflict_of_interest=False
+    ).select_related("judge")
+    scored = [
+        ranking.ScoredReview(
+            judge_id=r.judge.user_id,
+            application_id=r.application_id,
+            scores={int(k): float(v) for k, v in r.scores.items()},
+        )
+        for r in reviews
+        if r.scores
+    ]
+    return ranking.rank(scored, weights, [a.id for a in applications], normalise=normalise)
+
+
+# --- awards --------------------------------------------------------------------------------
+
+
+async def available_funds(challenge: Challenge) -> int:
+    """What may still be awarded: the escrowed, unallocated funds.
+
+    Until the rewards area holds escrow, the published reward amount is the ceiling.
+    """
+    from service.rewards.funds import unallocated
+
+    return await unallocated(challenge)
+
+
+async def award(
+    ctx: Context,
+    challenge: Challenge,
+    application: Application,
+    *,
+    amount_minor: int,
+    rationale: str,
+    milestones: list[dict[str, Any]],
+) -> Award:
+    # The challenge row is the lock: two managers awarding at once are served one by one,
+    # and the second sees the first's award in the sum.
+    challenge = await Challenge.select_for_update().get(id=challenge.id)
+    if challenge.status not in (S.judging, S.awarded):
+        raise Conflict(_("Awards are made after the challenge closes and judging starts."))
+    application = await Application.select_for_update().get(id=application.id)
+    if application.challenge_id != challenge.id:
+        raise NotFound()
+    if application.status is not A.submitted:
+        raise Conflict(fields={"application_id": _("Only submitted applications can win.")})
+    if sum(int(m["amount_minor"]) for m in milestones) != amount_minor:
+        raise ValidationFailed(
+            fields={"milestones": _("The milestone amounts must add up to the award.")}
+        )
+    if amount_minor > await available_funds(challenge):
+        raise ExceedsFunds(fields={"amount_minor": _(ExceedsFunds.default_detail)})
+    assert ctx.actor.user is not None
+    record = await Award.create(
+        challenge=challenge,
+        application=application,
+        amount_minor=amount_minor,
+        currency=challenge.currency,
+        rationale=rationale,
+        created_by_id=ctx.actor.user.id,
+    )
+    for position, milestone in enumerate(milestones):
+        await Milestone.create(
+            award=record,
+            title=milestone["title"],
+            amount_minor=int(milestone["amount_minor"]),
+            currency=challenge.currency,
+            due_at=milestone["due_at"],
+            position=position,
+        )
+    application.status = A.awarded
+    await application.save(update_fields=["status"])
+    if challenge.status is S.judging:
+        await move(ctx, challenge, S.awarded, datetime.now(UTC))
+    await audit.record(
+        ctx,
+        "challenge.award",
+        object_type="award",
+        object_id=record.id,
+        organization_id=challenge.organization_id,
+        application=application.id,
+        amount_minor=amount_minor,
+    )
+    org = await Organization.get(id=application.organization_id)
+    await _notify_org(org, _("Your application won an award"), f"/applications/{application.id}")
+    return record
+
+
+async def close_awarding(ctx: Context, challenge: Challenge) -> int:
+    """The awards are final: the other applicants are told, and delivery begins."""
+    challenge = await Challenge.select_for_update().get(id=challenge.id)
+    if challenge.status is not S.awarded:
+        raise Conflict(_("Award at least one application first."))
+    losers = await Application.filter(challenge_id=challenge.id, status=A.submitted)
+    for application in losers:
+        application.status = A.not_awarded
+        await application.save(update_fields=["status"])
+        org = await Organization.get(id=application.organization_id)
+        await _notify_org(
+            org,
+            _("Your application was not awarded; the judges' feedback is ready"),
+            f"/applications/{application.id}",
+        )
+    await move(ctx, challenge, S.in_delivery, datetime.now(UTC))
+    await audit.record(
+        ctx,
+        "challenge.close_awarding",
+        object_type="challenge",
+        object_id=challenge.id,
+        organization_id=challenge.organization_id,
+    )
+    return len(losers)
