@@ -39,6 +39,7 @@ ROUTE_MODULES: list[str] = [
     "service.accounts.oidc",
     "service.challenges.routes",
     "service.challenges.application_routes",
+    "service.challenges.application_pages",
     "service.challenges.pages",
 ]
 

@@ -108,6 +108,17 @@ def detail_out(
             schemas.ReadabilityOut(field=f, score=s, hard=h)
             for f, s, h in readability_of(challenge)
         ],
+        winners=[
+            schemas.WinnerOut(
+                application_id=a.application_id,
+                organization_id=a.application.organization_id,
+                organization_name=a.application.organization.name,
+                amount_minor=a.amount_minor,
+                currency=a.currency,
+                rationale=a.rationale,
+            )
+            for a in parts["awards"]
+        ],
     )
 
 

@@ -19,6 +19,7 @@ from service.challenges.models import (
     PUBLIC_STATUSES,
     Amendment,
     Attachment,
+    Award,
     Challenge,
     ChallengeStatus,
     Criterion,
@@ -199,6 +200,9 @@ async def detail_parts(challenge: Challenge) -> dict[str, list[Any]]:
         "amendments": await Amendment.filter(challenge_id=challenge.id).order_by("id"),
         "attachments": await Attachment.filter(challenge_id=challenge.id).order_by("id"),
         "history": await StatusChange.filter(challenge_id=challenge.id).order_by("id"),
+        "awards": await Award.filter(challenge_id=challenge.id)
+        .select_related("application__organization")
+        .order_by("id"),
     }
 
 

@@ -190,6 +190,15 @@ class ReadabilityOut(BaseModel):
     hard: bool
 
 
+class WinnerOut(BaseModel):
+    application_id: int
+    organization_id: int
+    organization_name: str
+    amount_minor: int
+    currency: str
+    rationale: str
+
+
 class ChallengeSummaryOut(BaseModel):
     id: int
     title: str
@@ -226,6 +235,7 @@ class ChallengeOut(ChallengeSummaryOut):
     published_at: datetime | None
     cancel_reason: str
     readability: list[ReadabilityOut]
+    winners: list[WinnerOut]
 
 
 class ChallengeQuery(BaseModel):

@@ -41,6 +41,7 @@ from service.challenges.models import (
 )
 from service.config import Settings
 from tests import factories
+from tests.accounts.expected_application_pages import APPLICATION_PAGES
 from tests.challenges.factories import make_draft_challenge
 
 ACTORS = [
@@ -188,6 +189,7 @@ EXPECTED: dict[str, Callable[[str], bool]] = {
     "POST /api/v1/challenges/{challenge_id:int}/awards/close": MANAGERS_OF_A,
     "GET /api/v1/applications/{application_id:int}/feedback": NOBODY,
 }
+EXPECTED.update(APPLICATION_PAGES)
 # Routes whose body names the organization acting: S instead of A.
 BODY_ORG_S = {"POST /api/v1/challenges/{challenge_id:int}/applications"}
 # Allowed through the guard, then refused by the object's state (a draft challenge): 404.
