@@ -97,7 +97,7 @@ def _migration_table_query(connection: BaseDBAsyncClient) -> str:
 
 
 @asynccontextmanager
-async def transaction(queue: jobs.JobQueue | None) -> AsyncIterator[BaseDBAsyncClient]:
+async def transaction(queue: jobs.JobSender | None) -> AsyncIterator[BaseDBAsyncClient]:
     """Open the one transaction of a request or a job.
 
     Nested calls join the outer transaction and its job buffer. Queued jobs are sent

@@ -5,7 +5,6 @@ Run it with `python -m service worker` (or `arq service.worker.WorkerSettings`).
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from arq.worker import Worker
@@ -15,17 +14,9 @@ from service.config import Settings
 from service.core import jobs
 from service.core.redis import redis_settings
 
-# Modules that declare tasks or cron jobs; importing them registers their work.
-TASK_MODULES: list[str] = [
-    "service.core.tasks",
-    "service.notifications.tasks",
-    "service.challenges.tasks",
-]
-
 
 def load_tasks() -> None:
-    for module in TASK_MODULES:
-        importlib.import_module(module)
+    jobs.load_tasks()
 
 
 def create_worker(deps: bootstrap.Deps, *, burst: bool = False, **options: Any) -> Worker:

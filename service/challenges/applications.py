@@ -28,7 +28,7 @@ from service.challenges.models import (
     PartnerStatus,
     Review,
 )
-from service.challenges.service import move
+from service.challenges.service import advance, move
 from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, NotFound, ValidationFailed
@@ -363,6 +363,10 @@ async def assign_judge(ctx: Context, challenge: Challenge, *, user: User) -> Jud
         user_id=user.id,
         defaults={"assigned_by_id": ctx.actor.user.id if ctx.actor.user else None},
     )
+    if created and challenge.status is S.closed:
+        # The first judge of a closed challenge starts its judging.
+        locked = await Challenge.select_for_update().get(id=challenge.id)
+        await advance(locked, now=datetime.now(UTC))
     if created:
         await audit.record(
             ctx,

@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from service.accounts.actor import Actor
-from service.accounts.models import Membership, Organization, Role
+from service.accounts.models import Membership, Organization, Role, User
+from service.challenges import applications
 from service.challenges import service as challenges
-from service.challenges.models import Challenge, ChallengeStatus
+from service.challenges.models import (
+    Application,
+    ApplicationPartner,
+    ApplicationStatus,
+    Challenge,
+    ChallengeStatus,
+    Criterion,
+    PartnerStatus,
+    Review,
+)
 from service.challenges.schemas import ChallengeIn
 from service.config import Settings
 from service.core.context import Context
@@ -263,14 +273,114 @@ async def seed_challenges(settings: Settings) -> None:
         # Publication is dated before opening, as it would have happened.
         published = min(opens_at - timedelta(days=7), now)
         await challenges.publish(ctx, challenge, now=published)
-        await challenges.advance(challenge, now=now)
         challenge = await Challenge.get(id=challenge.id)
+        await challenges.advance(challenge, now=now)
         if final is S.cancelled:
             await challenges.cancel(
                 ctx, challenge, reason="The budget line was moved to an emergency."
             )
             continue
-        for step in (S.awarded, S.in_delivery, S.completed):
-            if challenge.status is final or not challenges.can_move(challenge.status, step):
-                break
-            await challenges.move(ctx, challenge, step, now)
+        if final in (S.judging, S.awarded, S.in_delivery, S.completed):
+            await seed_judging(ctx, challenge, award=final is not S.judging)
+        challenge = await Challenge.get(id=challenge.id)
+        if final in (S.in_delivery, S.completed):
+            await applications.close_awarding(ctx, challenge)
+            challenge = await Challenge.get(id=challenge.id)
+        if final is S.completed:
+            await challenges.move(ctx, challenge, S.completed, now)
+
+
+APPLICANTS = ["RutaViva Mobility", "AguaClara Sensors", "Recicla+ Tech"]
+PARTNER = "Universidad Técnica del Pacífico"
+JUDGE_EMAIL = "judge@demo.civic"
+
+
+async def seed_judging(ctx: Context, challenge: Challenge, *, award: bool) -> None:
+    """Applications (one with a university partner), two judges' reviews, and an award."""
+    from service.accounts.passwords import hash_password
+    from service.demo import DEMO_PASSWORD
+
+    judge = await User.get_or_none(email=JUDGE_EMAIL)
+    if judge is None:
+        judge = await User.create(
+            email=JUDGE_EMAIL,
+            name="Julia Judge",
+            password_hash=hash_password(DEMO_PASSWORD),
+            email_verified_at=datetime.now(UTC),
+        )
+    manager = ctx.actor.user
+    assert manager is not None
+    judges = [
+        await applications.assign_judge(ctx, challenge, user=judge),
+        await applications.assign_judge(ctx, challenge, user=manager),
+    ]
+    criteria = await Criterion.filter(challenge_id=challenge.id).order_by("position")
+    submitted = []
+    for n, name in enumerate(APPLICANTS):
+        org = await Organization.get(name=name)
+        application = await Application.create(
+            challenge=challenge,
+            organization=org,
+            title=f"{name}: a pilot for the city",
+            summary=f"{name} proposes a six-month pilot with measurable targets, run with the "
+            "city's teams and reported in public every month.",
+            proposal="Phase 1: measure. Phase 2: pilot in two districts. Phase 3: report.",
+            team="A team of four with two field technicians.",
+            budget_minor=challenge.reward_amount_minor // (n + 2),
+            status=ApplicationStatus.submitted,
+            submitted_at=challenge.closes_at,
+            lead_share_pct=70 if n == 0 else 100,
+        )
+        if n == 0:
+            partner = await Organization.get(name=PARTNER)
+            await ApplicationPartner.create(
+                application=application,
+                organization=partner,
+                role="research partner",
+                share_pct=30,
+                status=PartnerStatus.accepted,
+                answered_at=challenge.closes_at,
+            )
+        submitted.append(application)
+        for j, assignment in enumerate(judges):
+            scores = {
+                str(c.id): max(0, min(10, 8 - n * 2 + j + i % 2)) for i, c in enumerate(criteria)
+            }
+            await Review.create(
+                judge=assignment,
+                application=application,
+                scores=scores,
+                comment="Clear plan and a credible team."
+                if n == 0
+                else "Promising, but the budget needs more detail.",
+            )
+    if not award:
+        return
+    winner = submitted[0]
+    amount = challenge.reward_amount_minor
+    first = amount // 3
+    due = datetime.now(UTC)
+    await applications.award(
+        ctx,
+        challenge,
+        winner,
+        amount_minor=amount,
+        rationale="The highest score on impact, with a university partner to measure results.",
+        milestones=[
+            {
+                "title": "Baseline measurements",
+                "amount_minor": first,
+                "due_at": due + timedelta(days=30),
+            },
+            {
+                "title": "Pilot in two districts",
+                "amount_minor": first,
+                "due_at": due + timedelta(days=120),
+            },
+            {
+                "title": "Final public report",
+                "amount_minor": amount - 2 * first,
+                "due_at": due + timedelta(days=180),
+            },
+        ],
+    )

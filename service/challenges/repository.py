@@ -219,6 +219,12 @@ async def due_for_dates(now: datetime) -> list[Challenge]:
     )
 
 
+async def has_judges(challenge: Challenge) -> bool:
+    from service.challenges.models import JudgeAssignment
+
+    return await JudgeAssignment.filter(challenge_id=challenge.id).exists()
+
+
 async def followers(challenge: Challenge) -> list[int]:
     return [f.user_id for f in await Follow.filter(challenge_id=challenge.id)]
 

@@ -252,7 +252,8 @@ async def advance(challenge: Challenge, *, now: datetime) -> list[ChallengeStatu
             target = S.open
         elif challenge.status is S.open and challenge.closes_at <= now:
             target = S.closed
-        elif challenge.status is S.closed:
+        elif challenge.status is S.closed and await repository.has_judges(challenge):
+            # Judging starts once the deadline has passed and someone is there to judge.
             target = S.judging
         else:
             return moves

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from arq import ArqRedis
 from arq.cron import CronJob
@@ -56,6 +56,13 @@ class CronSpec:
     schedule: dict[str, Any] = field(default_factory=dict)
     run_at_startup: bool = False
 
+
+# Modules that declare tasks or cron jobs; importing them registers their work.
+TASK_MODULES: list[str] = [
+    "service.core.tasks",
+    "service.notifications.tasks",
+    "service.challenges.tasks",
+]
 
 TASKS: dict[str, TaskSpec] = {}
 CRONS: dict[str, CronSpec] = {}
@@ -99,8 +106,17 @@ def enqueue(
     if pending is None:
         raise RuntimeError("enqueue() needs an open service.db.transaction()")
     if name not in TASKS:
+        load_tasks()
+    if name not in TASKS:
         raise LookupError(f"unknown task {name!r}")
     pending.append(Job(name, kwargs, job_id, defer_seconds))
+
+
+def load_tasks() -> None:
+    import importlib
+
+    for module in TASK_MODULES:
+        importlib.import_module(module)
 
 
 def buffer_active() -> bool:
@@ -124,6 +140,10 @@ def serialize(payload: dict[str, Any]) -> bytes:
 def deserialize(data: bytes) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(data)
     return result
+
+
+class JobSender(Protocol):
+    async def send(self, job: Job) -> None: ...
 
 
 class JobQueue:

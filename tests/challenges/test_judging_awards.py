@@ -45,7 +45,7 @@ async def closed_with_applications(
             closes_at=datetime.now(UTC) - timedelta(seconds=1)
         )
         await challenges_service.advance_all(now=datetime.now(UTC))
-    assert (await Challenge.get(id=challenge_id)).status is ChallengeStatus.judging
+    assert (await Challenge.get(id=challenge_id)).status is ChallengeStatus.closed
     return city, challenge_id, apps
 
 
@@ -276,6 +276,7 @@ async def test_two_awards_at_the_same_moment_leave_exactly_one(
     inside their transactions before either can read what is already awarded.
     """
     city, challenge_id, apps = await closed_with_applications(client)
+    await judge(client, city, challenge_id)
     second_manager = await factories.person(client)
     async with db.transaction(None):
         await Membership.create(user=second_manager.user, organization=city.org, role=Role.manager)

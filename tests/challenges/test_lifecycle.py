@@ -17,10 +17,12 @@ from service.challenges.models import (
     TRANSITIONS,
     Challenge,
     ChallengeStatus,
+    JudgeAssignment,
     StatusChange,
     can_move,
 )
 from service.challenges.tasks import advance_by_dates
+from tests import factories
 from tests.challenges.factories import challenge_body
 from tests.challenges.helpers import make_city
 
@@ -176,7 +178,16 @@ class TestScheduler:
             assert await advance_by_dates(deps) == 0
         assert (await Challenge.get(id=challenge_id)).status is S.open
         with time_machine.travel(start + timedelta(days=3, hours=3), tick=False):
-            assert await advance_by_dates(deps) == 2
+            assert await advance_by_dates(deps) == 1
+            assert await advance_by_dates(deps) == 0
+        assert (await Challenge.get(id=challenge_id)).status is S.closed
+        # Judging starts when the deadline has passed and a judge is assigned.
+        async with db.transaction(None):
+            await JudgeAssignment.create(
+                challenge_id=challenge_id, user=await factories.make_user()
+            )
+        with time_machine.travel(start + timedelta(days=3, hours=4), tick=False):
+            assert await advance_by_dates(deps) == 1
             assert await advance_by_dates(deps) == 0
         assert (await Challenge.get(id=challenge_id)).status is S.judging
         history = [c.to_status for c in await StatusChange.filter(challenge_id=challenge_id)]
@@ -188,7 +199,7 @@ class TestScheduler:
         challenge_id = await self._published(client, timedelta(days=1), timedelta(days=2))
         challenge = await Challenge.get(id=challenge_id)
         with time_machine.travel(datetime.now(UTC) + timedelta(days=10), tick=False):
-            assert await advance_by_dates(app.state.deps) == 3
+            assert await advance_by_dates(app.state.deps) == 2
         steps = {c.to_status: c.at for c in await StatusChange.filter(challenge_id=challenge_id)}
         assert steps["open"] == challenge.opens_at
         assert steps["closed"] == challenge.closes_at
