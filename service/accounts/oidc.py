@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import httpx2
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.starlette_client import OAuth
+from joserfc.errors import JoseError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,13 +21,20 @@ from starlette.routing import Route
 from service.accounts import service as accounts
 from service.accounts.permissions import guard
 from service.config import Settings
-from service.core.errors import NotAuthenticated, NotFound
+from service.core.errors import NotAuthenticated, NotFound, ServiceError
 from service.core.forms import redirect
 from service.core.i18n import gettext
 from service.core.web import context, transaction
 
 log = logging.getLogger(__name__)
 PROVIDER = "city"
+
+
+class ProviderUnavailable(ServiceError):
+    """The identity provider did not answer, or answered with a server error."""
+
+    status_code = 502
+    default_detail = "Single sign-on failed. Try again."
 
 
 def build_client(settings: Settings) -> OAuth | None:
@@ -53,7 +62,11 @@ def _client(request: Request) -> Any:
 async def login(request: Request) -> Response:
     client = _client(request)
     redirect_uri = f"{request.app.state.settings.base_url}/auth/oidc/callback"
-    response: Response = await client.authorize_redirect(request, redirect_uri)
+    try:
+        response: Response = await client.authorize_redirect(request, redirect_uri)
+    except httpx2.HTTPError as exc:
+        log.warning("oidc: provider unavailable", extra={"error": str(exc)})
+        raise ProviderUnavailable(gettext("Single sign-on failed. Try again.")) from exc
     return response
 
 
@@ -62,9 +75,14 @@ async def callback(request: Request) -> Response:
     client = _client(request)
     try:
         token = await client.authorize_access_token(request)
-    except OAuthError as exc:
+    except (OAuthError, JoseError) as exc:
+        # OAuthError: the state, or an error the provider answers (a used code...);
+        # JoseError: the ID token's signature or claims (nonce, audience, issuer, expiry).
         log.warning("oidc: sign-in refused", extra={"error": exc.error})
         raise NotAuthenticated(gettext("Single sign-on failed. Try again.")) from exc
+    except httpx2.HTTPError as exc:
+        log.warning("oidc: provider unavailable", extra={"error": str(exc)})
+        raise ProviderUnavailable(gettext("Single sign-on failed. Try again.")) from exc
     claims = token.get("userinfo") or {}
     issuer = str(claims.get("iss") or request.app.state.settings.oidc_issuer)
     ctx = context(request)

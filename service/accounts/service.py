@@ -290,8 +290,14 @@ async def sign_in_with_oidc(
             language=ctx.language,
         )
     elif user.email_verified_at is None:
-        user.email_verified_at = datetime.now(UTC)
-        await user.save(update_fields=["email_verified_at"])
+        # Whoever registered this address never proved it is theirs: the password they chose
+        # and their sessions and tokens must not outlive the owner's first sign-in.
+        now = datetime.now(UTC)
+        user.email_verified_at = now
+        user.password_hash = None
+        user.token_version += 1
+        await user.save(update_fields=["email_verified_at", "password_hash", "token_version"])
+        await WebSession.filter(user_id=user.id, ended_at=None).update(ended_at=now)
     await OidcIdentity.create(user=user, issuer=issuer, subject=subject)
     await audit.record(
         ctx, "user.link_identity", object_type="user", object_id=user.id, issuer=issuer
