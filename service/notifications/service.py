@@ -18,6 +18,7 @@ from service.config import Settings
 from service.core import i18n
 from service.core.jobs import enqueue
 from service.core.templates import TEMPLATES_DIR
+from service.core.vocab import kind_label, role_label
 from service.notifications.models import Notification, OutboxEmail, OutboxStatus
 
 _mail_env = jinja2.Environment(
@@ -30,6 +31,7 @@ _mail_env = jinja2.Environment(
 _mail_env.install_gettext_callables(  # type: ignore[attr-defined]
     i18n.gettext, i18n.ngettext, newstyle=True
 )
+_mail_env.globals.update(role_label=role_label, kind_label=kind_label)
 
 
 def render_email(template: str, language: str, **context: Any) -> tuple[str, str]:

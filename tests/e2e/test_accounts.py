@@ -237,15 +237,17 @@ async def invite_member(
     await expect(members.get_by_role("row")).to_have_count(2)  # header and the owner
     await expect(
         members.get_by_role("row", name=re.compile(re.escape(owner_email)))
-    ).to_contain_text("owner")
+    ).to_contain_text("Owner")
     await expect(page.get_by_role("heading", name="Invite a member")).to_be_visible()
-    await expect(page.get_by_label("Role").locator("option")).to_have_text(["Owner", "Member"])
+    await expect(page.get_by_label("Role").locator("option")).to_have_text(
+        ["Choose a role", "Owner", "Member"]
+    )
     await visit.check(page, "organization")
 
     await page.get_by_label("E-mail address").fill(invitee)
     await page.get_by_label("Role").select_option(label="Member")
     await page.get_by_role("button", name="Send invitation").click()
-    await expect_notice(page, f"Invitation sent to {invitee}")
+    await expect_notice(page, f"Invitation sent to {invitee}.")
     await visit.check(page, "organization-invited")
 
     # The same person again: refused next to the field, the values kept.
@@ -268,7 +270,7 @@ async def invite_member(
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
     text = body.get_content()
-    assert f"You are invited to join {org_name} on Civic Challenges with the role member." in (
+    assert f"You are invited to join {org_name} on Civic Challenges with the role Member." in (
         " ".join(text.split())
     ), text
 
@@ -303,7 +305,7 @@ async def accept_invitation(
     await expect_notice(page, "You joined the organization.")
     members = page.get_by_role("table", name="Members")
     await expect(members.get_by_role("row", name=re.compile(re.escape(invitee)))).to_contain_text(
-        "member"
+        "Member"
     )
     # A plain member sees the team but cannot invite.
     await expect(page.get_by_role("heading", name="Invite a member")).to_have_count(0)
