@@ -236,6 +236,15 @@ async def update(
         setattr(application, key, value)
     await application.save()
     if partners is not None:
+        current = {
+            p.organization_id: (p.role, p.share_pct)
+            for p in await ApplicationPartner.filter(application_id=application.id)
+        }
+        wanted = {int(p["organization_id"]): (p["role"], int(p["share_pct"])) for p in partners}
+        if application.status is A.submitted and current != wanted:
+            # New terms need the partners' answers again: back to draft until they give them.
+            application.status, application.submitted_at = A.draft, None
+            await application.save(update_fields=["status", "submitted_at"])
         await set_partners(ctx, application, partners)
     await audit.record(
         ctx,
@@ -272,7 +281,7 @@ async def eligibility_problems(
     if pending:
         problems["partners"] = _("Every invited partner must accept or decline before you submit.")
     accepted = sum(p.share_pct for p in partners if p.status is PartnerStatus.accepted)
-    if application.lead_share_pct + accepted != 100:
+    if not pending and application.lead_share_pct + accepted != 100:
         problems.setdefault("shares", _(SharesDoNotAddUp.default_detail))
     if not application.summary.strip() or not application.title.strip():
         problems["summary"] = _("A title and a summary are needed to submit.")
@@ -400,8 +409,10 @@ async def review(
     now: datetime | None = None,
 ) -> Review:
     now = now or datetime.now(UTC)
+    # While the challenge is open a judge may already declare (a conflict, or none);
+    # scores wait until it closes.
     if challenge.status not in (S.closed, S.judging) and not (
-        challenge.status is S.open and conflict
+        challenge.status is S.open and (conflict or not scores)
     ):
         raise Conflict(_("Scores can be given once the challenge has closed, until judging ends."))
     if now >= challenge.judging_ends_at:

@@ -75,6 +75,10 @@ def locale_of(language: str) -> Locale:
     return Locale.parse(language)
 
 
+# Probes, metrics and files carry no text to translate.
+_NO_TEXT = ("/healthz", "/readyz", "/metrics", "/static/")
+
+
 class LocaleMiddleware:
     """Picks the language from ?lang=, then the `lang` cookie, then Accept-Language.
 
@@ -86,7 +90,7 @@ class LocaleMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(_NO_TEXT):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
