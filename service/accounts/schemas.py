@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from service.accounts.models import InvitationStatus, OrganizationKind, Role
+from service.core.i18n import N_
 
 
 class RegisterIn(BaseModel):
@@ -18,7 +19,7 @@ class RegisterIn(BaseModel):
     @classmethod
     def _name_not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("Enter your name.")
+            raise ValueError(N_("Enter your name."))
         return value.strip()
 
 
@@ -97,7 +98,7 @@ class OrganizationIn(BaseModel):
 
         code = value.upper()
         if not code.isalpha() or code not in Locale("en").territories:
-            raise ValueError("Use an ISO 3166-1 alpha-2 country code, such as ES or BR.")
+            raise ValueError(N_("Use an ISO 3166-1 alpha-2 country code, such as ES or BR."))
         return code
 
 

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from service.core.i18n import N_
+
 
 class PartnerIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
@@ -18,9 +20,9 @@ class PartnerIn(BaseModel):
 def _unique_partners(partners: list[PartnerIn]) -> list[PartnerIn]:
     ids = [p.organization_id for p in partners]
     if len(set(ids)) != len(ids):
-        raise ValueError("Each partner organization once.")
+        raise ValueError(N_("Each partner organization once."))
     if sum(p.share_pct for p in partners) > 100:
-        raise ValueError("The partners' shares add up to more than 100.")
+        raise ValueError(N_("The partners' shares add up to more than 100."))
     return partners
 
 
@@ -94,7 +96,7 @@ class JudgeIn(BaseModel):
     @model_validator(mode="after")
     def _one(self) -> JudgeIn:
         if (self.user_id is None) == (self.email is None):
-            raise ValueError("user_id: Name the judge by user_id or by email.")
+            raise ValueError(N_("user_id: Name the judge by user_id or by email."))
         return self
 
 
@@ -113,7 +115,7 @@ class ReviewIn(BaseModel):
     @classmethod
     def _range(cls, value: dict[int, int]) -> dict[int, int]:
         if any(score < 0 or score > 10 for score in value.values()):
-            raise ValueError("Scores go from 0 to 10.")
+            raise ValueError(N_("Scores go from 0 to 10."))
         return value
 
 
@@ -183,7 +185,7 @@ class AwardIn(BaseModel):
     @model_validator(mode="after")
     def _sum(self) -> AwardIn:
         if sum(m.amount_minor for m in self.milestones) != self.amount_minor:
-            raise ValueError("milestones: The milestone amounts must add up to the award.")
+            raise ValueError(N_("milestones: The milestone amounts must add up to the award."))
         return self
 
 

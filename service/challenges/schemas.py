@@ -9,11 +9,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from service.accounts.models import OrganizationKind
+from service.core.i18n import N_
 from service.core.money import CURRENCIES
 from service.core.vocab import Area
 
@@ -27,7 +28,7 @@ class Reward(BaseModel):
     def _known_currency(cls, value: str) -> str:
         code = value.upper()
         if code not in CURRENCIES:
-            raise ValueError("Use an ISO 4217 currency code, such as EUR, BRL or CLP.")
+            raise ValueError(N_("Use an ISO 4217 currency code, such as EUR, BRL or CLP."))
         return code
 
 
@@ -41,10 +42,10 @@ class CriterionIn(BaseModel):
 
 def _check_weights(criteria: list[CriterionIn]) -> list[CriterionIn]:
     if sum(c.weight for c in criteria) != 100:
-        raise ValueError("The weights of the criteria must add up to 100.")
+        raise ValueError(N_("The weights of the criteria must add up to 100."))
     names = [c.name.lower() for c in criteria]
     if len(set(names)) != len(names):
-        raise ValueError("Each criterion needs its own name.")
+        raise ValueError(N_("Each criterion needs its own name."))
     return criteria
 
 
@@ -69,11 +70,17 @@ class ChallengeTerms(BaseModel):
     judging_ends_at: AwareDatetime | None = None
     blind_judging: bool = False
 
+    @field_validator("problem_statement")
+    @classmethod
+    def _unix_newlines(cls, value: str) -> str:
+        # Browsers send the lines of a text area separated by CRLF; paragraphs are "\n\n".
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+
     @field_validator("sdgs")
     @classmethod
     def _sdgs(cls, value: list[int]) -> list[int]:
         if any(goal < 1 or goal > 17 for goal in value):
-            raise ValueError("SDGs are the numbers 1 to 17.")
+            raise ValueError(N_("SDGs are the numbers 1 to 17."))
         return sorted(set(value))
 
     @field_validator("eligible_kinds")
@@ -85,7 +92,7 @@ class ChallengeTerms(BaseModel):
             OrganizationKind.research_center,
         }
         if not set(value) <= allowed:
-            raise ValueError("Applicants are startups, universities or research centres.")
+            raise ValueError(N_("Applicants are startups, universities or research centres."))
         return sorted(set(value))
 
     @field_validator("eligible_regions")
@@ -93,7 +100,7 @@ class ChallengeTerms(BaseModel):
     def _regions(cls, value: list[str]) -> list[str]:
         cleaned = [r.strip() for r in value if r.strip()]
         if any(len(r) > 120 for r in cleaned):
-            raise ValueError("A region name is at most 120 characters.")
+            raise ValueError(N_("A region name is at most 120 characters."))
         return cleaned
 
     @field_validator("criteria")
@@ -101,13 +108,25 @@ class ChallengeTerms(BaseModel):
     def _criteria(cls, value: list[CriterionIn]) -> list[CriterionIn]:
         return _check_weights(value)
 
-    @model_validator(mode="after")
-    def _dates(self) -> ChallengeTerms:
-        if self.closes_at <= self.opens_at:
-            raise ValueError("closes_at: The closing date must come after the opening date.")
-        if self.judging_ends_at is not None and self.judging_ends_at <= self.closes_at:
-            raise ValueError("judging_ends_at: Judging must end after the challenge closes.")
-        return self
+    # Field validators, not a model validator: the dates are checked even when another
+    # field is wrong, so the form shows every mistake at once.
+    @field_validator("closes_at")
+    @classmethod
+    def _closes_after_opening(cls, value: datetime, info: ValidationInfo) -> datetime:
+        opens_at = info.data.get("opens_at")
+        if opens_at is not None and value <= opens_at:
+            raise ValueError(N_("The closing date must come after the opening date."))
+        return value
+
+    @field_validator("judging_ends_at")
+    @classmethod
+    def _judging_after_closing(
+        cls, value: datetime | None, info: ValidationInfo
+    ) -> datetime | None:
+        closes_at = info.data.get("closes_at")
+        if value is not None and closes_at is not None and value <= closes_at:
+            raise ValueError(N_("Judging must end after the challenge closes."))
+        return value
 
 
 class ChallengeIn(ChallengeTerms):
@@ -146,7 +165,7 @@ class QuestionIn(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if len(value.strip()) < 5:
-            raise ValueError("Write at least a few words.")
+            raise ValueError(N_("Write at least a few words."))
         return value.strip()
 
 

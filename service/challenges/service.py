@@ -259,7 +259,11 @@ async def advance(challenge: Challenge, *, now: datetime) -> list[ChallengeStatu
             return moves
         # The step is dated when it was due, not when the scheduler noticed.
         due = challenge.opens_at if target is S.open else challenge.closes_at
-        await move(None, challenge, target, min(due, now))
+        at = min(due, now)
+        if challenge.published_at is not None:
+            # Published after its opening date: it opened on publication, not before.
+            at = max(at, challenge.published_at)
+        await move(None, challenge, target, at)
         moves.append(target)
         if target is S.open:
             await _tell_followers(challenge, i18n.gettext("A challenge you follow is open"))

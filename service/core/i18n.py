@@ -49,6 +49,11 @@ def translations(language: str) -> NullTranslations:
     return Translations(buffer)
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogs; it is translated where it is shown."""
+    return message
+
+
 def gettext(message: str) -> str:
     return translations(current_locale.get()).gettext(message)
 
@@ -140,7 +145,7 @@ def extract_catalog() -> Catalog:
             str(ROOT),
             method_map=MAPPING,
             options_map={"frontend/templates/**": {"extensions": "jinja2.ext.i18n"}},
-            keywords={"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None},
+            keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None},
         )
     )
     for filename, lineno, message, comments, context in extracted:
