@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
 
 from service.core.vocab import Area
+
+if TYPE_CHECKING:
+    from service.accounts.models import Organization, User
 
 
 class ChallengeStatus(StrEnum):
@@ -55,7 +59,7 @@ def shown_status(status: ChallengeStatus, opens_at: datetime, now: datetime) -> 
 
 class Challenge(Model):
     id = fields.IntField(primary_key=True)
-    organization: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "civic.Organization", related_name="challenges", on_delete=fields.RESTRICT
     )
     title = fields.CharField(max_length=160)
@@ -148,7 +152,7 @@ class Question(Model):
     challenge: fields.ForeignKeyRelation[Challenge] = fields.ForeignKeyField(
         "civic.Challenge", related_name="questions", on_delete=fields.CASCADE
     )
-    author: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    author: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "civic.User", related_name="questions", on_delete=fields.RESTRICT
     )
     text = fields.TextField()
@@ -169,7 +173,7 @@ class Follow(Model):
     challenge: fields.ForeignKeyRelation[Challenge] = fields.ForeignKeyField(
         "civic.Challenge", related_name="follows", on_delete=fields.CASCADE
     )
-    user: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "civic.User", related_name="follows", on_delete=fields.CASCADE
     )
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -216,7 +220,7 @@ class Application(Model):
     challenge: fields.ForeignKeyRelation[Challenge] = fields.ForeignKeyField(
         "civic.Challenge", related_name="applications", on_delete=fields.RESTRICT
     )
-    organization: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "civic.Organization", related_name="applications", on_delete=fields.RESTRICT
     )
     title = fields.CharField(max_length=160)
@@ -251,7 +255,7 @@ class ApplicationPartner(Model):
     application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
         "civic.Application", related_name="partners", on_delete=fields.CASCADE
     )
-    organization: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "civic.Organization", related_name="partnerships", on_delete=fields.RESTRICT
     )
     role = fields.CharField(max_length=120)
@@ -272,7 +276,7 @@ class JudgeAssignment(Model):
     challenge: fields.ForeignKeyRelation[Challenge] = fields.ForeignKeyField(
         "civic.Challenge", related_name="judges", on_delete=fields.RESTRICT
     )
-    user: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "civic.User", related_name="judging", on_delete=fields.RESTRICT
     )
     assigned_by_id = fields.IntField(null=True)

@@ -66,9 +66,23 @@ api = SpecTree(
 __all__ = ["ErrorOut", "Page", "api", "json"]
 
 
+class ModelResponse(JSONResponse):
+    """A body rendered by pydantic straight from its model (no intermediate dict).
+
+    It names its model class as spectree's own responses do, so that spectree does not
+    parse the body back to validate it against the route's declared model: the model
+    validated its data when it was built. Another model, or a dict, is validated as before.
+    """
+
+    def render(self, content: Any) -> bytes:
+        if isinstance(content, BaseModel):
+            self._model_class = type(content)
+            return content.model_dump_json().encode()
+        return super().render(content)
+
+
 def json(model: BaseModel | dict[str, Any], status_code: int = 200) -> JSONResponse:
-    body = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
-    return JSONResponse(body, status_code=status_code)
+    return ModelResponse(model, status_code=status_code)
 
 
 class JsonContentTypeMiddleware:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import platform
 import signal
@@ -18,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -26,6 +27,7 @@ from types import FrameType
 from service.config import ROOT
 from tests.bench import load, procs, report, servers
 from tests.bench.environment import AppEnvironment
+from tests.bench.postgres import DEFAULT_ADMIN_URL, BenchDatabase, SeedReport, pin
 from tests.bench.servers import BenchError, RunningServer, ServerSpec
 
 APP = ServerSpec(
@@ -41,6 +43,39 @@ BARE = ServerSpec(
     description="bare Starlette app, one route returning the same JSON",
     target="tests.bench.bare:app",
 )
+LIST_LIMIT = 20
+LIST_PATH = f"/api/v1/challenges?area=mobility&limit={LIST_LIMIT}"
+APP_PG = ServerSpec(
+    name="app-pg",
+    description="the same app on the seeded PostgreSQL database",
+    target="service.app:create_app",
+    factory=True,
+    ready_paths=("/healthz", "/readyz"),
+)
+BARE_PG = ServerSpec(
+    name="bare-pg",
+    description="bare Starlette route running the list's SQL (repository.list_sql) with raw "
+    "asyncpg, a pool of 1-5 connections like the app's, rows returned as JSON",
+    target="tests.bench.bare_list:app",
+    ready_paths=(LIST_PATH,),
+)
+
+
+def whole_answer(answer: servers.Response) -> object:
+    return answer.status, answer.content_type, answer.body
+
+
+def page_answer(answer: servers.Response) -> object:
+    """The same page: the same challenges in the same order, and the same next cursor."""
+    try:
+        body = json.loads(answer.body)
+        ids = [item["id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BenchError(f"not a page of challenges ({exc}): {answer.body[:300]!r}") from exc
+    if len(ids) != LIST_LIMIT or not cursor:
+        raise BenchError(f"a page of {len(ids)} challenges, expected a full page of {LIST_LIMIT}")
+    return answer.status, ids, cursor
 
 
 @dataclass(frozen=True)
@@ -50,6 +85,10 @@ class Comparison:
     candidate: ServerSpec
     baseline: ServerSpec
     target: float
+    # What of the two answers must be equal for the figure to compare the same work.
+    check: Callable[[servers.Response], object] = whole_answer
+    # Both servers run on the bench's seeded PostgreSQL database.
+    postgres: bool = False
 
 
 COMPARISONS = [
@@ -59,6 +98,15 @@ COMPARISONS = [
         candidate=APP,
         baseline=BARE,
         target=0.8,
+    ),
+    Comparison(
+        figure="req/s on the challenge list (PostgreSQL), full app / bare asyncpg route",
+        path=LIST_PATH,
+        candidate=APP_PG,
+        baseline=BARE_PG,
+        target=0.5,
+        check=page_answer,
+        postgres=True,
     ),
 ]
 
@@ -73,6 +121,8 @@ class Options:
     warmup: float
     connections: int
     loadgen: str
+    postgres_url: str
+    challenges: int
 
 
 @dataclass(frozen=True)
@@ -83,6 +133,15 @@ class Run:
     # Shares of the server's core: used by the server, and by anything else (None: not pinned).
     server_cpu: float
     others_cpu: float | None
+    # Share of the load core busy with anything (None: not pinned).
+    load_core: float | None = None
+    # Share of a core used by the database's server processes (None: no database of ours).
+    db_cpu: float | None = None
+
+    @property
+    def load_side(self) -> float:
+        """How busy the load side was: the generator, or its whole core when pinned."""
+        return max(self.result.cpu, self.load_core or 0.0)
 
     @property
     def core_busy(self) -> float:
@@ -146,8 +205,8 @@ class Outcome:
             if statistics.median(run.core_busy for run in runs) < SATURATED:
                 return False
             server = statistics.median(run.server_cpu for run in runs)
-            generator = statistics.median(run.result.cpu for run in runs)
-            if server < SATURATED and generator >= SATURATED:
+            load_side = statistics.median(run.load_side for run in runs)
+            if server < SATURATED and load_side >= SATURATED:
                 return False
         return True
 
@@ -178,16 +237,58 @@ def parse_options(argv: list[str] | None) -> Options:
         default="auto",
         help="auto: wrk when installed, else the httpx load generator",
     )
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_ADMIN_URL,
+        help="a local PostgreSQL server where the bench may create and drop its database "
+        "(the list figure is skipped when it is not reachable)",
+    )
+    parser.add_argument(
+        "--challenges", type=int, default=100_000, help="challenges seeded for the list figure"
+    )
     args = parser.parse_args(argv)
     if not (1 <= args.rounds <= 20 and 1 <= args.duration <= 30 and 0 <= args.warmup <= 30):
         parser.error("rounds 1-20, duration 1-30 s, warm-up 0-30 s")
     if not 1 <= args.connections <= 1024:
         parser.error("connections 1-1024")
-    return Options(args.rounds, args.duration, args.warmup, args.connections, args.loadgen)
+    if not 1_000 <= args.challenges <= 1_000_000:
+        parser.error("challenges 1,000-1,000,000")
+    return Options(
+        args.rounds,
+        args.duration,
+        args.warmup,
+        args.connections,
+        args.loadgen,
+        args.postgres_url,
+        args.challenges,
+    )
 
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _database_processes(database: BenchDatabase | None, pinning: procs.Pinning) -> list[int]:
+    """The database's server processes (one per pooled connection), moved to the load core:
+    the servers' core then holds nothing but the server under load."""
+    if database is None:
+        return []
+    pids = database.backend_pids()
+    if pinning.load_cpu is not None:
+        pin(pids, pinning.load_cpu)
+    return pids
+
+
+def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    found = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            found[pid] = procs.cpu_seconds(pid)
+    return found
+
+
+def _busy(cpu: int | None) -> float:
+    return procs.core_busy_seconds(cpu) if cpu is not None else 0.0
 
 
 def _measure(
@@ -195,24 +296,40 @@ def _measure(
     generator: load.LoadGenerator,
     path: str,
     *,
+    number: int,
     duration: float,
     connections: int,
-    core: int | None,
-) -> tuple[load.LoadResult, float, float | None]:
-    """One load run; also how busy the server's core was, by the server and by the rest."""
+    pinning: procs.Pinning,
+    database: BenchDatabase | None,
+) -> Run:
+    """One load run; also how busy the server's core was, by the server and by the rest, how
+    busy the load core was, and the CPU the database spent."""
     server.check_alive()
-    core_before = procs.core_busy_seconds(core) if core is not None else 0.0
+    db_pids = _database_processes(database, pinning)
+    db_before = _cpu_by_pid(db_pids)
+    core, load_core = pinning.server_cpu, pinning.load_cpu
+    core_before, load_before = _busy(core), _busy(load_core)
     cpu_before, started = server.cpu_seconds(), time.monotonic()
     result = generator.run(server.base_url + path, duration=duration, connections=connections)
     wall = time.monotonic() - started
+    core_after, load_after = _busy(core), _busy(load_core)
     server.check_alive()
     used = server.cpu_seconds() - cpu_before
-    others = None
-    if core is not None and wall > 0:
-        others = max(0.0, procs.core_busy_seconds(core) - core_before - used) / wall
+    db_after = _cpu_by_pid(db_pids)
     if result.requests == 0 or result.errors >= result.requests:
         raise BenchError(f"no successful request to {server.spec.name} {path}")
-    return result, (used / wall if wall > 0 else 0.0), others
+    if wall <= 0:
+        raise BenchError("the clock did not move during a load run")
+    db_used = sum(db_after[pid] - db_before[pid] for pid in db_after if pid in db_before)
+    return Run(
+        round=number,
+        server=server.spec.name,
+        result=result,
+        server_cpu=used / wall,
+        others_cpu=None if core is None else max(0.0, core_after - core_before - used) / wall,
+        load_core=None if load_core is None else (load_after - load_before) / wall,
+        db_cpu=None if database is None else db_used / wall,
+    )
 
 
 def _same_answer(comparison: Comparison, running: dict[str, RunningServer]) -> None:
@@ -222,12 +339,9 @@ def _same_answer(comparison: Comparison, running: dict[str, RunningServer]) -> N
         for spec in (comparison.candidate, comparison.baseline)
     }
     first, second = answers.values()
-    if first.status != 200 or (first.status, first.content_type, first.body) != (
-        second.status,
-        second.content_type,
-        second.body,
-    ):
-        raise BenchError(f"{comparison.path} answers differ: {answers}")
+    if first.status != 200 or comparison.check(first) != comparison.check(second):
+        shown = {name: (a.status, a.content_type, a.body[:500]) for name, a in answers.items()}
+        raise BenchError(f"{comparison.path} answers differ: {shown}")
 
 
 def compare(
@@ -235,36 +349,34 @@ def compare(
     running: dict[str, RunningServer],
     generator: load.LoadGenerator,
     options: Options,
-    core: int | None,
+    pinning: procs.Pinning,
+    database: BenchDatabase | None = None,
 ) -> Outcome:
     _same_answer(comparison, running)
     order = (comparison.candidate, comparison.baseline)
     outcome = Outcome(comparison)
-    if options.warmup > 0:
+    width = max(len(spec.name) for spec in order)
+    for number in range(0 if options.warmup > 0 else 1, options.rounds + 1):
         for spec in order:
-            _progress(f"  warm-up  {spec.name:<5} {options.warmup:g} s")
-            _measure(
+            warmup = number == 0
+            if warmup:
+                _progress(f"  warm-up  {spec.name:<{width}} {options.warmup:g} s")
+            run = _measure(
                 running[spec.name],
                 generator,
                 comparison.path,
-                duration=options.warmup,
+                number=number,
+                duration=options.warmup if warmup else options.duration,
                 connections=options.connections,
-                core=core,
+                pinning=pinning,
+                database=database,
             )
-    for number in range(1, options.rounds + 1):
-        for spec in order:
-            result, busy, others = _measure(
-                running[spec.name],
-                generator,
-                comparison.path,
-                duration=options.duration,
-                connections=options.connections,
-                core=core,
-            )
-            outcome.runs.append(Run(number, spec.name, result, busy, others))
+            if warmup:
+                continue
+            outcome.runs.append(run)
             _progress(
-                f"  round {number}  {spec.name:<5} {report.rate(result.rps):>8} req/s"
-                f"  (server {report.percent(busy)} of its core)"
+                f"  round {number}  {spec.name:<{width}} {report.rate(run.result.rps):>8} req/s"
+                f"  (server {report.percent(run.server_cpu)} of its core)"
             )
     return outcome
 
@@ -300,10 +412,26 @@ def _server_stack() -> str:
     return f"uvicorn {uvicorn.__version__}{extras}"
 
 
+@dataclass
+class Setup:
+    """What a run measures: the comparisons it can make, and the database of the list figure."""
+
+    comparisons: list[Comparison]
+    skipped: dict[str, str] = field(default_factory=dict)
+    database: BenchDatabase | None = None
+    postgres_note: str = ""
+
+
 def header(
-    options: Options, pinning: procs.Pinning, generator: load.LoadGenerator, env: AppEnvironment
+    options: Options,
+    pinning: procs.Pinning,
+    generator: load.LoadGenerator,
+    env: AppEnvironment,
+    setup: Setup,
 ) -> str:
     rounds = f"{options.rounds} rounds of {options.duration:g} s"
+    database = setup.database
+    postgres = f", PostgreSQL database {database.name} (app-pg)" if database else ""
     return "\n".join(
         [
             "Civic Challenges benchmark: one run on this machine; "
@@ -319,13 +447,33 @@ def header(
             *(
                 f"  compared  {c.candidate.name}: {c.candidate.description}; "
                 f"{c.baseline.name}: {c.baseline.description}"
-                for c in COMPARISONS
+                for c in setup.comparisons
             ),
-            f"  app       {APP.target} with its lifespan; SQLite {env.database_url}, "
-            f"embedded Redis {env.redis_url}, "
+            f"  app       {APP.target} with its lifespan; SQLite {env.database_url} (app)"
+            f"{postgres}, embedded Redis {env.redis_url}, "
             f"LOG_LEVEL={os.environ.get('LOG_LEVEL') or 'INFO (default)'}",
+            *([f"  database  {setup.postgres_note}"] if setup.postgres_note else []),
         ]
     )
+
+
+def _database_note(database: BenchDatabase, seeded: SeedReport, pinning: procs.Pinning) -> str:
+    where = (
+        f"its server processes moved to core {pinning.load_cpu} (the load core)"
+        if pinning.load_cpu is not None
+        else "its server processes not pinned"
+    )
+    return (
+        f"PostgreSQL {database.server_version} on {database.where}, database {database.name} "
+        f"(dropped at the end): {seeded.challenges:,} challenges ({seeded.public:,} public) of "
+        f"{seeded.organizations} organizations; migrations {seeded.migrate_seconds:.1f} s, "
+        f"seeding {seeded.seed_seconds:.1f} s (one COPY), VACUUM (ANALYZE) "
+        f"{seeded.analyze_seconds:.1f} s; {where}"
+    )
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else report.percent(value)
 
 
 def runs_table(outcomes: list[Outcome]) -> str:
@@ -338,8 +486,10 @@ def runs_table(outcomes: list[Outcome]) -> str:
             report.millis(run.result.p99_ms),
             str(run.result.errors),
             report.percent(run.server_cpu),
-            "n/a" if run.others_cpu is None else report.percent(run.others_cpu),
+            _share(run.others_cpu),
             report.percent(run.result.cpu),
+            _share(run.load_core),
+            _share(run.db_cpu),
         ]
         for outcome in outcomes
         for run in outcome.runs
@@ -354,6 +504,8 @@ def runs_table(outcomes: list[Outcome]) -> str:
         "server CPU",
         "others on its core",
         "load CPU",
+        "load core",
+        "database CPU",
     ]
     return report.table(headers, rows)
 
@@ -395,9 +547,40 @@ def figures_table(outcomes: list[Outcome]) -> str:
     return report.table(headers, rows)
 
 
-def notes(outcomes: list[Outcome]) -> list[str]:
-    """What makes a figure less trustworthy than it looks."""
-    found = []
+def _why_idle(run: Run) -> str:
+    """Who set the pace of a run whose server had CPU to spare."""
+    parts = [f"load generator {report.percent(run.result.cpu)}"]
+    if run.db_cpu is not None:
+        parts.append(f"database {report.percent(run.db_cpu)}")
+    if run.load_core is not None:
+        parts.append(f"load core {report.percent(run.load_core)} busy")
+    shares = ", ".join(parts)
+    if run.db_cpu is not None and run.db_cpu >= max(run.result.cpu, run.server_cpu):
+        return f"the database, not the server, set the pace ({shares} of a core)"
+    return (
+        f"the load side did not keep it busy ({shares} of a core: the generator too slow, "
+        "or its own core crowded)"
+    )
+
+
+def _db_cost(outcome: Outcome) -> str | None:
+    """Database CPU per request on either side, when the servers use the bench's database."""
+    costs = []
+    for spec in (outcome.comparison.candidate, outcome.comparison.baseline):
+        per_request = [
+            run.db_cpu / run.result.rps * 1000
+            for run in outcome.of(spec.name)
+            if run.db_cpu is not None and run.result.rps > 0
+        ]
+        if not per_request:
+            return None
+        costs.append(f"{spec.name} {statistics.median(per_request):.3f} ms")
+    return f"{outcome.comparison.figure}: database CPU per request: {', '.join(costs)}"
+
+
+def notes(outcomes: list[Outcome], skipped: dict[str, str] | None = None) -> list[str]:
+    """What makes a figure less trustworthy than it looks, and the figures not measured."""
+    found = [f"{figure}: skipped, {reason}" for figure, reason in (skipped or {}).items()]
     for outcome in outcomes:
         runs = outcome.runs
         errors = sum(run.result.errors for run in runs)
@@ -410,15 +593,14 @@ def notes(outcomes: list[Outcome]) -> list[str]:
             run
             for run in runs
             if run.core_busy < SATURATED
-            or (run.server_cpu < SATURATED and run.result.cpu >= SATURATED)
+            or (run.server_cpu < SATURATED and run.load_side >= SATURATED)
         ]
         if idle_runs:
-            least = min(run.server_cpu for run in idle_runs)
+            least = min(idle_runs, key=lambda run: run.server_cpu)
             found.append(
-                f"{outcome.comparison.figure}: a server used only {report.percent(least)} of "
-                "its core: the load side did not keep it busy (the generator too slow, or its "
-                "own core crowded), so that run's req/s understate the server"
-                + ("" if outcome.conclusive else "; no verdict")
+                f"{outcome.comparison.figure}: {least.server} used only "
+                f"{report.percent(least.server_cpu)} of its core: {_why_idle(least)}, so that "
+                "run's req/s understate the server" + ("" if outcome.conclusive else "; no verdict")
             )
         if crowded_runs:
             worst = max(run.others_cpu or 0.0 for run in crowded_runs)
@@ -432,31 +614,101 @@ def notes(outcomes: list[Outcome]) -> list[str]:
         spread = outcome.round_ratios()
         if max(spread) - min(spread) > 0.1 * outcome.ratio:
             found.append(f"{outcome.comparison.figure}: round ratios vary by more than 10%")
+        cost = _db_cost(outcome)
+        if cost:
+            found.append(cost)
     return found
+
+
+def _drop(database: BenchDatabase) -> None:
+    """Drops the bench's database; a failure here is reported, not raised over the outcome."""
+    try:
+        database.drop()
+    except Exception as exc:
+        print(
+            f"could not drop the bench database {database.name} on {database.where}: {exc}",
+            file=sys.stderr,
+        )
+
+
+def prepare(
+    options: Options,
+    pinning: procs.Pinning,
+    environment: AppEnvironment,
+    stack: contextlib.ExitStack,
+) -> Setup:
+    """The comparisons this run can make; a seeded database when one of them needs it."""
+    setup = Setup(comparisons=[c for c in COMPARISONS if not c.postgres])
+    wanted = [c for c in COMPARISONS if c.postgres]
+    if not wanted:
+        return setup
+    database = BenchDatabase(options.postgres_url)
+    problem = database.unavailable()
+    if problem is not None:
+        reason = f"no PostgreSQL to seed: {problem}"
+        _progress(f"{reason}; figures on PostgreSQL skipped")
+        setup.skipped = {c.figure: reason for c in wanted}
+        setup.postgres_note = f"none ({problem}): figures on PostgreSQL skipped"
+        return setup
+    stack.callback(_drop, database)
+    _progress(
+        f"creating {database.name} on {database.where}: migrations, "
+        f"{options.challenges:,} challenges, VACUUM (ANALYZE)"
+    )
+    seeded = database.create(environment.env(), options.challenges)
+    _progress(
+        f"  migrated in {seeded.migrate_seconds:.1f} s, seeded in {seeded.seed_seconds:.1f} s, "
+        f"analyzed in {seeded.analyze_seconds:.1f} s"
+    )
+    setup.comparisons += wanted
+    setup.database = database
+    setup.postgres_note = _database_note(database, seeded, pinning)
+    return setup
+
+
+def _server_env(
+    comparison: Comparison, environment: AppEnvironment, database: BenchDatabase | None
+) -> dict[str, str]:
+    env = environment.env()
+    if comparison.postgres:
+        if database is None:
+            raise BenchError(f"{comparison.figure} needs the bench's PostgreSQL database")
+        env["DATABASE_URL"] = database.url
+    return env
 
 
 def bench(options: Options) -> int:
     pinning = procs.Pinning.detect()
     with tempfile.TemporaryDirectory(prefix="civic-bench-") as tmp, contextlib.ExitStack() as stack:
         directory = Path(tmp)
-        _progress("starting: migrations, embedded Redis, servers")
+        _progress("starting: migrations, embedded Redis")
         environment = AppEnvironment(directory)
         stack.callback(environment.close)
         environment.start()
+        setup = prepare(options, pinning, environment, stack)
         generator = load.choose(options.loadgen, pinning, directory, ROOT)
+        _progress("starting the servers")
         running: dict[str, RunningServer] = {}
-        for comparison in COMPARISONS:
+        for comparison in setup.comparisons:
+            env = _server_env(comparison, environment, setup.database)
             for spec in (comparison.candidate, comparison.baseline):
                 if spec.name not in running:
                     server = servers.launch(
-                        spec, env=environment.env(), pinning=pinning, cwd=ROOT, log_dir=directory
+                        spec, env=env, pinning=pinning, cwd=ROOT, log_dir=directory
                     )
                     stack.callback(server.stop)
                     running[spec.name] = server
-        print(header(options, pinning, generator, environment), flush=True)
+        print(header(options, pinning, generator, environment, setup), flush=True)
         outcomes = [
-            compare(comparison, running, generator, options, pinning.server_cpu)
-            for comparison in COMPARISONS
+            compare(
+                comparison,
+                running,
+                generator,
+                options,
+                pinning,
+                setup.database if comparison.postgres else None,
+            )
+            for comparison in setup.comparisons
         ]
     print()
     print("Runs")
@@ -467,7 +719,7 @@ def bench(options: Options) -> int:
         "per CPU-s = the same per second of server CPU)"
     )
     print(figures_table(outcomes))
-    found = notes(outcomes)
+    found = notes(outcomes, setup.skipped)
     if found:
         print()
         print("Notes")
@@ -481,6 +733,7 @@ def bench(options: Options) -> int:
         f"  {len(met)} of {len(outcomes)} figures meet their target"
         + (f"; below target: {', '.join(missed)}" if missed else "")
         + (f"; no verdict: {', '.join(unknown)}" if unknown else "")
+        + (f"; skipped: {', '.join(setup.skipped)}" if setup.skipped else "")
     )
     return 0
 
