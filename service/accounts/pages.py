@@ -347,9 +347,16 @@ def _role_labels(org: Organization) -> list[tuple[str, str]]:
 async def _org_page(
     request: Request, org: Organization, status: int = 200, **extra: object
 ) -> Response:
+    from service.challenges.models import PUBLIC_STATUSES, Challenge
+
     actor = context(request).actor
     role = actor.role_in(org.id)
     members = await accounts.members(org) if role is not None else []
+    # The organization's challenges: drafts too for its members, the public ones for others.
+    challenges = Challenge.filter(organization_id=org.id)
+    if role is None:
+        challenges = challenges.filter(status__in=list(PUBLIC_STATUSES), published_at__isnull=False)
+    challenge_list = await challenges.order_by("-id").limit(50)
     return render(
         request,
         "accounts/org_detail.html",
@@ -359,6 +366,9 @@ async def _org_page(
         members=members,
         can_manage=actor.has_role(org.id, Role.owner),
         roles=_role_labels(org),
+        challenges=challenge_list,
+        can_draft=actor.has_role(org.id, Role.editor, Role.manager)
+        and org.kind is OrganizationKind.government,
         **extra,
     )
 

@@ -22,7 +22,7 @@ from service.challenges.routes import filters_of
 from service.core.errors import ServiceError, field_and_message
 from service.core.forms import errors_of, form_values, parse, redirect, render, translate_error
 from service.core.i18n import gettext
-from service.core.vocab import SDGS, Area, area_label, kind_label, sdg_label
+from service.core.vocab import SDGS, Area, area_label, kind_label, sdg_label, status_label
 from service.core.web import context, transaction
 
 CRITERIA_ROWS = 6
@@ -36,22 +36,6 @@ STATUS_CHOICES = [
     "completed",
     "cancelled",
 ]
-
-
-def status_label(status: str) -> str:
-    labels = {
-        "draft": gettext("Draft"),
-        "published": gettext("Upcoming"),
-        "upcoming": gettext("Upcoming"),
-        "open": gettext("Open"),
-        "closed": gettext("Closed"),
-        "judging": gettext("Judging"),
-        "awarded": gettext("Awarded"),
-        "in_delivery": gettext("In delivery"),
-        "completed": gettext("Completed"),
-        "cancelled": gettext("Cancelled"),
-    }
-    return labels.get(status, status)
 
 
 def vocabulary() -> dict[str, Any]:

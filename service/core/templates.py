@@ -63,9 +63,14 @@ def create_templates() -> Jinja2Templates:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )
-    from service.core.vocab import area_label, kind_label, role_label
+    from service.core.vocab import area_label, kind_label, role_label, status_label
 
-    env.globals.update(kind_label=kind_label, role_label=role_label, area_label=area_label)
+    env.globals.update(
+        kind_label=kind_label,
+        role_label=role_label,
+        area_label=area_label,
+        status_label=status_label,
+    )
     env.filters["money"] = _money
     env.filters["datetime"] = _datetime
     return Jinja2Templates(env=env, context_processors=[_base_context])

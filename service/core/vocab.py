@@ -103,3 +103,19 @@ def role_label(role: str) -> str:
         "member": gettext("Member"),
     }
     return labels.get(role, role)
+
+
+def status_label(status: str) -> str:
+    labels = {
+        "draft": gettext("Draft"),
+        "published": gettext("Upcoming"),
+        "upcoming": gettext("Upcoming"),
+        "open": gettext("Open"),
+        "closed": gettext("Closed"),
+        "judging": gettext("Judging"),
+        "awarded": gettext("Awarded"),
+        "in_delivery": gettext("In delivery"),
+        "completed": gettext("Completed"),
+        "cancelled": gettext("Cancelled"),
+    }
+    return labels.get(status, status)
