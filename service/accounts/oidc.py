@@ -23,7 +23,7 @@ from service.accounts.permissions import guard
 from service.config import Settings
 from service.core.errors import NotAuthenticated, NotFound, ServiceError
 from service.core.forms import redirect
-from service.core.i18n import gettext
+from service.core.i18n import N_, gettext
 from service.core.web import context, transaction
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class ProviderUnavailable(ServiceError):
     """The identity provider did not answer, or answered with a server error."""
 
     status_code = 502
-    default_detail = "Single sign-on failed. Try again."
+    default_detail = N_("Single sign-on failed. Try again.")
 
 
 def build_client(settings: Settings) -> OAuth | None:

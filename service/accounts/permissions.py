@@ -23,6 +23,7 @@ from starlette.responses import Response
 from service.accounts.actor import Actor
 from service.accounts.models import Invitation, Organization, Role, User
 from service.core.errors import NotAuthenticated, NotFound, PayloadTooLarge, PermissionDenied
+from service.core.i18n import N_
 
 Loader = Callable[[Request], Awaitable[Any]]
 Handler = Callable[[Request], Awaitable[Response]]
@@ -30,11 +31,11 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class TwoFactorRequired(PermissionDenied):
-    default_detail = "Turn on two-factor sign-in and sign in with it to do this."
+    default_detail = N_("Turn on two-factor sign-in and sign in with it to do this.")
 
 
 class CsrfFailed(PermissionDenied):
-    default_detail = "The form expired or did not come from this site. Reload it and try again."
+    default_detail = N_("The form expired or did not come from this site. Reload it and try again.")
 
 
 def organization_of(obj: Any) -> int | None:

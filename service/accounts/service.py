@@ -27,6 +27,7 @@ from service.audit import service as audit
 from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, NotAuthenticated, ValidationFailed
+from service.core.i18n import N_
 from service.notifications import service as notifications
 
 VERIFY_TTL = timedelta(hours=48)
@@ -36,20 +37,20 @@ TOTP_ISSUER = "Civic Challenges"
 
 
 class EmailTaken(Conflict):
-    default_detail = "An account with this e-mail address already exists."
+    default_detail = N_("An account with this e-mail address already exists.")
 
 
 class InvalidCredentials(NotAuthenticated):
-    default_detail = "The e-mail address or the password is not right."
+    default_detail = N_("The e-mail address or the password is not right.")
 
 
 class TotpRequired(NotAuthenticated):
-    default_detail = "Enter the 6-digit code from your authenticator app."
+    default_detail = N_("Enter the 6-digit code from your authenticator app.")
 
 
 class InvalidLink(ValidationFailed):
     status_code = 400
-    default_detail = "This link is not valid: it was already used, has expired or is wrong."
+    default_detail = N_("This link is not valid: it was already used, has expired or is wrong.")
 
 
 def normalize_email(email: str) -> str:

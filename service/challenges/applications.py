@@ -32,6 +32,7 @@ from service.challenges.service import advance, move
 from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, NotFound, ValidationFailed
+from service.core.i18n import N_
 from service.notifications import service as notifications
 from service.rewards.models import Milestone
 
@@ -41,27 +42,31 @@ _ = i18n.gettext
 
 
 class ChallengeNotOpen(Conflict):
-    default_detail = "This challenge is not open for applications."
+    default_detail = N_("This challenge is not open for applications.")
 
 
 class DeadlinePassed(Conflict):
-    default_detail = "The deadline has passed: applications can no longer be submitted or changed."
+    default_detail = N_(
+        "The deadline has passed: applications can no longer be submitted or changed."
+    )
 
 
 class NotEligible(ValidationFailed):
-    default_detail = "Your organization is not eligible for this challenge."
+    default_detail = N_("Your organization is not eligible for this challenge.")
 
 
 class SharesDoNotAddUp(ValidationFailed):
-    default_detail = "The payout shares of the lead and the accepted partners must add up to 100."
+    default_detail = N_(
+        "The payout shares of the lead and the accepted partners must add up to 100."
+    )
 
 
 class ApplicationLocked(Conflict):
-    default_detail = "This application can no longer be changed."
+    default_detail = N_("This application can no longer be changed.")
 
 
 class ExceedsFunds(Conflict):
-    default_detail = "The awards would exceed the challenge's available funds."
+    default_detail = N_("The awards would exceed the challenge's available funds.")
 
 
 # --- who is looking ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from service.audit import service as audit
 from service.challenges.models import Attachment, Challenge
 from service.core.errors import PayloadTooLarge, ValidationFailed
-from service.core.i18n import gettext
+from service.core.i18n import N_, gettext
 from service.core.web import context, transaction
 from service.integrations.storage import FileTooLarge, FileTypeNotAllowed
 
@@ -18,7 +18,7 @@ CHUNK = 64 * 1024
 
 class UnsupportedFile(ValidationFailed):
     status_code = 415
-    default_detail = (
+    default_detail = N_(
         "This kind of file cannot be attached: use PDF, images, office documents or text."
     )
 

@@ -18,6 +18,7 @@ from service.challenges.models import (
     StatusChange,
     can_move,
 )
+from service.core.i18n import N_
 
 __all__ = ["can_move"]
 from service.challenges.readability import score
@@ -33,26 +34,26 @@ DEFAULT_JUDGING_DAYS = 30
 
 
 class NotAGovernment(ValidationFailed):
-    default_detail = "Only a city or government organization posts challenges."
+    default_detail = N_("Only a city or government organization posts challenges.")
 
 
 class TransitionNotAllowed(Conflict):
-    default_detail = "The challenge cannot move to that state from where it is."
+    default_detail = N_("The challenge cannot move to that state from where it is.")
 
 
 class NotVerified(PermissionDenied):
-    default_detail = "Only verified governments publish challenges. An operator verifies them."
+    default_detail = N_("Only verified governments publish challenges. An operator verifies them.")
 
 
 class AmendmentRequired(ValidationFailed):
-    default_detail = (
+    default_detail = N_(
         "This challenge is published: changing its reward, criteria or dates needs a public "
         "amendment with a reason."
     )
 
 
 class ChallengeNotEditable(Conflict):
-    default_detail = "This challenge can no longer be edited."
+    default_detail = N_("This challenge can no longer be edited.")
 
 
 def _search_text(terms: ChallengeTerms) -> str:
@@ -291,7 +292,7 @@ async def _tell_followers(challenge: Challenge, title: str) -> None:
 
 
 class ChallengeNotPublic(Conflict):
-    default_detail = "Questions open once the challenge is published."
+    default_detail = N_("Questions open once the challenge is published.")
 
 
 async def ask(ctx: Context, challenge: Challenge, *, text: str) -> Question:

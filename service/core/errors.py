@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from service.core.i18n import N_, gettext
+
 
 class ServiceError(Exception):
     status_code: ClassVar[int] = 400
     default_detail: ClassVar[str] = "The request could not be processed."
 
     def __init__(self, detail: str | None = None, *, fields: dict[str, str] | None = None) -> None:
-        self.detail = detail or self.default_detail
+        # A default is a sentence of the catalogs, shown in the reader's language.
+        self.detail = detail or gettext(self.default_detail)
         self.fields = fields or {}
         super().__init__(self.detail)
 
@@ -28,42 +31,42 @@ class ServiceError(Exception):
 
 class ValidationFailed(ServiceError):
     status_code = 422
-    default_detail = "Some fields are not valid."
+    default_detail = N_("Some fields are not valid.")
 
 
 class BadRequest(ServiceError):
     status_code = 400
-    default_detail = "The request is malformed."
+    default_detail = N_("The request is malformed.")
 
 
 class NotAuthenticated(ServiceError):
     status_code = 401
-    default_detail = "Sign in to do this."
+    default_detail = N_("Sign in to do this.")
 
 
 class PermissionDenied(ServiceError):
     status_code = 403
-    default_detail = "You are not allowed to do this."
+    default_detail = N_("You are not allowed to do this.")
 
 
 class NotFound(ServiceError):
     status_code = 404
-    default_detail = "Not found."
+    default_detail = N_("Not found.")
 
 
 class Conflict(ServiceError):
     status_code = 409
-    default_detail = "This conflicts with the current state."
+    default_detail = N_("This conflicts with the current state.")
 
 
 class PayloadTooLarge(ServiceError):
     status_code = 413
-    default_detail = "The request is too large."
+    default_detail = N_("The request is too large.")
 
 
 class RateLimited(ServiceError):
     status_code = 429
-    default_detail = "Too many attempts. Try again later."
+    default_detail = N_("Too many attempts. Try again later.")
 
     def __init__(self, retry_after: int, detail: str | None = None) -> None:
         super().__init__(detail)

@@ -10,31 +10,31 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from service.core.errors import ServiceError, field_and_message, fields_from_pydantic
-from service.core.i18n import gettext
+from service.core.i18n import N_, gettext
 
 M = TypeVar("M", bound=BaseModel)
 
 # pydantic's messages in our words, so they can be translated.
 _MESSAGES = {
-    "missing": "This field is required.",
-    "string_too_short": "This is too short.",
-    "string_too_long": "This is too long.",
-    "value_error": "This value is not valid.",
-    "enum": "Choose one of the options.",
-    "int_parsing": "Enter a whole number.",
-    "int_type": "Enter a whole number.",
-    "int_from_float": "Enter a whole number.",
-    "list_too_short": "Choose at least one.",
-    "too_short": "Choose at least one.",
-    "literal_error": "Choose one of the options.",
-    "datetime_parsing": "Enter a date and time.",
-    "datetime_from_date_parsing": "Enter a date and time.",
-    "datetime_type": "Enter a date and time.",
-    "timezone_aware": "Enter a date and time.",
-    "string_type": "This field is required.",
-    "string_pattern_mismatch": "This value is not valid.",
-    "greater_than_equal": "This number is too small.",
-    "less_than_equal": "This number is too large.",
+    "missing": N_("This field is required."),
+    "string_too_short": N_("This is too short."),
+    "string_too_long": N_("This is too long."),
+    "value_error": N_("This value is not valid."),
+    "enum": N_("Choose one of the options."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "int_from_float": N_("Enter a whole number."),
+    "list_too_short": N_("Choose at least one."),
+    "too_short": N_("Choose at least one."),
+    "literal_error": N_("Choose one of the options."),
+    "datetime_parsing": N_("Enter a date and time."),
+    "datetime_from_date_parsing": N_("Enter a date and time."),
+    "datetime_type": N_("Enter a date and time."),
+    "timezone_aware": N_("Enter a date and time."),
+    "string_type": N_("This field is required."),
+    "string_pattern_mismatch": N_("This value is not valid."),
+    "greater_than_equal": N_("This number is too small."),
+    "less_than_equal": N_("This number is too large."),
 }
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from tortoise import Tortoise
 from tortoise.connection import get_connection
+from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from service import db
@@ -28,22 +28,22 @@ async def _columns(table: str) -> set[str]:
 
 
 async def _assert_schema_matches_models(settings: Settings) -> None:
-    await db.migrate(settings)
-    await Tortoise.close_connections()
-    await Tortoise.init(config=db.tortoise_config(settings))
-    try:
+    # Own contexts: the app of the other tests keeps its connections meanwhile.
+    async with TortoiseContext():
+        await db.migrate(settings)
+    async with TortoiseContext() as context:
+        await context.init(config=db.tortoise_config(settings))
         assert await db.pending_migrations(settings) == []
-        models = Tortoise.apps[db.APP_LABEL]
+        models = context.apps[db.APP_LABEL] if context.apps else {}
         assert models, "no models registered"
         for model in models.values():
             table = model._meta.db_table
             expected = set(model._meta.fields_db_projection.values())
             assert expected <= await _columns(table), f"{table} lacks columns"
         apps = {db.APP_LABEL: db.tortoise_config(settings)["apps"][db.APP_LABEL]}
-        writers = await MigrationAutodetector(Tortoise.apps, apps).changes()
+        assert context.apps is not None
+        writers = await MigrationAutodetector(context.apps, apps).changes()
         assert writers == [], "models changed without a migration: run tortoise makemigrations"
-    finally:
-        await Tortoise.close_connections()
 
 
 class TestMigrations:
