@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +23,16 @@ from starlette.responses import Response
 
 from service.accounts.actor import Actor
 from service.accounts.models import Invitation, Organization, Role, User
-from service.core.errors import NotAuthenticated, NotFound, PayloadTooLarge, PermissionDenied
-from service.core.i18n import N_
+from service.core.errors import (
+    BadRequest,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    ServiceError,
+    ValidationFailed,
+)
+from service.core.i18n import N_, gettext
 
 Loader = Callable[[Request], Awaitable[Any]]
 Handler = Callable[[Request], Awaitable[Response]]
@@ -144,6 +153,8 @@ async def check_csrf(request: Request, actor: Actor) -> None:
         # Refused before the body is read and spooled to disk.
         raise PayloadTooLarge()
     form = await request.form()
+    if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+        raise BadRequest(gettext("NUL characters are not accepted."))
     sent = str(form.get("csrf_token", ""))
     expected = csrf_token_for(request, actor, create=False)
     if not expected or not sent or not hmac.compare_digest(sent, expected):
@@ -165,10 +176,36 @@ def csrf_token_for(request: Request, actor: Actor, *, create: bool = True) -> st
     return token
 
 
+class UnsupportedMediaType(ServiceError):
+    status_code = 415
+    default_detail = N_("Send the body as JSON, with Content-Type: application/json.")
+
+
+async def check_input(request: Request, *, expects_json: bool) -> None:
+    """Input no handler should see: text that is not UTF-8, NUL characters (no database
+    column holds them), or a JSON operation called without a JSON body."""
+    if "%00" in request.url.query:
+        raise ValidationFailed(fields={"query": gettext("NUL characters are not accepted.")})
+    if not expects_json:
+        return
+    if not request.headers.get("content-type", "").lower().startswith("application/json"):
+        raise UnsupportedMediaType()
+    body = await request.body()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest(gettext("The body is not valid UTF-8.")) from None
+    if "\x00" in text or "\\u0000" in text:
+        raise BadRequest(gettext("NUL characters are not accepted."))
+
+
 def guard(permission: str, *, load: Loader | None = None) -> Callable[[Handler], Handler]:
     rule = PERMISSIONS[permission]
 
     def wrap(handler: Handler) -> Handler:
+        # Operations validated with a JSON body model take it as their `json` argument.
+        expects_json = "json" in inspect.signature(inspect.unwrap(handler)).parameters
+
         @functools.wraps(handler)
         async def guarded(request: Request) -> Response:
             actor = actor_of(request)
@@ -178,7 +215,9 @@ def guard(permission: str, *, load: Loader | None = None) -> Callable[[Handler],
             obj = await load(request) if load is not None else None
             rule.enforce(actor, obj)
             try:
-                if request.method in UNSAFE_METHODS and not request.url.path.startswith("/api/"):
+                if request.url.path.startswith("/api/"):
+                    await check_input(request, expects_json=expects_json)
+                elif request.method in UNSAFE_METHODS:
                     await check_csrf(request, actor)
                 request.state.obj = obj
                 return await handler(request)
@@ -194,9 +233,13 @@ def guard(permission: str, *, load: Loader | None = None) -> Callable[[Handler],
 
 def path_int(request: Request, name: str) -> int:
     try:
-        return int(request.path_params[name])
+        value = int(request.path_params[name])
     except (KeyError, ValueError):
         raise NotFound() from None
+    if not 0 < value < 2**31:
+        # Ids are 32-bit: anything else names nothing (and must not reach the database).
+        raise NotFound()
+    return value
 
 
 async def load_organization(request: Request) -> Organization:
