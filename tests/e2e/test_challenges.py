@@ -17,18 +17,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from service.accounts.models import OrganizationKind, Role, User
 from service.challenges.models import ChallengeStatus
 from tests.challenges.factories import make_draft_challenge
+from tests.e2e.visit import Visit
 from tests.factories import PASSWORD, make_org, make_user
 
 # `app` is the served app: using it cleans the tables and rate limits after each test.
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("app")]
 
-AXE = Axe()
 
 FIX_FIELDS = "Please correct the fields marked below."
 INVALID = "aria-invalid"
@@ -47,26 +46,6 @@ ANSWER = "Yes. Any team from a university may apply, whatever its size."
 MINUTE = "%Y-%m-%dT%H:%M"  # the value of a datetime-local field
 CITIES_GOAL = "11. Sustainable cities and communities"
 WATER_GOAL = "6. Clean water and sanitation"
-
-
-class Visit:
-    """Checks the pages it is shown with axe-core and keeps a numbered screenshot of each."""
-
-    def __init__(self, folder: Path, prefix: str) -> None:
-        self.folder = folder
-        self.prefix = prefix
-        self.count = 0
-
-    async def check(self, page: Page, name: str, *, axe: bool = True) -> None:
-        self.count += 1
-        shot = self.folder / f"{self.prefix}-{self.count:02d}-{name}.png"
-        await page.screenshot(path=shot, full_page=True)
-        assert shot.stat().st_size > 0
-        if axe:
-            results = await AXE.run(page)
-            assert results.violations_count == 0, (
-                f"axe on {name} ({page.url}):\n{results.generate_report()}"
-            )
 
 
 @asynccontextmanager
