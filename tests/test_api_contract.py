@@ -131,15 +131,20 @@ def error_schema_ref(document: dict[str, Any]) -> str:
 def missing_platform_responses(document: dict[str, Any]) -> list[str]:
     """Statuses that every operation of a kind may answer, where its entry omits them.
 
-    400: an operation that reads a JSON body refuses a body that is not JSON.
+    400: an operation that reads a JSON body refuses a body that is not JSON;
+    415: and one sent without the JSON content type.
     401: an operation that needs a bearer token refuses a request without a valid one.
     """
-    missing = []
+    missing: list[str] = []
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
-            if "requestBody" in operation and "400" not in responses:
-                missing.append(f"400 {method.upper()} {path}")
+            if "requestBody" in operation:
+                missing.extend(
+                    f"{status} {method.upper()} {path}"
+                    for status in ("400", "415")
+                    if status not in responses
+                )
             if operation.get("security") and "401" not in responses:
                 missing.append(f"401 {method.upper()} {path}")
     return missing
@@ -166,9 +171,10 @@ LABELS = api_route_labels()
 
 # --- defects the fuzzing found -----------------------------------------------------------------
 #
-# Server errors found earlier, now fixed: each predicate names the input that caused one, and a
-# test at the end of this module pins the fix. A new defect goes into KNOWN_DEFECTS (its input
-# is then left out of the fuzzing) together with a strict xfail test that pins it.
+# Server errors the fuzzing found: each predicate names the input that caused one. The fixed
+# ones are pinned by tests at the end of this module. An open one is in KNOWN_DEFECTS (its
+# input is left out of the fuzzing) and pinned by a strict xfail test, which fails once the
+# defect is fixed: the predicate then leaves KNOWN_DEFECTS and the test its mark.
 
 INT32 = range(-(2**31), 2**31)
 
@@ -207,6 +213,44 @@ def body_not_json(request: requests.PreparedRequest, case: Case) -> bool:
     if "requestBody" not in case.operation.definition.raw:
         return False
     return not header(request, "Content-Type").lower().startswith("application/json")
+
+
+def notification_id_beyond_int32(request: requests.PreparedRequest, case: Case) -> bool:
+    """A notification id the database column cannot hold, as `cursor` in the query or in
+    `ids` in the body: the query fails instead of a 422."""
+    query = case.query if isinstance(case.query, dict) else {}
+    body = case.body if isinstance(case.body, dict) else {}
+    ids = body.get("ids")
+    for value in [query.get("cursor"), *(ids if isinstance(ids, list) else [])]:
+        try:
+            number = int(str(value))
+        except ValueError:
+            continue
+        if number not in INT32:
+            return True
+    return False
+
+
+def organization_in_body_beyond_int32(request: requests.PreparedRequest, case: Case) -> bool:
+    """An `organization_id` in a body, read to check permissions before the body is validated:
+    beyond the database column, the query fails instead of a 422."""
+    body = case.body if isinstance(case.body, dict) else {}
+    value = body.get("organization_id")
+    return isinstance(value, int) and value not in INT32
+
+
+def falsy_body(request: requests.PreparedRequest, case: Case) -> bool:
+    """A JSON body that is not an object but is falsy (0, false, "", [], null): it is read as
+    `{}`, so an operation whose fields are all optional accepts it instead of a 422."""
+    return "requestBody" in case.operation.definition.raw and request.body in (
+        b"0",
+        b"0.0",
+        b"-0.0",
+        b"false",
+        b'""',
+        b"[]",
+        b"null",
+    )
 
 
 KNOWN_DEFECTS: list[Any] = []
@@ -373,7 +417,7 @@ def test_operation_keeps_its_contract(
 # --- pinned: the documentation gaps (strict xfail) and the fixed defects --------------------
 
 
-@pytest.mark.xfail(strict=True, reason="400 and 401 are not declared by every operation yet")
+@pytest.mark.xfail(strict=True, reason="400, 401 and 415 are not declared by every operation yet")
 def test_document_declares_platform_responses(served_document: dict[str, Any]) -> None:
     assert missing_platform_responses(served_document) == []
 
@@ -418,3 +462,37 @@ async def test_nul_character_is_refused(api_caller: Caller) -> None:
         "/api/v1/auth/token", json={"email": "a\u0000@example.org", "password": "x"}
     )
     assert response.status_code < 500
+
+
+async def test_notification_cursor_beyond_int32_is_refused(api_caller: Caller) -> None:
+    response = await api_caller.http.get(
+        f"/api/v1/me/notifications?cursor={2**31}", headers=await bearer_headers(api_caller)
+    )
+    assert 400 <= response.status_code < 500
+
+
+async def test_notification_ids_beyond_int32_are_refused(api_caller: Caller) -> None:
+    response = await api_caller.http.post(
+        "/api/v1/me/notifications/read",
+        json={"ids": [2**31]},
+        headers=await bearer_headers(api_caller),
+    )
+    assert 400 <= response.status_code < 500
+
+
+async def test_organization_in_body_beyond_int32_is_refused(api_caller: Caller) -> None:
+    response = await api_caller.http.post(
+        "/api/v1/challenges",
+        json={"organization_id": 2**31},
+        headers=await bearer_headers(api_caller),
+    )
+    assert 400 <= response.status_code < 500
+
+
+async def test_body_that_is_not_an_object_is_refused(api_caller: Caller) -> None:
+    response = await api_caller.http.post(
+        "/api/v1/me/notifications/read",
+        content=b"0",
+        headers={"Content-Type": "application/json", **await bearer_headers(api_caller)},
+    )
+    assert 400 <= response.status_code < 500

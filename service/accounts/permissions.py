@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hmac
 import inspect
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -197,6 +198,12 @@ async def check_input(request: Request, *, expects_json: bool) -> None:
         raise BadRequest(gettext("The body is not valid UTF-8.")) from None
     if "\x00" in text or "\\u0000" in text:
         raise BadRequest(gettext("NUL characters are not accepted."))
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return  # not JSON at all: the validator answers with its own 400
+    if not isinstance(parsed, dict):
+        raise ValidationFailed(fields={"body": gettext("The body must be a JSON object.")})
 
 
 def guard(permission: str, *, load: Loader | None = None) -> Callable[[Handler], Handler]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
@@ -163,13 +164,23 @@ class NotificationList(BaseModel):
     unread_count: int
 
 
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
 class MarkReadIn(BaseModel):
-    ids: list[int] | None = None
+    ids: list[Id] | None = Field(default=None, max_length=500)
 
 
 class CursorQuery(BaseModel):
-    cursor: str | None = Field(default=None, max_length=20, pattern=r"^\d+$")
+    cursor: str | None = Field(default=None, max_length=10, pattern=r"^\d+$")
     limit: int = Field(default=20, ge=1, le=100)
+
+    @field_validator("cursor")
+    @classmethod
+    def _an_id(cls, value: str | None) -> str | None:
+        if value is not None and not 0 < int(value) < 2**31:
+            raise ValueError(N_("This cursor is not valid."))
+        return value
 
 
 class AuditQuery(CursorQuery):

@@ -72,6 +72,8 @@ async def load_organization_in_body(request: Request) -> Organization:
         org_id = int(str(raw))
     except (TypeError, ValueError):
         raise ValidationFailed(fields={"organization_id": "Choose the organization."}) from None
+    if not 0 < org_id < 2**31:
+        raise ValidationFailed(fields={"organization_id": "Choose the organization."})
     org = await Organization.get_or_none(id=org_id)
     if org is None:
         raise NotFound("No such organization.")
