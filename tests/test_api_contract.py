@@ -151,7 +151,7 @@ def missing_platform_responses(document: dict[str, Any]) -> list[str]:
 
 
 # Statuses single operations answer without declaring them (each pinned by a test below).
-UNDECLARED_RESPONSES = ["404 POST /api/v1/users/{user_id}/operator"]
+UNDECLARED_RESPONSES: list[str] = []
 
 
 def with_undeclared_responses(document: dict[str, Any]) -> dict[str, Any]:
@@ -417,12 +417,10 @@ def test_operation_keeps_its_contract(
 # --- pinned: the documentation gaps (strict xfail) and the fixed defects --------------------
 
 
-@pytest.mark.xfail(strict=True, reason="400, 401 and 415 are not declared by every operation yet")
 def test_document_declares_platform_responses(served_document: dict[str, Any]) -> None:
     assert missing_platform_responses(served_document) == []
 
 
-@pytest.mark.xfail(strict=True, reason="UNDECLARED_RESPONSES is not empty yet")
 def test_document_declares_every_status_answered(served_document: dict[str, Any]) -> None:
     undeclared = []
     for entry in UNDECLARED_RESPONSES:

@@ -408,7 +408,7 @@ async def verify_organization(request: Request) -> Response:
 @guard("operator", load=load_user)
 @api.validate(
     json=schemas.OperatorIn,
-    resp=Doc(HTTP_200=schemas.UserOut, HTTP_403=ErrorOut),
+    resp=Doc(HTTP_200=schemas.UserOut, HTTP_403=ErrorOut, HTTP_404=ErrorOut),
     tags=[TAG_AUTH],
     security={"bearer": []},
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from typing import Any
 
@@ -14,7 +15,7 @@ from tortoise.connection import get_connection
 
 from service import db
 from service.accounts.permissions import guard
-from service.core.api import api
+from service.core.api import ErrorOut, api
 from service.core.tasks import heartbeat_key
 
 log = logging.getLogger(__name__)
@@ -83,9 +84,35 @@ def openapi_document(request: Request) -> dict[str, Any]:
     """The OpenAPI document of this app, generated once from its routes' schemas."""
     if not hasattr(request.app.state, "openapi"):
         api.app = request.app
-        request.app.state.openapi = api._generate_spec()
-    document: dict[str, Any] = request.app.state.openapi
-    return document
+        # Generating moves the nested models out of `api.models`: a second app in the same
+        # process (tests build several) would get references to schemas that are gone.
+        models = copy.deepcopy(api.models)
+        try:
+            document = api._generate_spec()
+        finally:
+            api.models = models
+        _declare_shared_errors(document)
+        request.app.state.openapi = document
+    served: dict[str, Any] = request.app.state.openapi
+    return served
+
+
+def _declare_shared_errors(document: dict[str, Any]) -> None:
+    """Statuses any operation of a kind may answer, declared where its route does not.
+
+    400/415: an operation that reads a JSON body refuses one that is not JSON.
+    401: an operation that needs a bearer token refuses a request without a valid one.
+    """
+    schema = {"$ref": f"#/components/schemas/{api.naming_strategy(ErrorOut)}"}
+    content = {"content": {"application/json": {"schema": schema}}}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": "Bad Request", **content})
+                responses.setdefault("415", {"description": "Unsupported Media Type", **content})
+            if operation.get("security"):
+                responses.setdefault("401", {"description": "Unauthorized", **content})
 
 
 @guard("public")

