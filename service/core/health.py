@@ -33,9 +33,14 @@ async def _check_database(request: Request) -> str | None:
     except Exception as exc:
         log.warning("readiness: database unreachable", exc_info=exc)
         return "database unreachable"
+    # Once every migration is applied it stays so for this process: skip reading the
+    # migration files on each probe.
+    if getattr(request.app.state, "migrations_applied", False):
+        return None
     pending = await db.pending_migrations(request.app.state.settings)
     if pending:
         return f"migrations not applied: {', '.join(pending)}"
+    request.app.state.migrations_applied = True
     return None
 
 
