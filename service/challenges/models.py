@@ -313,6 +313,56 @@ class Review(Model):
         unique_together = (("judge", "application"),)
 
 
+class ApplicationAttachment(Model):
+    """A file of an application: seen by its member organizations, the city and cleared judges."""
+
+    id = fields.IntField(primary_key=True)
+    application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
+        "civic.Application", related_name="attachments", on_delete=fields.RESTRICT
+    )
+    original_name = fields.CharField(max_length=255)
+    stored_name = fields.CharField(max_length=80, unique=True)
+    content_type = fields.CharField(max_length=100)
+    size = fields.BigIntField()
+    sha256 = fields.CharField(max_length=64)
+    uploaded_by_id = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    application_id: int
+
+    class Meta:
+        table = "application_attachments"
+        ordering = ["id"]
+
+
+class JudgeInvitationStatus(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    revoked = "revoked"
+
+
+class JudgeInvitation(Model):
+    """An outside expert invited by e-mail to judge, who may not have an account yet."""
+
+    id = fields.IntField(primary_key=True)
+    challenge: fields.ForeignKeyRelation[Challenge] = fields.ForeignKeyField(
+        "civic.Challenge", related_name="judge_invitations", on_delete=fields.RESTRICT
+    )
+    email = fields.CharField(max_length=254, db_index=True)
+    status = fields.CharEnumField(
+        JudgeInvitationStatus, max_length=20, default=JudgeInvitationStatus.pending
+    )
+    invited_by_id = fields.IntField()
+    answered_by_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    answered_at = fields.DatetimeField(null=True)
+    challenge_id: int
+
+    class Meta:
+        table = "judge_invitations"
+        ordering = ["id"]
+
+
 class Award(Model):
     id = fields.IntField(primary_key=True)
     challenge: fields.ForeignKeyRelation[Challenge] = fields.ForeignKeyField(
