@@ -1,0 +1,231 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from service.rewards.models import AccountKind, FundingStatus, MilestoneStatus, PayoutStatus, Rail, RefundStatus, TransactionKind
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('civic', '0006_application_files_judge_invitations')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='Funding',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('challenge', fields.ForeignKeyField('civic.Challenge', source_field='challenge_id', db_constraint=True, to_field='id', related_name='fundings', on_delete=OnDelete.RESTRICT)),
+                ('amount_minor', fields.BigIntField()),
+                ('currency', fields.CharField(max_length=3)),
+                ('method', fields.CharEnumField(description='stripe: stripe\nbank_transfer: bank_transfer', enum_type=Rail, max_length=20)),
+                ('reference', fields.CharField(default='', max_length=120)),
+                ('status', fields.CharEnumField(default=FundingStatus.pending, description='pending: pending\nsucceeded: succeeded\nfailed: failed', enum_type=FundingStatus, max_length=20)),
+                ('payment_intent_id', fields.CharField(null=True, unique=True, max_length=120)),
+                ('client_secret', fields.CharField(default='', max_length=200)),
+                ('failure_reason', fields.TextField(default='', unique=False)),
+                ('recorded_by_id', fields.IntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('succeeded_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'fundings', 'app': 'civic', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='InvariantBreach',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('check', fields.CharField(max_length=60)),
+                ('detail', fields.TextField(unique=False)),
+                ('city_id', fields.IntField(null=True)),
+                ('found_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'ledger_breaches', 'app': 'civic', 'pk_attr': 'id', 'table_description': 'What the nightly reconciliation found wrong, kept for the operators.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LedgerAccount',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('key', fields.CharField(unique=True, max_length=120)),
+                ('kind', fields.CharEnumField(description='funding_source: funding_source\nescrow: escrow\nallocation: allocation\npayable: payable\npaid_out: paid_out\nrefunded: refunded', enum_type=AccountKind, max_length=20)),
+                ('currency', fields.CharField(max_length=3)),
+                ('organization_id', fields.IntField(null=True, db_index=True)),
+                ('challenge_id', fields.IntField(null=True, db_index=True)),
+                ('award_id', fields.IntField(null=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'ledger_accounts', 'app': 'civic', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LedgerTransaction',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('key', fields.CharField(unique=True, max_length=120)),
+                ('kind', fields.CharEnumField(description='fund: fund\nallocate: allocate\nrelease: release\npayout: payout\npayout_failed: payout_failed\nreversal: reversal\nrefund: refund', enum_type=TransactionKind, max_length=20)),
+                ('challenge_id', fields.IntField(db_index=True)),
+                ('city_id', fields.IntField(db_index=True)),
+                ('counterpart_id', fields.IntField(null=True)),
+                ('amount_minor', fields.BigIntField()),
+                ('currency', fields.CharField(max_length=3)),
+                ('memo', fields.CharField(default='', max_length=200)),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'ledger_transactions', 'app': 'civic', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LedgerEntry',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('transaction', fields.ForeignKeyField('civic.LedgerTransaction', source_field='transaction_id', db_constraint=True, to_field='id', related_name='entries', on_delete=OnDelete.RESTRICT)),
+                ('account', fields.ForeignKeyField('civic.LedgerAccount', source_field='account_id', db_constraint=True, to_field='id', related_name='entries', on_delete=OnDelete.RESTRICT)),
+                ('amount_minor', fields.BigIntField()),
+            ],
+            options={'table': 'ledger_entries', 'app': 'civic', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='MilestoneFile',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('milestone', fields.ForeignKeyField('civic.Milestone', source_field='milestone_id', db_constraint=True, to_field='id', related_name='files', on_delete=OnDelete.RESTRICT)),
+                ('original_name', fields.CharField(max_length=255)),
+                ('stored_name', fields.CharField(unique=True, max_length=80)),
+                ('content_type', fields.CharField(max_length=100)),
+                ('size', fields.BigIntField()),
+                ('sha256', fields.CharField(max_length=64)),
+                ('uploaded_by_id', fields.IntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'milestone_files', 'app': 'civic', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Payout',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('milestone', fields.ForeignKeyField('civic.Milestone', source_field='milestone_id', db_constraint=True, to_field='id', related_name='payouts', on_delete=OnDelete.RESTRICT)),
+                ('organization', fields.ForeignKeyField('civic.Organization', source_field='organization_id', db_constraint=True, to_field='id', related_name='payouts', on_delete=OnDelete.RESTRICT)),
+                ('round', fields.IntField(default=1)),
+                ('amount_minor', fields.BigIntField()),
+                ('currency', fields.CharField(max_length=3)),
+                ('rail', fields.CharEnumField(description='stripe: stripe\nbank_transfer: bank_transfer', enum_type=Rail, max_length=20)),
+                ('status', fields.CharEnumField(default=PayoutStatus.queued, description='queued: queued\nin_flight: in_flight\nawaiting_transfer: awaiting_transfer\npaid: paid\nfailed: failed\nreversed: reversed', enum_type=PayoutStatus, max_length=20)),
+                ('idempotency_key', fields.CharField(unique=True, max_length=80)),
+                ('stripe_transfer_id', fields.CharField(null=True, unique=True, max_length=120)),
+                ('bank_reference', fields.CharField(default='', max_length=120)),
+                ('attempts', fields.IntField(default=0)),
+                ('last_error', fields.TextField(default='', unique=False)),
+                ('failure_reason', fields.TextField(default='', unique=False)),
+                ('amount_reversed_minor', fields.BigIntField(default=0)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(db_index=True, auto_now=True, auto_now_add=False)),
+                ('paid_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'payouts', 'app': 'civic', 'unique_together': (('milestone', 'organization', 'round'),), 'pk_attr': 'id', 'table_description': "One recipient's share of one milestone, paid exactly once."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PayoutAccount',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('organization', fields.OneToOneField('civic.Organization', source_field='organization_id', db_constraint=True, to_field='id', related_name='payout_account', on_delete=OnDelete.RESTRICT)),
+                ('rail', fields.CharEnumField(description='stripe: stripe\nbank_transfer: bank_transfer', enum_type=Rail, max_length=20)),
+                ('stripe_account_id', fields.CharField(null=True, unique=True, max_length=120)),
+                ('payouts_enabled', fields.BooleanField(default=False)),
+                ('bank_holder', fields.CharField(default='', max_length=140)),
+                ('bank_iban', fields.CharField(default='', max_length=34)),
+                ('bank_bic', fields.CharField(default='', max_length=11)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'payout_accounts', 'app': 'civic', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Refund',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('funding', fields.ForeignKeyField('civic.Funding', source_field='funding_id', db_constraint=True, to_field='id', related_name='refunds', on_delete=OnDelete.RESTRICT)),
+                ('amount_minor', fields.BigIntField()),
+                ('currency', fields.CharField(max_length=3)),
+                ('status', fields.CharEnumField(default=RefundStatus.queued, description='queued: queued\nawaiting_transfer: awaiting_transfer\npaid: paid\nfailed: failed', enum_type=RefundStatus, max_length=20)),
+                ('stripe_refund_id', fields.CharField(null=True, unique=True, max_length=120)),
+                ('reference', fields.CharField(default='', max_length=120)),
+                ('failure_reason', fields.TextField(default='', unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('paid_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'refunds', 'app': 'civic', 'pk_attr': 'id', 'table_description': 'Unallocated escrow returned to the city through the rail the funding came by.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='WebhookEvent',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('event_id', fields.CharField(unique=True, max_length=120)),
+                ('type', fields.CharField(max_length=80)),
+                ('object_id', fields.CharField(default='', max_length=120)),
+                ('payload', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('attempts', fields.IntField(default=0)),
+                ('error', fields.TextField(default='', unique=False)),
+            ],
+            options={'table': 'stripe_webhook_events', 'app': 'civic', 'pk_attr': 'id', 'table_description': 'The inbox: each Stripe event id is stored once and handled by a job.'},
+            bases=['Model'],
+        ),
+        ops.AlterField(
+            model_name='Milestone',
+            name='status',
+            field=fields.CharEnumField(default=MilestoneStatus.planned, description='planned: planned\nsubmitted: submitted\nreturned: returned\napproved: approved\nreleased: released\npaid: paid', enum_type=MilestoneStatus, max_length=20),
+        ),
+        ops.AddField(
+            model_name='Milestone',
+            name='approved_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Milestone',
+            name='approved_by_id',
+            field=fields.IntField(null=True),
+        ),
+        ops.AddField(
+            model_name='Milestone',
+            name='evidence',
+            field=fields.TextField(default='', unique=False),
+        ),
+        ops.AddField(
+            model_name='Milestone',
+            name='paid_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Milestone',
+            name='released_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Milestone',
+            name='released_by_id',
+            field=fields.IntField(null=True),
+        ),
+        ops.AddField(
+            model_name='Milestone',
+            name='return_reason',
+            field=fields.TextField(default='', unique=False),
+        ),
+        ops.AddField(
+            model_name='Milestone',
+            name='submitted_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Milestone',
+            name='submitted_by_id',
+            field=fields.IntField(null=True),
+        ),
+    ]
