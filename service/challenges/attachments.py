@@ -1,17 +1,34 @@
-"""Uploading files to a challenge: streamed to storage, size-limited, checked by content."""
+"""Uploaded files of challenges and applications: streamed to storage, size-limited, checked
+by content, and served back as downloads.
+
+Both kinds of upload go through `received_file`: it stores the part named `file` and hands it
+to the caller, who records its row (and audit event) in a transaction; if that fails, the
+stored file is removed again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
+from babel.numbers import format_decimal
 from starlette.requests import Request
+from starlette.responses import FileResponse, Response
 
 from service.audit import service as audit
 from service.challenges.models import Attachment, Challenge
+from service.core import i18n
 from service.core.errors import PayloadTooLarge, ValidationFailed
 from service.core.i18n import N_, gettext
 from service.core.web import context, transaction
-from service.integrations.storage import FileTooLarge, FileTypeNotAllowed
+from service.integrations.storage import (
+    ALLOWED_TYPES,
+    FileTooLarge,
+    FileTypeNotAllowed,
+    StoredFile,
+)
 
 CHUNK = 64 * 1024
 
@@ -23,10 +40,28 @@ class UnsupportedFile(ValidationFailed):
     )
 
 
-async def upload(request: Request, challenge: Challenge) -> Attachment:
-    """Read the multipart body as it arrives; store the part named `file`."""
-    settings = request.app.state.settings
-    limit = settings.max_upload_bytes
+@dataclass(frozen=True)
+class ReceivedFile:
+    stored: StoredFile
+    # The uploader's file name, made safe to show and to offer on download.
+    name: str
+
+
+@asynccontextmanager
+async def received_file(request: Request) -> AsyncIterator[ReceivedFile]:
+    """Store the multipart part named `file`; remove it again when the block fails."""
+    storage = request.app.state.deps.storage
+    received = await _receive(request)
+    try:
+        yield received
+    except Exception:
+        await storage.delete(received.stored.name)
+        raise
+
+
+async def _receive(request: Request) -> ReceivedFile:
+    """Read the multipart body as it arrives, within the size limit and the allowed types."""
+    limit = request.app.state.settings.max_upload_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise PayloadTooLarge(_too_large(limit))
@@ -47,33 +82,68 @@ async def upload(request: Request, challenge: Challenge) -> Attachment:
         raise PayloadTooLarge(_too_large(limit)) from None
     except FileTypeNotAllowed:
         raise UnsupportedFile(gettext(UnsupportedFile.default_detail)) from None
-    name = _safe_display_name(upload.filename)
-    try:
-        async with transaction(request):
-            ctx = context(request)
-            assert ctx.actor.user is not None
-            attachment = await Attachment.create(
-                challenge=challenge,
-                original_name=name,
-                stored_name=stored.name,
-                content_type=stored.content_type,
-                size=stored.size,
-                sha256=stored.sha256,
-                uploaded_by_id=ctx.actor.user.id,
-            )
-            await audit.record(
-                ctx,
-                "challenge.attach",
-                object_type="attachment",
-                object_id=attachment.id,
-                organization_id=challenge.organization_id,
-                name=name,
-                size=stored.size,
-            )
-    except Exception:
-        await storage.delete(stored.name)
-        raise
+    return ReceivedFile(stored=stored, name=_safe_display_name(upload.filename))
+
+
+async def upload(request: Request, challenge: Challenge) -> Attachment:
+    async with received_file(request) as received, transaction(request):
+        ctx = context(request)
+        assert ctx.actor.user is not None
+        attachment = await Attachment.create(
+            challenge=challenge,
+            original_name=received.name,
+            stored_name=received.stored.name,
+            content_type=received.stored.content_type,
+            size=received.stored.size,
+            sha256=received.stored.sha256,
+            uploaded_by_id=ctx.actor.user.id,
+        )
+        await audit.record(
+            ctx,
+            "challenge.attach",
+            object_type="attachment",
+            object_id=attachment.id,
+            organization_id=challenge.organization_id,
+            name=received.name,
+            size=received.stored.size,
+        )
     return attachment
+
+
+async def file_response(
+    request: Request, *, stored_name: str, content_type: str, filename: str
+) -> Response:
+    """The stored file as a download: never shown inline, never sniffed as another type."""
+    storage = request.app.state.deps.storage
+    try:
+        path: Path = await storage.path(stored_name)
+    except FileNotFoundError:
+        return Response(status_code=404)
+    return FileResponse(
+        path,
+        media_type=content_type,
+        filename=filename,
+        content_disposition_type="attachment",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
+    )
+
+
+def kind_of(content_type: str) -> str:
+    """A short name of the file's type, such as PDF or DOCX."""
+    return ALLOWED_TYPES.get(content_type, "file").upper()
+
+
+def neutral_name(file_id: int, content_type: str) -> str:
+    """A download name that says nothing of who made the file."""
+    return f"attachment-{file_id}.{ALLOWED_TYPES.get(content_type, 'bin')}"
+
+
+def size_label(size: int) -> str:
+    """A file size in the reader's number format: "120 kB", "1.5 MB"."""
+    locale = i18n.current_locale.get()
+    if size < 1000 * 1000:
+        return f"{format_decimal(max(1, round(size / 1000)), locale=locale)} kB"
+    return f"{format_decimal(round(size / (1000 * 1000), 1), locale=locale)} MB"
 
 
 def _too_large(limit: int) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from service.accounts.models import Organization, OrganizationKind, Role
@@ -446,17 +446,11 @@ async def upload_page(request: Request) -> Response:
 @guard("challenge.view", load=perms.load_attachment)
 async def download(request: Request) -> Response:
     attachment = request.state.obj
-    storage = request.app.state.deps.storage
-    try:
-        path = await storage.path(attachment.stored_name)
-    except FileNotFoundError:
-        return Response(status_code=404)
-    return FileResponse(
-        path,
-        media_type=attachment.content_type,
+    return await attachments.file_response(
+        request,
+        stored_name=attachment.stored_name,
+        content_type=attachment.content_type,
         filename=attachment.original_name,
-        content_disposition_type="attachment",
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
     )
 
 
