@@ -41,6 +41,7 @@ ROUTE_MODULES: list[str] = [
     "service.challenges.application_routes",
     "service.challenges.application_pages",
     "service.challenges.pages",
+    "service.rewards.routes",
 ]
 
 

@@ -13,6 +13,7 @@ from service.core.jobs import JobQueue
 from service.core.redis import EmbeddedRedis, connect
 from service.integrations.mail import mailer_for
 from service.integrations.storage import LocalStorage, Storage
+from service.rewards.gateway import ManualGateway, PaymentGateway, gateway_for
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Deps:
     settings: Settings
     redis: ArqRedis
     queue: JobQueue
-    gateway: Any = None
+    gateway: PaymentGateway = field(default_factory=ManualGateway)
     mailer: Any = None
     storage: Storage | None = None
     embedded_redis: EmbeddedRedis | None = field(default=None, repr=False)
@@ -43,7 +44,7 @@ async def build(
         settings=settings,
         redis=redis,
         queue=JobQueue(redis, settings.queue_name),
-        gateway=gateway,
+        gateway=gateway or gateway_for(settings),
         mailer=mailer or mailer_for(settings),
         storage=LocalStorage(settings.storage_dir),
         embedded_redis=embedded,

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
+    # Seconds a webhook's signed timestamp may differ from now, either way.
+    stripe_webhook_tolerance: int = 300
+    # A payout in flight longer than this is queued again; one older than a day alerts.
+    payout_stuck_after_seconds: int = 15 * 60
 
     oidc_issuer: str = ""
     oidc_client_id: str = ""

@@ -510,11 +510,8 @@ async def ranking_of(challenge: Challenge, *, normalise: bool) -> list[ranking.R
 
 
 async def available_funds(challenge: Challenge) -> int:
-    """What may still be awarded: the escrowed, unallocated funds.
-
-    Until the rewards area holds escrow, the published reward amount is the ceiling.
-    """
-    from service.rewards.funds import unallocated
+    """What may still be awarded: the escrowed, unallocated funds (from the ledger)."""
+    from service.rewards.service import unallocated
 
     return await unallocated(challenge)
 
@@ -553,6 +550,9 @@ async def award(
         rationale=rationale,
         created_by_id=ctx.actor.user.id,
     )
+    from service.rewards.service import allocate
+
+    await allocate(record, challenge)
     for position, milestone in enumerate(milestones):
         await Milestone.create(
             award=record,

@@ -233,6 +233,9 @@ async def cancel(ctx: Context, challenge: Challenge, *, reason: str) -> Challeng
     challenge.cancelled_at = datetime.now(UTC)
     challenge.cancel_reason = reason.strip()
     await challenge.save(update_fields=["cancelled_at", "cancel_reason"])
+    from service.rewards.service import refund_unallocated
+
+    await refund_unallocated(ctx, challenge)
     await audit.record(
         ctx,
         "challenge.cancel",

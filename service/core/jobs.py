@@ -62,6 +62,7 @@ TASK_MODULES: list[str] = [
     "service.core.tasks",
     "service.notifications.tasks",
     "service.challenges.tasks",
+    "service.rewards.tasks",
 ]
 
 TASKS: dict[str, TaskSpec] = {}

@@ -42,6 +42,7 @@ from service.challenges.models import (
 from service.config import Settings
 from tests import factories
 from tests.accounts.expected_application_pages import APPLICATION_PAGES
+from tests.accounts.expected_rewards import REWARDS, RewardsWorld, build_rewards_world
 from tests.challenges.factories import make_draft_challenge
 
 ACTORS = [
@@ -190,6 +191,7 @@ EXPECTED: dict[str, Callable[[str], bool]] = {
     "GET /api/v1/applications/{application_id:int}/feedback": NOBODY,
 }
 EXPECTED.update(APPLICATION_PAGES)
+EXPECTED.update(REWARDS)
 # Routes whose body names the organization acting: S instead of A.
 BODY_ORG_S = {"POST /api/v1/challenges/{challenge_id:int}/applications"}
 # Allowed through the guard, then refused by the object's state (a draft challenge): 404.
@@ -219,6 +221,7 @@ class World:
     attachment: Attachment
     startup: Organization
     application: Application
+    rewards: RewardsWorld | None = None
 
 
 async def build_world(settings: Settings) -> World:
@@ -279,7 +282,7 @@ async def build_world(settings: Settings) -> World:
             application=application, organization=org, role="pilot site", share_pct=0
         )
         await JudgeAssignment.create(challenge=challenge, user=users["judge"])
-    return World(
+    world = World(
         org=org,
         users=users,
         invitation=invitation,
@@ -289,6 +292,8 @@ async def build_world(settings: Settings) -> World:
         startup=startup,
         application=application,
     )
+    world.rewards = await build_rewards_world(world)
+    return world
 
 
 def fill_path(path: str, world: World, actor: str) -> str:
@@ -303,6 +308,8 @@ def fill_path(path: str, world: World, actor: str) -> str:
         "attachment_id": str(world.attachment.id),
         "application_id": str(world.application.id),
     }
+    if world.rewards is not None:
+        values.update(world.rewards.path_values())
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], path)
 
 

@@ -21,10 +21,19 @@ from tests.challenges.test_applications import applicant, draft, open_challenge
 
 
 async def closed_with_applications(
-    client: httpx.AsyncClient, count: int = 2, **changes: Any
+    client: httpx.AsyncClient, count: int = 2, *, fund: bool = True, **changes: Any
 ) -> tuple[City, int, list[tuple[factories.Person, int, int]]]:
     """An open challenge gets `count` submitted applications, then closes (judging starts)."""
     city, challenge_id = await open_challenge(client, **changes)
+    if fund:
+        # The whole reward goes into escrow by a recorded bank transfer.
+        reward = (await Challenge.get(id=challenge_id)).reward_amount_minor
+        funded = await client.post(
+            f"/api/v1/challenges/{challenge_id}/funding",
+            json={"amount_minor": reward, "method": "bank_transfer", "reference": "TR-1"},
+            headers=city.finance.headers,
+        )
+        assert funded.status_code == 201, funded.text
     apps = []
     for n in range(count):
         person, org_id = await applicant(client)

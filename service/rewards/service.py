@@ -1,0 +1,853 @@
+"""Rewards in the platform's words: fund, allocate, submit evidence, approve, release, pay,
+refund, and follow what Stripe tells us.
+
+Functions that change money run inside the caller's `db.transaction()` and lock the row they
+change first (`select_for_update`), so two clicks, two workers or two webhooks are served one
+after the other, and the second one sees the first one's result.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+
+from service.accounts.actor import Actor
+from service.accounts.models import Membership, Organization, Role, User
+from service.audit import service as audit
+from service.challenges.models import (
+    Application,
+    ApplicationPartner,
+    Award,
+    Challenge,
+    ChallengeStatus,
+    PartnerStatus,
+)
+from service.core import i18n
+from service.core.context import Context
+from service.core.errors import Conflict, PermissionDenied, ServiceError, ValidationFailed
+from service.core.i18n import N_
+from service.core.jobs import enqueue
+from service.notifications import service as notifications
+from service.rewards import ledger
+from service.rewards.gateway import GatewayError, PaymentGateway
+from service.rewards.models import (
+    AccountKind,
+    Funding,
+    FundingStatus,
+    Milestone,
+    MilestoneStatus,
+    Payout,
+    PayoutAccount,
+    PayoutStatus,
+    Rail,
+    Refund,
+    RefundStatus,
+    TransactionKind,
+)
+
+if TYPE_CHECKING:
+    from service.config import Settings
+
+log = logging.getLogger(__name__)
+_ = i18n.gettext
+K = AccountKind
+T = TransactionKind
+M = MilestoneStatus
+P = PayoutStatus
+S = ChallengeStatus
+
+
+class ProviderUnavailable(ServiceError):
+    status_code = 502
+    default_detail = N_(
+        "The payment provider could not be reached. Nothing was charged: try again."
+    )
+
+
+class SameApprover(PermissionDenied):
+    default_detail = N_(
+        "The person who approved a milestone cannot release it: another finance member must."
+    )
+
+
+class NoPayoutAccount(Conflict):
+    default_detail = N_("A recipient has no payout account that can receive money yet.")
+
+
+def system_context(settings: Settings) -> Context:
+    """The context of work the platform does by itself (jobs, webhooks)."""
+    return Context(actor=Actor(), settings=settings)
+
+
+# --- funding -------------------------------------------------------------------------------
+
+FUNDABLE = frozenset(set(S) - {S.cancelled, S.completed})
+
+
+async def fund(
+    ctx: Context,
+    challenge: Challenge,
+    gateway: PaymentGateway,
+    *,
+    amount_minor: int,
+    method: Rail,
+    reference: str,
+) -> Funding:
+    """Record a bank transfer (escrowed at once) or open a Stripe payment (escrowed when
+    Stripe confirms it). The city cannot put more in escrow than the reward it committed."""
+    challenge = await Challenge.select_for_update().get(id=challenge.id)
+    if challenge.status not in FUNDABLE:
+        raise Conflict(_("A cancelled or completed challenge cannot be funded."))
+    if amount_minor <= 0:
+        raise ValidationFailed(fields={"amount_minor": _("Enter an amount above zero.")})
+    open_fundings = await Funding.filter(
+        challenge_id=challenge.id, status__in=[FundingStatus.pending, FundingStatus.succeeded]
+    ).values_list("amount_minor", flat=True)
+    still_open = challenge.reward_amount_minor - sum(
+        int(n)  # type: ignore[call-overload]
+        for n in open_fundings
+    )
+    if amount_minor > still_open:
+        raise ValidationFailed(
+            fields={
+                "amount_minor": _(
+                    "This is more than the reward still to fund (%(left)s in minor units)."
+                )
+                % {"left": max(still_open, 0)}
+            }
+        )
+    reference = reference.strip()
+    if method is Rail.bank_transfer and not reference:
+        raise ValidationFailed(fields={"reference": _("Enter the bank transfer's reference.")})
+    if method is Rail.stripe and gateway.rail is not Rail.stripe:
+        raise ValidationFailed(
+            fields={"method": _("Card payments are not available: record a bank transfer.")}
+        )
+    assert ctx.actor.user is not None
+    funding = await Funding.create(
+        challenge=challenge,
+        amount_minor=amount_minor,
+        currency=challenge.currency,
+        method=method,
+        reference=reference,
+        recorded_by_id=ctx.actor.user.id,
+    )
+    if method is Rail.bank_transfer:
+        await _funding_succeeded(ctx, challenge, funding)
+    else:
+        try:
+            intent = await gateway.create_payment_intent(
+                amount_minor,
+                challenge.currency,
+                idempotency_key=f"funding-{funding.id}",
+                metadata={"funding_id": str(funding.id), "challenge_id": str(challenge.id)},
+            )
+        except GatewayError:
+            raise ProviderUnavailable() from None
+        funding.payment_intent_id = intent.id
+        funding.client_secret = intent.client_secret
+        await funding.save(update_fields=["payment_intent_id", "client_secret"])
+    await audit.record(
+        ctx,
+        "rewards.fund",
+        object_type="funding",
+        object_id=funding.id,
+        organization_id=challenge.organization_id,
+        amount_minor=amount_minor,
+        method=method.value,
+    )
+    return funding
+
+
+async def _funding_succeeded(ctx: Context, challenge: Challenge, funding: Funding) -> None:
+    funding.status = FundingStatus.succeeded
+    funding.succeeded_at = datetime.now(UTC)
+    await funding.save(update_fields=["status", "succeeded_at"])
+    source = await ledger.account(
+        K.funding_source, funding.currency, organization_id=challenge.organization_id
+    )
+    escrow = await ledger.account(K.escrow, funding.currency, challenge_id=challenge.id)
+    await ledger.move(
+        f"fund:{funding.id}",
+        T.fund,
+        source,
+        escrow,
+        funding.amount_minor,
+        challenge_id=challenge.id,
+        city_id=challenge.organization_id,
+        counterpart_id=challenge.organization_id,
+        memo=funding.reference or (funding.payment_intent_id or ""),
+    )
+
+
+async def sync_payment_intent(settings: Settings, gateway: PaymentGateway, intent_id: str) -> None:
+    """Bring a Stripe funding in line with the payment intent as Stripe has it now."""
+    intent = await gateway.retrieve_payment_intent(intent_id)
+    funding = await Funding.select_for_update().get_or_none(payment_intent_id=intent_id)
+    if funding is None or funding.status is not FundingStatus.pending:
+        return
+    challenge = await Challenge.select_for_update().get(id=funding.challenge_id)
+    ctx = system_context(settings)
+    if intent.status == "succeeded":
+        await _funding_succeeded(ctx, challenge, funding)
+        await _tell_city(
+            challenge, _("A payment into a challenge's escrow succeeded"), _money_link(challenge)
+        )
+    elif intent.status in ("canceled", "requires_payment_method") and intent.failure_reason:
+        funding.status = FundingStatus.failed
+        funding.failure_reason = intent.failure_reason
+        await funding.save(update_fields=["status", "failure_reason"])
+        await _tell_city(
+            challenge, _("A payment into a challenge's escrow failed"), _money_link(challenge)
+        )
+    elif intent.status == "canceled":
+        funding.status = FundingStatus.failed
+        funding.failure_reason = "canceled"
+        await funding.save(update_fields=["status", "failure_reason"])
+
+
+def _money_link(challenge: Challenge) -> str:
+    return f"/challenges/{challenge.id}/ledger"
+
+
+async def _members(organization_id: int, *roles: Role) -> list[User]:
+    query = Membership.filter(organization_id=organization_id)
+    if roles:
+        query = query.filter(role__in=[*roles, Role.owner])
+    return [m.user for m in await query.select_related("user")]
+
+
+async def _tell_city(challenge: Challenge, title: str, link: str) -> None:
+    for user in await _members(challenge.organization_id, Role.finance, Role.manager):
+        await notifications.notify(user, title=title, body=challenge.title, link=link)
+
+
+async def _tell_org(organization_id: int, title: str, body: str, link: str) -> None:
+    for user in await _members(organization_id):
+        await notifications.notify(user, title=title, body=body, link=link)
+
+
+# --- allocation (called by the award) ------------------------------------------------------
+
+
+async def allocate(award: Award, challenge: Challenge) -> None:
+    escrow = await ledger.account(K.escrow, award.currency, challenge_id=challenge.id)
+    allocation = await ledger.account(K.allocation, award.currency, award_id=award.id)
+    await ledger.move(
+        f"allocate:{award.id}",
+        T.allocate,
+        escrow,
+        allocation,
+        award.amount_minor,
+        challenge_id=challenge.id,
+        city_id=challenge.organization_id,
+        counterpart_id=(await Application.get(id=award.application_id)).organization_id,
+    )
+
+
+async def unallocated(challenge: Challenge) -> int:
+    """The escrowed money not yet awarded: the ceiling of new awards."""
+    return await ledger.escrow_balance(challenge.id, challenge.currency)
+
+
+# --- payout accounts -----------------------------------------------------------------------
+
+
+async def connect_stripe(
+    ctx: Context, org: Organization, gateway: PaymentGateway, *, email: str
+) -> str:
+    """Open (or reopen) Stripe's onboarding for the organization; returns where to send them."""
+    account = await PayoutAccount.select_for_update().get_or_none(organization_id=org.id)
+    if gateway.rail is not Rail.stripe:
+        raise ValidationFailed(
+            fields={"rail": _("Stripe is not available here: enter bank details instead.")}
+        )
+    try:
+        if account is None or not account.stripe_account_id:
+            connected = await gateway.create_account(
+                email=email,
+                country=org.country,
+                idempotency_key=f"payout-account-{org.id}",
+                metadata={"organization_id": str(org.id)},
+            )
+            if account is None:
+                account = await PayoutAccount.create(
+                    organization=org, rail=Rail.stripe, stripe_account_id=connected.id
+                )
+            else:
+                account.rail = Rail.stripe
+                account.stripe_account_id = connected.id
+                account.payouts_enabled = connected.payouts_enabled
+                await account.save()
+        base = f"{ctx.settings.base_url}/organizations/{org.id}/payout-account"
+        assert account.stripe_account_id is not None
+        url = await gateway.account_link(
+            account.stripe_account_id, refresh_url=f"{base}/refresh", return_url=f"{base}/return"
+        )
+    except GatewayError:
+        raise ProviderUnavailable() from None
+    await audit.record(
+        ctx,
+        "rewards.payout_account.stripe",
+        object_type="organization",
+        object_id=org.id,
+        organization_id=org.id,
+    )
+    return url
+
+
+async def set_bank_details(
+    ctx: Context, org: Organization, *, holder: str, iban: str, bic: str
+) -> PayoutAccount:
+    problems: dict[str, str] = {}
+    holder = " ".join(holder.split())
+    if not holder:
+        problems["holder"] = _("Enter the account holder's name.")
+    try:
+        iban_value = IBAN(iban)
+    except SchwiftyException:
+        problems["iban"] = _("This is not a valid IBAN.")
+    bic_value = ""
+    if bic.strip():
+        try:
+            bic_value = str(BIC(bic.strip()))
+        except SchwiftyException:
+            problems["bic"] = _("This is not a valid BIC.")
+    if problems:
+        raise ValidationFailed(fields=problems)
+    account = await PayoutAccount.select_for_update().get_or_none(organization_id=org.id)
+    values: dict[str, Any] = {
+        "rail": Rail.bank_transfer,
+        "bank_holder": holder[:140],
+        "bank_iban": iban_value.compact,
+        "bank_bic": bic_value,
+        "payouts_enabled": True,
+    }
+    if account is None:
+        account = await PayoutAccount.create(organization=org, **values)
+    else:
+        account.update_from_dict(values)
+        await account.save()
+    await audit.record(
+        ctx,
+        "rewards.payout_account.bank",
+        object_type="organization",
+        object_id=org.id,
+        organization_id=org.id,
+    )
+    return account
+
+
+async def sync_account(gateway: PaymentGateway, stripe_account_id: str) -> None:
+    account = await PayoutAccount.select_for_update().get_or_none(
+        stripe_account_id=stripe_account_id
+    )
+    if account is None:
+        return
+    connected = await gateway.retrieve_account(stripe_account_id)
+    if account.payouts_enabled != connected.payouts_enabled:
+        account.payouts_enabled = connected.payouts_enabled
+        await account.save(update_fields=["payouts_enabled", "updated_at"])
+
+
+async def bank_payout_failed(stripe_account_id: str) -> None:
+    """Stripe could not move a connected account's balance to its bank: tell its members."""
+    account = await PayoutAccount.get_or_none(stripe_account_id=stripe_account_id)
+    if account is not None:
+        await _tell_org(
+            account.organization_id,
+            _("Stripe could not pay out to your bank account"),
+            _("Check the bank details of your Stripe account."),
+            f"/organizations/{account.organization_id}/payout-account",
+        )
+
+
+# --- milestones ----------------------------------------------------------------------------
+
+
+async def _locked_milestone(milestone: Milestone) -> Milestone:
+    return await Milestone.select_for_update().get(id=milestone.id)
+
+
+def _state_conflict(milestone: Milestone) -> Conflict:
+    return Conflict(
+        _("This milestone is %(status)s: that step is not possible now.")
+        % {"status": milestone.status.value}
+    )
+
+
+async def submit_evidence(ctx: Context, milestone: Milestone, *, evidence: str) -> Milestone:
+    milestone = await _locked_milestone(milestone)
+    if milestone.status not in (M.planned, M.returned, M.submitted):
+        raise _state_conflict(milestone)
+    evidence = evidence.strip()
+    if not evidence:
+        raise ValidationFailed(fields={"evidence": _("Describe what was delivered.")})
+    assert ctx.actor.user is not None
+    milestone.status = M.submitted
+    milestone.evidence = evidence
+    milestone.submitted_at = datetime.now(UTC)
+    milestone.submitted_by_id = ctx.actor.user.id
+    await milestone.save()
+    award = await Award.get(id=milestone.award_id).select_related("challenge")
+    await audit.record(
+        ctx,
+        "rewards.milestone.submit",
+        object_type="milestone",
+        object_id=milestone.id,
+        organization_id=award.challenge.organization_id,
+    )
+    for user in await _members(award.challenge.organization_id, Role.manager):
+        await notifications.notify(
+            user,
+            title=_("Milestone evidence to review"),
+            body=milestone.title,
+            link=f"/awards/{award.id}",
+        )
+    return milestone
+
+
+async def approve(ctx: Context, milestone: Milestone) -> Milestone:
+    milestone = await _locked_milestone(milestone)
+    if milestone.status is not M.submitted:
+        raise _state_conflict(milestone)
+    assert ctx.actor.user is not None
+    milestone.status = M.approved
+    milestone.approved_at = datetime.now(UTC)
+    milestone.approved_by_id = ctx.actor.user.id
+    milestone.return_reason = ""
+    await milestone.save()
+    award = await Award.get(id=milestone.award_id).select_related("challenge", "application")
+    await audit.record(
+        ctx,
+        "rewards.milestone.approve",
+        object_type="milestone",
+        object_id=milestone.id,
+        organization_id=award.challenge.organization_id,
+    )
+    await _tell_org(
+        award.application.organization_id,
+        _("A milestone was approved"),
+        milestone.title,
+        f"/awards/{award.id}",
+    )
+    for user in await _members(award.challenge.organization_id, Role.finance):
+        await notifications.notify(
+            user,
+            title=_("A milestone is ready to release"),
+            body=milestone.title,
+            link=f"/awards/{award.id}",
+        )
+    return milestone
+
+
+async def send_back(ctx: Context, milestone: Milestone, *, reason: str) -> Milestone:
+    milestone = await _locked_milestone(milestone)
+    if milestone.status is not M.submitted:
+        raise _state_conflict(milestone)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(fields={"reason": _("Say what is missing.")})
+    milestone.status = M.returned
+    milestone.return_reason = reason
+    await milestone.save()
+    award = await Award.get(id=milestone.award_id).select_related("challenge", "application")
+    await audit.record(
+        ctx,
+        "rewards.milestone.send_back",
+        object_type="milestone",
+        object_id=milestone.id,
+        organization_id=award.challenge.organization_id,
+        reason=reason,
+    )
+    await _tell_org(
+        award.application.organization_id,
+        _("A milestone was sent back"),
+        reason,
+        f"/awards/{award.id}",
+    )
+    return milestone
+
+
+@dataclass(frozen=True)
+class Share:
+    organization_id: int
+    pct: int
+
+
+async def shares_of(application: Application) -> list[Share]:
+    """The lead first, then accepted partners by id: the order rounding remainders follow."""
+    partners = await ApplicationPartner.filter(
+        application_id=application.id, status=PartnerStatus.accepted
+    ).order_by("id")
+    shares = [Share(application.organization_id, application.lead_share_pct)]
+    shares += [Share(p.organization_id, p.share_pct) for p in partners]
+    return [s for s in shares if s.pct > 0]
+
+
+def split(amount_minor: int, percentages: list[int]) -> list[int]:
+    """Split an amount by percentages that sum to 100, to the cent, losing none.
+
+    Each part is rounded down, and the cents left over go one each to the parts with the
+    largest remainders (the earlier part first on a tie).
+    """
+    total = sum(percentages)
+    if total <= 0:
+        raise ValueError("percentages must sum above zero")
+    exact = [amount_minor * p for p in percentages]
+    parts = [e // total for e in exact]
+    left = amount_minor - sum(parts)
+    order = sorted(range(len(parts)), key=lambda i: (-(exact[i] % total), i))
+    for i in order[:left]:
+        parts[i] += 1
+    return parts
+
+
+async def release(ctx: Context, milestone: Milestone) -> list[Payout]:
+    """Release an approved milestone: one payout per recipient, queued for payment."""
+    milestone = await _locked_milestone(milestone)
+    if milestone.status is not M.approved:
+        raise _state_conflict(milestone)
+    assert ctx.actor.user is not None
+    if milestone.approved_by_id == ctx.actor.user.id:
+        raise SameApprover()
+    award = await Award.get(id=milestone.award_id).select_related("challenge", "application")
+    shares = await shares_of(award.application)
+    accounts = {
+        a.organization_id: a
+        for a in await PayoutAccount.filter(organization_id__in=[s.organization_id for s in shares])
+    }
+    missing = [
+        s.organization_id for s in shares if not _can_receive(accounts.get(s.organization_id))
+    ]
+    if missing:
+        names = await Organization.filter(id__in=missing).values_list("name", flat=True)
+        raise NoPayoutAccount(
+            _("These recipients have no payout account that can receive money yet: %(names)s.")
+            % {"names": ", ".join(sorted(str(n) for n in names))}
+        )
+    round_no = 1 + await Payout.filter(milestone_id=milestone.id).count()
+    payouts: list[Payout] = []
+    amounts = split(milestone.amount_minor, [s.pct for s in shares])
+    for share, amount in zip(shares, amounts, strict=True):
+        if amount == 0:
+            continue
+        account = accounts[share.organization_id]
+        payout = await Payout.create(
+            milestone=milestone,
+            organization_id=share.organization_id,
+            round=round_no,
+            amount_minor=amount,
+            currency=milestone.currency,
+            rail=account.rail,
+            status=P.queued if account.rail is Rail.stripe else P.awaiting_transfer,
+            idempotency_key=f"payout-{milestone.id}-{share.organization_id}-{round_no}",
+        )
+        await _post_release(award, payout)
+        if payout.rail is Rail.stripe:
+            enqueue("rewards.pay", payout_id=payout.id, job_id=f"payout-{payout.id}")
+        payouts.append(payout)
+    milestone.status = M.released
+    milestone.released_at = datetime.now(UTC)
+    milestone.released_by_id = ctx.actor.user.id
+    await milestone.save()
+    await audit.record(
+        ctx,
+        "rewards.milestone.release",
+        object_type="milestone",
+        object_id=milestone.id,
+        organization_id=award.challenge.organization_id,
+        payouts=[p.id for p in payouts],
+    )
+    if any(p.rail is Rail.bank_transfer for p in payouts):
+        for user in await _members(award.challenge.organization_id, Role.finance):
+            await notifications.notify(
+                user,
+                title=_("Bank transfers to send"),
+                body=milestone.title,
+                link=f"/awards/{award.id}",
+            )
+    return payouts
+
+
+def _can_receive(account: PayoutAccount | None) -> bool:
+    return account is not None and account.payouts_enabled
+
+
+async def _post_release(award: Award, payout: Payout) -> None:
+    allocation = await ledger.account(K.allocation, payout.currency, award_id=award.id)
+    payable = await ledger.account(
+        K.payable, payout.currency, organization_id=payout.organization_id, award_id=award.id
+    )
+    await ledger.move(
+        f"release:{payout.id}",
+        T.release,
+        allocation,
+        payable,
+        payout.amount_minor,
+        challenge_id=award.challenge_id,
+        city_id=award.challenge.organization_id,
+        counterpart_id=payout.organization_id,
+    )
+
+
+# --- paying out ----------------------------------------------------------------------------
+
+
+async def _award_of(payout: Payout) -> Award:
+    milestone = await Milestone.get(id=payout.milestone_id)
+    return await Award.get(id=milestone.award_id).select_related("challenge", "application")
+
+
+async def mark_paid(
+    payout: Payout, award: Award, *, transfer_id: str | None, reference: str
+) -> None:
+    """The payout reached its recipient: post it, and close the milestone when all are paid."""
+    payout.status = P.paid
+    payout.paid_at = datetime.now(UTC)
+    payout.stripe_transfer_id = transfer_id
+    payout.bank_reference = reference
+    payout.last_error = ""
+    await payout.save()
+    payable = await ledger.account(
+        K.payable, payout.currency, organization_id=payout.organization_id, award_id=award.id
+    )
+    paid = await ledger.account(
+        K.paid_out, payout.currency, organization_id=payout.organization_id, award_id=award.id
+    )
+    await ledger.move(
+        f"payout:{payout.id}",
+        T.payout,
+        payable,
+        paid,
+        payout.amount_minor,
+        challenge_id=award.challenge_id,
+        city_id=award.challenge.organization_id,
+        counterpart_id=payout.organization_id,
+        memo=transfer_id or reference,
+    )
+    milestone = await Milestone.select_for_update().get(id=payout.milestone_id)
+    siblings = await Payout.filter(milestone_id=milestone.id, round=payout.round).values_list(
+        "status", flat=True
+    )
+    if milestone.status is M.released and all(s == P.paid for s in siblings):
+        milestone.status = M.paid
+        milestone.paid_at = datetime.now(UTC)
+        await milestone.save(update_fields=["status", "paid_at"])
+        await _maybe_complete(award.challenge)
+    await _tell_org(
+        payout.organization_id,
+        _("A payout was sent to you"),
+        milestone.title,
+        f"/awards/{award.id}",
+    )
+
+
+async def _maybe_complete(challenge: Challenge) -> None:
+    """Every milestone of every award paid: the challenge is complete."""
+    if challenge.status is not S.in_delivery:
+        return
+    open_milestones = (
+        await Milestone.filter(award__challenge_id=challenge.id).exclude(status=M.paid).exists()
+    )
+    if not open_milestones:
+        from service.challenges.service import move
+
+        locked = await Challenge.select_for_update().get(id=challenge.id)
+        await move(None, locked, S.completed, datetime.now(UTC))
+
+
+async def mark_failed(payout: Payout, award: Award, *, reason: str) -> None:
+    """The payout cannot be made: its money returns to the award, the milestone can be
+    released again once the recipient fixes its account."""
+    payout.status = P.failed
+    payout.failure_reason = reason[:2000]
+    await payout.save()
+    payable = await ledger.account(
+        K.payable, payout.currency, organization_id=payout.organization_id, award_id=award.id
+    )
+    allocation = await ledger.account(K.allocation, payout.currency, award_id=award.id)
+    await ledger.move(
+        f"payout_failed:{payout.id}",
+        T.payout_failed,
+        payable,
+        allocation,
+        payout.amount_minor,
+        challenge_id=award.challenge_id,
+        city_id=award.challenge.organization_id,
+        counterpart_id=payout.organization_id,
+        memo=reason,
+    )
+    await _reopen_milestone(payout)
+    title = _("A payout failed")
+    await _tell_org(payout.organization_id, title, reason, f"/awards/{award.id}")
+    await _tell_city(award.challenge, title, f"/awards/{award.id}")
+
+
+async def _reopen_milestone(payout: Payout) -> None:
+    milestone = await Milestone.select_for_update().get(id=payout.milestone_id)
+    if milestone.status in (M.released, M.paid):
+        milestone.status = M.approved
+        milestone.paid_at = None
+        await milestone.save(update_fields=["status", "paid_at"])
+
+
+async def record_bank_transfer(ctx: Context, payout: Payout, *, reference: str) -> Payout:
+    """Finance sent a manual payout's bank transfer: record its reference."""
+    payout = await Payout.select_for_update().get(id=payout.id)
+    if payout.status is not P.awaiting_transfer:
+        raise Conflict(_("This payout is not waiting for a bank transfer."))
+    reference = reference.strip()
+    if not reference:
+        raise ValidationFailed(fields={"reference": _("Enter the bank transfer's reference.")})
+    award = await _award_of(payout)
+    await mark_paid(payout, award, transfer_id=None, reference=reference)
+    await audit.record(
+        ctx,
+        "rewards.payout.bank_transfer",
+        object_type="payout",
+        object_id=payout.id,
+        organization_id=award.challenge.organization_id,
+        reference=reference,
+    )
+    return payout
+
+
+async def sync_transfer(settings: Settings, gateway: PaymentGateway, transfer_id: str) -> None:
+    """A transfer changed at Stripe: post any reversal we have not posted yet."""
+    payout = await Payout.select_for_update().get_or_none(stripe_transfer_id=transfer_id)
+    if payout is None or payout.status not in (P.paid, P.reversed):
+        return
+    transfer = await gateway.retrieve_transfer(transfer_id)
+    delta = transfer.amount_reversed_minor - payout.amount_reversed_minor
+    if delta <= 0:
+        return
+    award = await _award_of(payout)
+    paid = await ledger.account(
+        K.paid_out, payout.currency, organization_id=payout.organization_id, award_id=award.id
+    )
+    allocation = await ledger.account(K.allocation, payout.currency, award_id=award.id)
+    await ledger.move(
+        f"reversal:{payout.id}:{transfer.amount_reversed_minor}",
+        T.reversal,
+        paid,
+        allocation,
+        delta,
+        challenge_id=award.challenge_id,
+        city_id=award.challenge.organization_id,
+        counterpart_id=payout.organization_id,
+        memo=transfer_id,
+    )
+    payout.amount_reversed_minor = transfer.amount_reversed_minor
+    if transfer.amount_reversed_minor >= payout.amount_minor:
+        payout.status = P.reversed
+        await _reopen_milestone(payout)
+    await payout.save()
+    title = _("A payout was reversed")
+    await _tell_org(payout.organization_id, title, transfer_id, f"/awards/{award.id}")
+    await _tell_city(award.challenge, title, f"/awards/{award.id}")
+
+
+# --- refunds -------------------------------------------------------------------------------
+
+
+async def refund_unallocated(ctx: Context, challenge: Challenge) -> list[Refund]:
+    """On cancelling: give the unallocated escrow back, newest funding first, by its rail."""
+    left = await unallocated(challenge)
+    already = {
+        r["funding_id"]: r
+        for r in await Refund.filter(funding__challenge_id=challenge.id).values("funding_id")
+    }
+    pending = sum(
+        int(r.amount_minor)
+        for r in await Refund.filter(
+            funding__challenge_id=challenge.id,
+            status__in=[RefundStatus.queued, RefundStatus.awaiting_transfer],
+        )
+    )
+    left -= pending
+    refunds: list[Refund] = []
+    fundings = await Funding.filter(
+        challenge_id=challenge.id, status=FundingStatus.succeeded
+    ).order_by("-id")
+    for funding in fundings:
+        if left <= 0:
+            break
+        if funding.id in already:
+            continue
+        amount = min(left, funding.amount_minor)
+        refund = await Refund.create(
+            funding=funding,
+            amount_minor=amount,
+            currency=funding.currency,
+            status=RefundStatus.queued
+            if funding.method is Rail.stripe
+            else RefundStatus.awaiting_transfer,
+        )
+        if funding.method is Rail.stripe:
+            enqueue("rewards.refund", refund_id=refund.id, job_id=f"refund-{refund.id}")
+        refunds.append(refund)
+        left -= amount
+    if refunds:
+        await audit.record(
+            ctx,
+            "rewards.refund",
+            object_type="challenge",
+            object_id=challenge.id,
+            organization_id=challenge.organization_id,
+            refunds=[r.id for r in refunds],
+        )
+        await _tell_city(
+            challenge, _("Escrow is being returned to the city"), _money_link(challenge)
+        )
+    return refunds
+
+
+async def refund_done(refund: Refund, *, stripe_refund_id: str | None, reference: str) -> None:
+    funding = await Funding.get(id=refund.funding_id)
+    challenge = await Challenge.get(id=funding.challenge_id)
+    refund.status = RefundStatus.paid
+    refund.stripe_refund_id = stripe_refund_id
+    refund.reference = reference
+    refund.paid_at = datetime.now(UTC)
+    await refund.save()
+    escrow = await ledger.account(K.escrow, refund.currency, challenge_id=challenge.id)
+    back = await ledger.account(
+        K.refunded, refund.currency, organization_id=challenge.organization_id
+    )
+    await ledger.move(
+        f"refund:{refund.id}",
+        T.refund,
+        escrow,
+        back,
+        refund.amount_minor,
+        challenge_id=challenge.id,
+        city_id=challenge.organization_id,
+        counterpart_id=challenge.organization_id,
+        memo=stripe_refund_id or reference,
+    )
+
+
+async def record_refund_transfer(ctx: Context, refund: Refund, *, reference: str) -> Refund:
+    refund = await Refund.select_for_update().get(id=refund.id)
+    if refund.status is not RefundStatus.awaiting_transfer:
+        raise Conflict(_("This refund is not waiting for a bank transfer."))
+    reference = reference.strip()
+    if not reference:
+        raise ValidationFailed(fields={"reference": _("Enter the bank transfer's reference.")})
+    await refund_done(refund, stripe_refund_id=None, reference=reference)
+    funding = await Funding.get(id=refund.funding_id).select_related("challenge")
+    await audit.record(
+        ctx,
+        "rewards.refund.bank_transfer",
+        object_type="refund",
+        object_id=refund.id,
+        organization_id=funding.challenge.organization_id,
+        reference=reference,
+    )
+    return refund
