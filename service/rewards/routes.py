@@ -14,11 +14,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from service.accounts.models import Organization
-from service.accounts.permissions import guard, load_organization
+from service.accounts.permissions import guard, load_organization, path_int
 from service.challenges import permissions as challenge_perms
+from service.challenges.attachments import file_response, received_file
 from service.challenges.models import Challenge
 from service.core.api import ErrorOut, api, json
-from service.core.errors import BadRequest
+from service.core.errors import BadRequest, NotFound
 from service.core.web import context, transaction
 from service.rewards import ledger, schemas
 from service.rewards import permissions as perms
@@ -28,6 +29,7 @@ from service.rewards.models import (
     Funding,
     LedgerTransaction,
     Milestone,
+    MilestoneFile,
     Payout,
     PayoutAccount,
     Rail,
@@ -332,6 +334,7 @@ def payout_out(payout: Payout, name: str) -> schemas.PayoutOut:
 
 async def milestone_out(milestone: Milestone) -> schemas.MilestoneDetailOut:
     payouts = await Payout.filter(milestone_id=milestone.id).select_related("organization")
+    files = await MilestoneFile.filter(milestone_id=milestone.id)
     return schemas.MilestoneDetailOut(
         id=milestone.id,
         award_id=milestone.award_id,
@@ -346,6 +349,16 @@ async def milestone_out(milestone: Milestone) -> schemas.MilestoneDetailOut:
         approved_at=milestone.approved_at,
         released_at=milestone.released_at,
         paid_at=milestone.paid_at,
+        files=[
+            schemas.EvidenceFileOut(
+                id=f.id,
+                name=f.original_name,
+                content_type=f.content_type,
+                size=f.size,
+                created_at=f.created_at,
+            )
+            for f in files
+        ],
         payouts=[payout_out(p, p.organization.name) for p in payouts],
     )
 
@@ -408,6 +421,53 @@ async def release_milestone(request: Request) -> Response:
         await rewards.release(context(request), request.state.obj)
     milestone = await Milestone.get(id=request.state.obj.id)
     return _json(await milestone_out(milestone))
+
+
+@guard("rewards.milestone.submit", load=perms.load_milestone)
+@api.validate(
+    resp=Doc(
+        HTTP_201=schemas.EvidenceFileOut,
+        HTTP_403=ErrorOut,
+        HTTP_409=ErrorOut,
+        HTTP_413=ErrorOut,
+        HTTP_415=ErrorOut,
+        HTTP_422=ErrorOut,
+    ),
+    tags=["rewards"],
+    security=SECURED,
+)
+async def add_evidence_file(request: Request) -> Response:
+    """Attach a file to the milestone's evidence (multipart, field `file`)."""
+    async with received_file(request) as received, transaction(request):
+        row = await rewards.add_evidence_file(
+            context(request), request.state.obj, name=received.name, stored=received.stored
+        )
+    return _json(
+        schemas.EvidenceFileOut(
+            id=row.id,
+            name=row.original_name,
+            content_type=row.content_type,
+            size=row.size,
+            created_at=row.created_at,
+        ),
+        201,
+    )
+
+
+@guard("rewards.milestone.view", load=perms.load_milestone)
+async def evidence_file(request: Request) -> Response:
+    """Download a file of the milestone's evidence (the city and the recipient)."""
+    row = await MilestoneFile.get_or_none(
+        id=path_int(request, "evidence_id"), milestone_id=request.state.obj.id
+    )
+    if row is None:
+        raise NotFound("No such file.")
+    return await file_response(
+        request,
+        stored_name=row.stored_name,
+        content_type=row.content_type,
+        filename=row.original_name,
+    )
 
 
 @guard("rewards.payout.view", load=perms.load_payout)
@@ -524,6 +584,12 @@ routes = [
     ),
     Route(f"{V1}/milestones/{{milestone_id:int}}", get_milestone, methods=["GET"]),
     Route(f"{V1}/milestones/{{milestone_id:int}}/submit", submit_milestone, methods=["POST"]),
+    Route(f"{V1}/milestones/{{milestone_id:int}}/files", add_evidence_file, methods=["POST"]),
+    Route(
+        f"{V1}/milestones/{{milestone_id:int}}/files/{{evidence_id:int}}",
+        evidence_file,
+        methods=["GET"],
+    ),
     Route(f"{V1}/milestones/{{milestone_id:int}}/approve", approve_milestone, methods=["POST"]),
     Route(f"{V1}/milestones/{{milestone_id:int}}/send-back", send_back_milestone, methods=["POST"]),
     Route(f"{V1}/milestones/{{milestone_id:int}}/release", release_milestone, methods=["POST"]),

@@ -99,6 +99,14 @@ class PayoutOut(BaseModel):
     paid_at: datetime | None
 
 
+class EvidenceFileOut(BaseModel):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    created_at: datetime
+
+
 class MilestoneDetailOut(BaseModel):
     id: int
     award_id: int
@@ -113,6 +121,7 @@ class MilestoneDetailOut(BaseModel):
     approved_at: datetime | None
     released_at: datetime | None
     paid_at: datetime | None
+    files: list[EvidenceFileOut] = Field(default_factory=list)
     payouts: list[PayoutOut]
 
 

@@ -40,6 +40,7 @@ from service.rewards.models import (
     Funding,
     FundingStatus,
     Milestone,
+    MilestoneFile,
     MilestoneStatus,
     Payout,
     PayoutAccount,
@@ -410,6 +411,45 @@ async def submit_evidence(ctx: Context, milestone: Milestone, *, evidence: str) 
             link=f"/awards/{award.id}",
         )
     return milestone
+
+
+EVIDENCE_OPEN = (M.planned, M.returned, M.submitted)
+# Files a milestone's evidence may hold at once.
+MAX_EVIDENCE_FILES = 20
+
+
+async def add_evidence_file(
+    ctx: Context, milestone: Milestone, *, name: str, stored: Any
+) -> MilestoneFile:
+    """A file of the evidence, while the evidence can still change (before approval)."""
+    milestone = await _locked_milestone(milestone)
+    if milestone.status not in EVIDENCE_OPEN:
+        raise _state_conflict(milestone)
+    if await MilestoneFile.filter(milestone_id=milestone.id).count() >= MAX_EVIDENCE_FILES:
+        raise ValidationFailed(
+            fields={"file": _("A milestone holds at most 20 files of evidence.")}
+        )
+    assert ctx.actor.user is not None
+    row = await MilestoneFile.create(
+        milestone=milestone,
+        original_name=name,
+        stored_name=stored.name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        uploaded_by_id=ctx.actor.user.id,
+    )
+    award = await Award.get(id=milestone.award_id).select_related("challenge")
+    await audit.record(
+        ctx,
+        "rewards.milestone.attach",
+        object_type="milestone_file",
+        object_id=row.id,
+        organization_id=award.challenge.organization_id,
+        name=name,
+        size=stored.size,
+    )
+    return row
 
 
 async def approve(ctx: Context, milestone: Milestone) -> Milestone:

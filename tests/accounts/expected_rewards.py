@@ -2,13 +2,14 @@
 
 The world adds, to the matrix's draft challenge C of city A and application X by startup S:
 a bank-transfer funding of C with a refund awaiting its transfer, an award to X with one
-planned milestone, and a payout of it to S awaiting its bank transfer. Only "operator" signs
+planned milestone holding one file of evidence, and a payout of it to S awaiting its bank transfer. Only "operator" signs
 in with two-factor in the matrix, so nobody there may release money or record a transfer.
 Written from PRODUCT.md's rules.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from service.rewards.models import (
     Funding,
     FundingStatus,
     Milestone,
+    MilestoneFile,
     Payout,
     PayoutStatus,
     Rail,
@@ -53,6 +55,8 @@ REWARDS: dict[str, Who] = {
     f"GET {V1}/organizations/{{organization_id:int}}/payout-account": MEMBERS_OF_A,
     f"GET {MILESTONE}": BOTH_SIDES,
     f"POST {MILESTONE}/submit": APPLICANT,
+    f"POST {MILESTONE}/files": APPLICANT,
+    f"GET {MILESTONE}/files/{{evidence_id:int}}": BOTH_SIDES,
     f"POST {MILESTONE}/approve": MANAGERS_OF_A,
     f"POST {MILESTONE}/send-back": MANAGERS_OF_A,
     f"POST {MILESTONE}/release": NOBODY,
@@ -70,6 +74,7 @@ class RewardsWorld:
     milestone: Milestone
     payout: Payout
     refund: Refund
+    evidence: MilestoneFile
 
     def path_values(self) -> dict[str, str]:
         return {
@@ -77,10 +82,11 @@ class RewardsWorld:
             "milestone_id": str(self.milestone.id),
             "payout_id": str(self.payout.id),
             "refund_id": str(self.refund.id),
+            "evidence_id": str(self.evidence.id),
         }
 
 
-async def build_rewards_world(world: Any) -> RewardsWorld:
+async def build_rewards_world(world: Any, settings: Any) -> RewardsWorld:
     owner = world.users["owner"]
     async with db.transaction(None):
         funding = await Funding.create(
@@ -122,4 +128,17 @@ async def build_rewards_world(world: Any) -> RewardsWorld:
             status=PayoutStatus.awaiting_transfer,
             idempotency_key=f"payout-{milestone.id}-{world.startup.id}-1",
         )
-    return RewardsWorld(award=award, milestone=milestone, payout=payout, refund=refund)
+        stored = f"{secrets.token_hex(8)}.txt"
+        (settings.storage_dir / stored).write_text("pilot report")
+        evidence = await MilestoneFile.create(
+            milestone=milestone,
+            original_name="report.txt",
+            stored_name=stored,
+            content_type="text/plain",
+            size=12,
+            sha256="0" * 64,
+            uploaded_by_id=world.users["applicant"].id,
+        )
+    return RewardsWorld(
+        award=award, milestone=milestone, payout=payout, refund=refund, evidence=evidence
+    )

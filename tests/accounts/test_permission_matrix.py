@@ -292,7 +292,7 @@ async def build_world(settings: Settings) -> World:
         startup=startup,
         application=application,
     )
-    world.rewards = await build_rewards_world(world)
+    world.rewards = await build_rewards_world(world, settings)
     return world
 
 

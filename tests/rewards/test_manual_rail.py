@@ -344,3 +344,41 @@ class TestPublicLedger:
         assert (totals["refunded_minor"], totals["remaining_minor"]) == (3_000_000, 0)
         assert (await Payout.filter(status=PayoutStatus.paid).count()) == 0
         assert await ledger.check_invariants() == []
+
+
+class TestEvidenceFiles:
+    async def test_winner_attaches_files_the_city_reads_them_until_approval(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        a = await awarded(client)
+        first = a.milestone_ids[0]
+        files = {
+            "file": ("report.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n", "application/pdf")
+        }
+        refused = await client.post(
+            f"/api/v1/milestones/{first}/files", files=files, headers=a.city.manager.headers
+        )
+        assert refused.status_code == 403
+        added = await client.post(
+            f"/api/v1/milestones/{first}/files", files=files, headers=a.winner.headers
+        )
+        assert added.status_code == 201, added.text
+        file_id = added.json()["id"]
+        download = await client.get(
+            f"/api/v1/milestones/{first}/files/{file_id}", headers=a.city.manager.headers
+        )
+        assert download.status_code == 200 and download.content.startswith(b"%PDF")
+        assert "attachment" in download.headers["content-disposition"]
+        stranger = await factories.person(client)
+        assert (
+            await client.get(
+                f"/api/v1/milestones/{first}/files/{file_id}", headers=stranger.headers
+            )
+        ).status_code == 404
+        await approved(client, a, first)
+        late = await client.post(
+            f"/api/v1/milestones/{first}/files", files=files, headers=a.winner.headers
+        )
+        assert late.status_code == 409
+        shown = (await client.get(f"/api/v1/milestones/{first}", headers=a.winner.headers)).json()
+        assert [f["name"] for f in shown["files"]] == ["report.pdf"]
