@@ -86,6 +86,12 @@ def _i18n(args: argparse.Namespace) -> int:
     return i18n_tools.main(args.action)
 
 
+def _fake_stripe(args: argparse.Namespace) -> int:
+    from service.integrations.fake_stripe import cli
+
+    return cli.run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     i18n = commands.add_parser("i18n", help="message catalogs")
     i18n.add_argument("action", choices=["extract", "update", "check"])
     i18n.set_defaults(func=_i18n)
+    fake_stripe = commands.add_parser("fake-stripe", help="local fake Stripe API server")
+    from service.integrations.fake_stripe.cli import add_arguments
+
+    add_arguments(fake_stripe)
+    fake_stripe.set_defaults(func=_fake_stripe)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

@@ -1006,7 +1006,8 @@ def test_command_line_serves_until_stopped() -> None:
         [
             sys.executable,
             "-m",
-            "service.integrations.fake_stripe",
+            "service",
+            "fake-stripe",
             "--port",
             str(port),
             "--balance",
