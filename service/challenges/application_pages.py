@@ -16,13 +16,15 @@ from tortoise.expressions import Q
 from service.accounts.models import APPLICANT_KINDS, Organization, OrganizationKind, User
 from service.accounts.permissions import PERMISSIONS, actor_of, guard
 from service.challenges import application_schemas as schemas
-from service.challenges import applications
+from service.challenges import applications, attachments
 from service.challenges import permissions as perms
 from service.challenges.application_routes import (
     application_out,
     award_out,
+    delete_application_file,
     feedback_out,
     judging_out,
+    serve_file,
 )
 from service.challenges.models import (
     Application,
@@ -92,6 +94,7 @@ def labels() -> dict[str, Any]:
         "application_status_label": application_status_label,
         "partner_status_label": partner_status_label,
         "milestone_status_label": milestone_status_label,
+        "file_size": attachments.size_label,
     }
 
 
@@ -384,6 +387,8 @@ async def _render_application(
     extra.setdefault("problems", [])
     extra.setdefault("action_error", "")
     extra.setdefault("withdraw_error", "")
+    extra.setdefault("upload_error", "")
+    extra.setdefault("files_error", "")
     return render(
         request,
         "applications/detail.html",
@@ -395,6 +400,9 @@ async def _render_application(
         can_edit=lead and status in (A.draft, A.submitted) and open_for_changes,
         can_submit=lead and status is A.draft and open_for_changes,
         can_withdraw=lead and status in (A.draft, A.submitted),
+        can_attach=access.applicant and status in (A.draft, A.submitted) and open_for_changes,
+        max_upload_mb=request.app.state.settings.max_upload_bytes // (1024 * 1024),
+        max_files=applications.MAX_FILES,
         open_for_changes=open_for_changes,
         invitations=invitations,
         may_review=_allowed(request, "application.review", application),
@@ -493,6 +501,51 @@ async def withdraw_page(request: Request) -> Response:
         )
     return redirect(
         request, f"/applications/{application.id}", notice=gettext("Application withdrawn.")
+    )
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+@guard("application.attach", load=perms.load_application)
+async def upload_page(request: Request) -> Response:
+    application = request.state.obj
+    challenge: Challenge = application.challenge
+    try:
+        applications.check_files_open(application, challenge)
+        async with attachments.received_file(request) as received, transaction(request):
+            await applications.add_file(
+                context(request),
+                application,
+                challenge,
+                stored=received.stored,
+                name=received.name,
+            )
+    except ServiceError as exc:
+        message = exc.fields.get("file", "")
+        error = gettext(message) if message and message != "required" else exc.detail
+        return await _render_application(request, application, exc.status_code, upload_error=error)
+    return redirect(
+        request, f"/applications/{application.id}#files", notice=gettext("File attached.")
+    )
+
+
+@guard("application.download", load=perms.load_application_file)
+async def download_page(request: Request) -> Response:
+    return await serve_file(request, request.state.obj)
+
+
+@guard("application.attach", load=perms.load_application_file)
+async def delete_file_page(request: Request) -> Response:
+    application = request.state.obj
+    try:
+        await delete_application_file(request, application)
+    except ServiceError as exc:
+        return await _render_application(
+            request, application, exc.status_code, files_error=gettext(exc.detail)
+        )
+    return redirect(
+        request, f"/applications/{application.id}#files", notice=gettext("File deleted.")
     )
 
 
@@ -662,6 +715,7 @@ async def _render_review(request: Request, status_code: int = 200, **extra: Any)
         criteria=criteria,
         values=values,
         judging_open=datetime.now(UTC) < challenge.judging_ends_at,
+        file_size=attachments.size_label,
         **extra,
     )
 
@@ -907,6 +961,17 @@ routes: list[BaseRoute] = [
     Route("/applications/{application_id:int}/edit", edit_page, methods=["POST"]),
     Route("/applications/{application_id:int}/submit", submit_page, methods=["POST"]),
     Route("/applications/{application_id:int}/withdraw", withdraw_page, methods=["POST"]),
+    Route("/applications/{application_id:int}/attachments", upload_page, methods=["POST"]),
+    Route(
+        "/applications/{application_id:int}/attachments/{file_id:int}",
+        download_page,
+        methods=["GET"],
+    ),
+    Route(
+        "/applications/{application_id:int}/attachments/{file_id:int}/delete",
+        delete_file_page,
+        methods=["POST"],
+    ),
     Route(
         "/applications/{application_id:int}/partners/{organization_id:int}/accept",
         accept_page,

@@ -12,10 +12,11 @@ from starlette.routing import Route
 from service.accounts.models import User
 from service.accounts.permissions import guard
 from service.challenges import application_schemas as schemas
-from service.challenges import applications
+from service.challenges import applications, attachments
 from service.challenges import permissions as perms
 from service.challenges.models import (
     Application,
+    ApplicationAttachment,
     ApplicationPartner,
     Award,
     Challenge,
@@ -24,6 +25,7 @@ from service.challenges.models import (
 )
 from service.core.api import ErrorOut, api, json
 from service.core.errors import NotFound, ValidationFailed
+from service.core.i18n import gettext
 from service.core.web import context, transaction
 from service.rewards.models import Milestone
 
@@ -32,16 +34,59 @@ V1 = "/api/v1"
 SECURED: dict[str, list[str]] = {"bearer": []}
 
 
-async def application_out(application: Application) -> schemas.ApplicationOut:
-    """As the viewer may see it: in blind mode a judge sees no names of organizations."""
-    challenge: Challenge = application.challenge
+def is_blind(application: Application) -> bool:
+    """Whether the viewer is kept from knowing who applied (a judge, in blind mode)."""
     access = getattr(application, "access", None)
-    blind = bool(
-        challenge.blind_judging
+    return bool(
+        application.challenge.blind_judging
         and access is not None
         and not access.applicant
         and not access.city_staff
     )
+
+
+def file_out(
+    application: Application, file: ApplicationAttachment, *, number: int, blind: bool
+) -> schemas.ApplicationFileOut:
+    """In blind mode a file is named by its place in the list: its name may say who made it."""
+    kind = attachments.kind_of(file.content_type)
+    name = (
+        gettext("File %(num)d (%(kind)s, %(size)s)")
+        % {"num": number, "kind": kind, "size": attachments.size_label(file.size)}
+        if blind
+        else file.original_name
+    )
+    return schemas.ApplicationFileOut(
+        id=file.id,
+        name=name,
+        kind=kind,
+        content_type=file.content_type,
+        size=file.size,
+        created_at=file.created_at,
+        url=f"{V1}/applications/{application.id}/attachments/{file.id}",
+    )
+
+
+async def files_out(application: Application) -> list[schemas.ApplicationFileOut]:
+    blind = is_blind(application)
+    return [
+        file_out(application, file, number=n, blind=blind)
+        for n, file in enumerate(await applications.files_of(application), start=1)
+    ]
+
+
+def download_name(application: Application, file: ApplicationAttachment) -> str:
+    return (
+        attachments.neutral_name(file.id, file.content_type)
+        if is_blind(application)
+        else file.original_name
+    )
+
+
+async def application_out(application: Application) -> schemas.ApplicationOut:
+    """As the viewer may see it: in blind mode a judge sees no names of organizations."""
+    challenge: Challenge = application.challenge
+    blind = is_blind(application)
     partners = (
         await ApplicationPartner.filter(application_id=application.id)
         .select_related("organization")
@@ -73,6 +118,7 @@ async def application_out(application: Application) -> schemas.ApplicationOut:
         ],
         submitted_at=application.submitted_at,
         blind=blind,
+        attachments=await files_out(application),
     )
 
 
@@ -203,6 +249,85 @@ async def accept_partnership(request: Request) -> Response:
 async def decline_partnership(request: Request) -> Response:
     """A partner organization declines."""
     return await _answer(request, accept=False)
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+@guard("application.attach", load=perms.load_application)
+@api.validate(
+    form=schemas.FileIn,
+    resp=Doc(
+        HTTP_201=schemas.ApplicationFileOut,
+        HTTP_404=ErrorOut,
+        HTTP_409=ErrorOut,
+        HTTP_413=ErrorOut,
+        HTTP_415=ErrorOut,
+        HTTP_422=ErrorOut,
+    ),
+    tags=[TAG],
+    security=SECURED,
+    # The body is streamed to storage within the size limit (by `attachments`), not parsed
+    # whole beforehand.
+    skip_validation=True,
+)
+async def upload_file(request: Request) -> Response:
+    """Attach a file (multipart/form-data, part `file`): members of the lead and partner
+    organizations, while the application can still change (until the deadline)."""
+    application = request.state.obj
+    challenge = application.challenge
+    # Checked before the body is read, and again under the row lock.
+    applications.check_files_open(application, challenge)
+    async with attachments.received_file(request) as received, transaction(request):
+        file = await applications.add_file(
+            context(request), application, challenge, stored=received.stored, name=received.name
+        )
+    out = next(f for f in await files_out(application) if f.id == file.id)
+    return _json(out, 201)
+
+
+@guard("application.download", load=perms.load_application_file)
+@api.validate(
+    resp=Doc(HTTP_200=(None, "The file, as a download"), HTTP_404=ErrorOut),
+    tags=[TAG],
+    security=SECURED,
+    # A file, not a JSON body: nothing for the validator to read.
+    skip_validation=True,
+)
+async def download_file(request: Request) -> Response:
+    """Download a file: for the application's organizations, the city and judges not recused
+    (in blind mode under a neutral name)."""
+    return await serve_file(request, request.state.obj)
+
+
+async def serve_file(request: Request, application: Application) -> Response:
+    file: ApplicationAttachment = application.file  # type: ignore[attr-defined]
+    return await attachments.file_response(
+        request,
+        stored_name=file.stored_name,
+        content_type=file.content_type,
+        filename=download_name(application, file),
+    )
+
+
+async def delete_application_file(request: Request, application: Application) -> None:
+    """Delete the row; the stored file goes once that is committed."""
+    file: ApplicationAttachment = application.file  # type: ignore[attr-defined]
+    async with transaction(request):
+        await applications.remove_file(context(request), application, application.challenge, file)
+    await request.app.state.deps.storage.delete(file.stored_name)
+
+
+@guard("application.attach", load=perms.load_application_file)
+@api.validate(
+    resp=Doc(HTTP_204=None, HTTP_404=ErrorOut, HTTP_409=ErrorOut),
+    tags=[TAG],
+    security=SECURED,
+)
+async def delete_file(request: Request) -> Response:
+    """Delete a file while the application can still change."""
+    await delete_application_file(request, request.state.obj)
+    return Response(status_code=204)
 
 
 # --- judging -------------------------------------------------------------------------------
@@ -472,6 +597,17 @@ routes = [
         f"{V1}/applications/{{application_id:int}}/partners/{{organization_id:int}}/decline",
         decline_partnership,
         methods=["POST"],
+    ),
+    Route(f"{V1}/applications/{{application_id:int}}/attachments", upload_file, methods=["POST"]),
+    Route(
+        f"{V1}/applications/{{application_id:int}}/attachments/{{file_id:int}}",
+        download_file,
+        methods=["GET"],
+    ),
+    Route(
+        f"{V1}/applications/{{application_id:int}}/attachments/{{file_id:int}}",
+        delete_file,
+        methods=["DELETE"],
     ),
     Route(f"{V1}/challenges/{{challenge_id:int}}/judges", assign_judge, methods=["POST"]),
     Route(f"{V1}/challenges/{{challenge_id:int}}/judging", judging, methods=["GET"]),

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from service.core.i18n import N_
 
@@ -70,6 +79,26 @@ class PartnerOut(BaseModel):
     status: str
 
 
+class ApplicationFileOut(BaseModel):
+    id: int
+    name: str = Field(
+        description="The file's name; in blind mode judges get a neutral one (File 1 (PDF, 120 kB))"
+    )
+    kind: str = Field(description="PDF, PNG, JPG, WEBP, DOCX, XLSX, ODT, TXT or CSV")
+    content_type: str
+    size: int = Field(description="In bytes")
+    created_at: datetime
+    url: str = Field(description="Where the API serves it")
+
+
+class FileIn(BaseModel):
+    """A multipart/form-data body with one part, `file`."""
+
+    file: Annotated[Any, WithJsonSchema({"type": "string", "format": "binary"})] = Field(
+        description="PDF, image, office document or text; up to the size limit"
+    )
+
+
 class ApplicationOut(BaseModel):
     id: int
     challenge_id: int
@@ -87,6 +116,7 @@ class ApplicationOut(BaseModel):
     partners: list[PartnerOut]
     submitted_at: datetime | None
     blind: bool
+    attachments: list[ApplicationFileOut]
 
 
 class JudgeIn(BaseModel):

@@ -18,6 +18,7 @@ from service.audit import service as audit
 from service.challenges import ranking
 from service.challenges.models import (
     Application,
+    ApplicationAttachment,
     ApplicationPartner,
     ApplicationStatus,
     Award,
@@ -33,12 +34,15 @@ from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, NotFound, ValidationFailed
 from service.core.i18n import N_
+from service.integrations.storage import StoredFile
 from service.notifications import service as notifications
 from service.rewards.models import Milestone
 
 A = ApplicationStatus
 S = ChallengeStatus
 _ = i18n.gettext
+# Files an application may hold at once.
+MAX_FILES = 20
 
 
 class ChallengeNotOpen(Conflict):
@@ -63,6 +67,10 @@ class SharesDoNotAddUp(ValidationFailed):
 
 class ApplicationLocked(Conflict):
     default_detail = N_("This application can no longer be changed.")
+
+
+class TooManyFiles(ValidationFailed):
+    default_detail = N_("An application holds at most 20 files: delete one to add another.")
 
 
 class ExceedsFunds(Conflict):
@@ -366,6 +374,85 @@ async def answer_partnership(
 async def _notify_org(org: Organization, title: str, link: str) -> None:
     for membership in await Membership.filter(organization_id=org.id).select_related("user"):
         await notifications.notify(membership.user, title=title, body=org.name, link=link)
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def check_files_open(
+    application: Application, challenge: Challenge, *, now: datetime | None = None
+) -> None:
+    """Files change while the application does: a draft or submitted one, before the deadline."""
+    if application.status not in (A.draft, A.submitted):
+        raise ApplicationLocked()
+    if not _deadline_open(challenge, now or datetime.now(UTC)):
+        raise DeadlinePassed(
+            _("The deadline has passed: files can no longer be added to or deleted from it.")
+        )
+
+
+async def add_file(
+    ctx: Context,
+    application: Application,
+    challenge: Challenge,
+    *,
+    stored: StoredFile,
+    name: str,
+    now: datetime | None = None,
+) -> ApplicationAttachment:
+    # The application row is the lock: the deadline and the count are read once per upload.
+    locked = await Application.select_for_update().get(id=application.id)
+    check_files_open(locked, challenge, now=now)
+    if await ApplicationAttachment.filter(application_id=locked.id).count() >= MAX_FILES:
+        raise TooManyFiles(fields={"file": _(TooManyFiles.default_detail)})
+    assert ctx.actor.user is not None
+    file = await ApplicationAttachment.create(
+        application=locked,
+        original_name=name,
+        stored_name=stored.name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        uploaded_by_id=ctx.actor.user.id,
+    )
+    await audit.record(
+        ctx,
+        "application.attach",
+        object_type="application_attachment",
+        object_id=file.id,
+        organization_id=locked.organization_id,
+        application=locked.id,
+        name=name,
+        size=stored.size,
+    )
+    return file
+
+
+async def remove_file(
+    ctx: Context,
+    application: Application,
+    challenge: Challenge,
+    file: ApplicationAttachment,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Delete the file's row; the caller removes the stored file once this commits."""
+    locked = await Application.select_for_update().get(id=application.id)
+    check_files_open(locked, challenge, now=now)
+    await ApplicationAttachment.filter(id=file.id, application_id=locked.id).delete()
+    await audit.record(
+        ctx,
+        "application.detach",
+        object_type="application_attachment",
+        object_id=file.id,
+        organization_id=locked.organization_id,
+        application=locked.id,
+        name=file.original_name,
+    )
+
+
+async def files_of(application: Application) -> list[ApplicationAttachment]:
+    return await ApplicationAttachment.filter(application_id=application.id).order_by("id")
 
 
 # --- judging -------------------------------------------------------------------------------

@@ -103,6 +103,12 @@ def _is_lead(actor: Any, application: Any) -> bool:
     return bool(access and access.lead_member)
 
 
+def _is_applicant(actor: Any, application: Any) -> bool:
+    """A member of the lead or of a partner not declined: who may read the application."""
+    access = _access(application)
+    return bool(access and access.applicant)
+
+
 def _may_review(actor: Any, application: Any) -> bool:
     access = _access(application)
     return bool(
@@ -130,6 +136,10 @@ register("application.edit", Rule(custom=_is_lead))
 register("application.partner", Rule(member=True))
 register("application.review", Rule(custom=_may_review))
 register("application.feedback", Rule(custom=_may_read_feedback))
+# The applicant organizations add and delete files; whoever reads the application downloads
+# them (the city once submitted, judges unless recused).
+register("application.attach", Rule(custom=_is_applicant))
+register("application.download", Rule(custom=_may_view_application))
 register("challenge.manage_judging", Rule(roles=MANAGERS))
 register("challenge.rank", Rule(roles=EDITORS))
 register("challenge.judge", Rule(custom=_is_judge))
@@ -177,3 +187,17 @@ async def load_challenge_for_judge(request: Request) -> Challenge:
         else None
     )
     return challenge
+
+
+async def load_application_file(request: Request) -> Any:
+    """The application (as `load_application` gives it) with the file named in the path."""
+    from service.challenges.models import ApplicationAttachment
+
+    application = await load_application(request)
+    file = await ApplicationAttachment.get_or_none(
+        id=path_int(request, "file_id"), application_id=application.id
+    )
+    if file is None:
+        raise NotFound("No such file.")
+    application.file = file
+    return application

@@ -2,7 +2,8 @@
 
 The world of the matrix: a draft challenge C of city A; X, a submitted application to C by
 startup S (whose owner is "applicant"), with A invited as a partner; "judge" is assigned to C
-and has not declared yet. Written from PRODUCT.md's rules.
+and has not declared yet; X has one file.
+Written from PRODUCT.md's rules.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ APPLICANT: Who = lambda actor: actor == "applicant"  # noqa: E731
 JUDGE: Who = lambda actor: actor == "judge"  # noqa: E731
 # X is seen by its lead, its partners (A's members), the city (A) and judges not recused.
 SEES_APPLICATION: Who = lambda actor: actor in ("applicant", "judge") or actor in GOV_ROLES  # noqa: E731
+# X's files are added and deleted by its lead's members and its partners' (A's).
+APPLICANTS_OF_X: Who = lambda actor: actor == "applicant" or actor in GOV_ROLES  # noqa: E731
 
 APPLICATION = "/applications/{application_id:int}"
 PARTNER = APPLICATION + "/partners/{organization_id:int}"
+FILE = APPLICATION + "/attachments/{file_id:int}"
 
 APPLICATION_PAGES: dict[str, Who] = {
     # A draft challenge is seen by its city only; its apply page too (it then says why not).
@@ -38,6 +42,11 @@ APPLICATION_PAGES: dict[str, Who] = {
     # The invited partner's members answer (A here).
     f"POST {PARTNER}/accept": MEMBERS_OF_A,
     f"POST {PARTNER}/decline": MEMBERS_OF_A,
+    # Files: added and deleted by the applicant organizations (C is a draft, so they are told
+    # that the deadline passed); downloaded by whoever sees X.
+    f"POST {APPLICATION}/attachments": APPLICANTS_OF_X,
+    f"GET {FILE}": SEES_APPLICATION,
+    f"POST {FILE}/delete": APPLICANTS_OF_X,
     # Managers assign judges; a judge reviews only the challenges they judge.
     "GET /challenges/{challenge_id:int}/judges": MANAGERS_OF_A,
     "POST /challenges/{challenge_id:int}/judges": MANAGERS_OF_A,

@@ -32,6 +32,7 @@ from service.accounts.models import (
 from service.app import create_app
 from service.challenges.models import (
     Application,
+    ApplicationAttachment,
     ApplicationPartner,
     ApplicationStatus,
     Attachment,
@@ -41,7 +42,7 @@ from service.challenges.models import (
 )
 from service.config import Settings
 from tests import factories
-from tests.accounts.expected_application_pages import APPLICATION_PAGES
+from tests.accounts.expected_application_pages import APPLICANTS_OF_X, APPLICATION_PAGES
 from tests.accounts.expected_rewards import REWARDS, RewardsWorld, build_rewards_world
 from tests.challenges.factories import make_draft_challenge
 
@@ -86,6 +87,7 @@ SEES_APPLICATION: Callable[[str], bool] = lambda actor: (  # noqa: E731
 )
 
 PARTNER = "/api/v1/applications/{application_id:int}/partners/{organization_id:int}"
+FILE = "/api/v1/applications/{application_id:int}/attachments/{file_id:int}"
 EXPECTED: dict[str, Callable[[str], bool]] = {
     "GET /healthz": ANYONE,
     "GET /readyz": ANYONE,
@@ -182,6 +184,9 @@ EXPECTED: dict[str, Callable[[str], bool]] = {
     "POST /api/v1/applications/{application_id:int}/withdraw": APPLICANT,
     f"POST {PARTNER}/accept": MEMBERS_OF_A,
     f"POST {PARTNER}/decline": MEMBERS_OF_A,
+    "POST /api/v1/applications/{application_id:int}/attachments": APPLICANTS_OF_X,
+    f"GET {FILE}": SEES_APPLICATION,
+    f"DELETE {FILE}": APPLICANTS_OF_X,
     "POST /api/v1/challenges/{challenge_id:int}/judges": MANAGERS_OF_A,
     "GET /api/v1/challenges/{challenge_id:int}/judging": JUDGE,
     "POST /api/v1/applications/{application_id:int}/reviews": JUDGE,
@@ -221,6 +226,7 @@ class World:
     attachment: Attachment
     startup: Organization
     application: Application
+    file: ApplicationAttachment
     rewards: RewardsWorld | None = None
 
 
@@ -282,6 +288,17 @@ async def build_world(settings: Settings) -> World:
             application=application, organization=org, role="pilot site", share_pct=0
         )
         await JudgeAssignment.create(challenge=challenge, user=users["judge"])
+        stored = f"{secrets.token_hex(8)}.txt"
+        (settings.storage_dir / stored).write_text("budget details")
+        file = await ApplicationAttachment.create(
+            application=application,
+            original_name="budget.txt",
+            stored_name=stored,
+            content_type="text/plain",
+            size=14,
+            sha256="0" * 64,
+            uploaded_by_id=users["applicant"].id,
+        )
     world = World(
         org=org,
         users=users,
@@ -291,6 +308,7 @@ async def build_world(settings: Settings) -> World:
         attachment=attachment,
         startup=startup,
         application=application,
+        file=file,
     )
     world.rewards = await build_rewards_world(world, settings)
     return world
@@ -307,6 +325,7 @@ def fill_path(path: str, world: World, actor: str) -> str:
         "question_id": str(world.question.id),
         "attachment_id": str(world.attachment.id),
         "application_id": str(world.application.id),
+        "file_id": str(world.file.id),
     }
     if world.rewards is not None:
         values.update(world.rewards.path_values())
