@@ -741,6 +741,15 @@ class TestControl:
         with pytest.raises(stripe.InvalidRequestError):
             client.v1.transfers.retrieve(transfer.id)
 
+    def test_reset_keeps_ids_unique_unless_reseeded(
+        self, fake: FakeStripe, client: stripe.StripeClient
+    ) -> None:
+        first = payee(fake, client, onboard=False)
+        fake.reset()
+        assert payee(fake, client, onboard=False) != first
+        fake.reset(seed=7)  # the seed of this module's fixture: the same stream again
+        assert payee(fake, client, onboard=False) == first
+
 
 # --- webhooks ----------------------------------------------------------------------------
 

@@ -724,10 +724,11 @@ def control_app(fake: FakeStripeApp) -> Starlette:
 
     def reset(_: Request, data: dict[str, Any]) -> Obj:
         seed = data.get("seed")
-        state.reset(seed)
+        state.reset(None if seed is None else int(seed))
         faults.clear()
-        faults.reseed(state.seed)
-        webhooks.reset(state.seed)
+        if seed is not None:
+            faults.reseed(int(seed))
+        webhooks.reset(None if seed is None else int(seed))
         return {"reset": True, "seed": state.seed}
 
     def counts(_: Request, __: dict[str, Any]) -> Obj:

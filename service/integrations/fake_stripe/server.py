@@ -245,11 +245,13 @@ class FakeStripe:
     # --- control (same as the /_fake/ endpoints) ---------------------------------------
 
     def reset(self, seed: int | None = None) -> None:
-        """Back to an empty Stripe: objects, events, idempotent results, faults, webhook log."""
+        """Back to an empty Stripe: objects, events, idempotent results, faults, webhook log
+        (webhook settings stay). A `seed` restarts the random streams (ids, faults, shuffles)."""
         self.state.reset(seed)
         self.faults.clear()
-        self.faults.reseed(self.state.seed)
-        self.webhooks.reset(self.state.seed)
+        if seed is not None:
+            self.faults.reseed(seed)
+        self.webhooks.reset(seed)
 
     def counts(self) -> Obj:
         return {

@@ -105,18 +105,22 @@ class StripeState:
         self.api_version = api_version
         self.clock = clock
         self.seed = seed
+        self._rng = random.Random(seed)
         # Listeners outlive reset(): the webhook dispatcher stays subscribed.
         self._listeners: list[EventListener] = []
-        self.reset(seed)
+        self.reset()
 
     # --- bookkeeping ------------------------------------------------------------------
 
     def reset(self, seed: int | None = None) -> None:
-        """Forget every object, balance, event, idempotent result and call count."""
+        """Forget every object, balance, event, idempotent result and call count.
+
+        Ids keep coming from the same seeded stream, so they stay unique across resets in one
+        run (and repeat from run to run); a `seed` restarts the stream."""
         with self.lock:
             if seed is not None:
                 self.seed = seed
-            self._rng = random.Random(self.seed)
+                self._rng = random.Random(seed)
             self.accounts: dict[str, Obj] = {}
             self.links: dict[str, OnboardingLink] = {}
             self.transfers: dict[str, Obj] = {}
