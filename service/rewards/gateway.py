@@ -292,34 +292,40 @@ class StripeGateway:
         return event
 
 
+# The SDK's objects are read as plain dicts: fields Stripe leaves out are then just absent.
+
+
 def _intent(obj: Any) -> Intent:
-    error = obj.get("last_payment_error") or {}
+    data = obj.to_dict()
+    error = data.get("last_payment_error") or {}
     return Intent(
-        id=obj.id,
-        status=obj.status,
-        amount_minor=int(obj.amount),
-        currency=str(obj.currency).upper(),
-        client_secret=obj.get("client_secret") or "",
+        id=data["id"],
+        status=data["status"],
+        amount_minor=int(data["amount"]),
+        currency=str(data["currency"]).upper(),
+        client_secret=data.get("client_secret") or "",
         failure_reason=(error.get("message") or "") if isinstance(error, dict) else "",
     )
 
 
 def _account(obj: Any) -> ConnectedAccount:
+    data = obj.to_dict()
     return ConnectedAccount(
-        id=obj.id,
-        payouts_enabled=bool(obj.get("payouts_enabled")),
-        details_submitted=bool(obj.get("details_submitted")),
+        id=data["id"],
+        payouts_enabled=bool(data.get("payouts_enabled")),
+        details_submitted=bool(data.get("details_submitted")),
     )
 
 
 def _transfer(obj: Any) -> Transfer:
+    data = obj.to_dict()
     return Transfer(
-        id=obj.id,
-        amount_minor=int(obj.amount),
-        currency=str(obj.currency).upper(),
-        destination=str(obj.get("destination") or ""),
-        amount_reversed_minor=int(obj.get("amount_reversed") or 0),
-        transfer_group=str(obj.get("transfer_group") or ""),
+        id=data["id"],
+        amount_minor=int(data["amount"]),
+        currency=str(data["currency"]).upper(),
+        destination=str(data.get("destination") or ""),
+        amount_reversed_minor=int(data.get("amount_reversed") or 0),
+        transfer_group=str(data.get("transfer_group") or ""),
     )
 
 
