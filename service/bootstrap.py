@@ -53,6 +53,7 @@ async def build(
 
 async def close(deps: Deps, *, close_db: bool = True) -> None:
     await deps.redis.aclose()
+    await deps.gateway.aclose()
     if close_db:
         await db.close_db()
     if deps.embedded_redis is not None:

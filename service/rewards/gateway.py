@@ -105,6 +105,8 @@ class PaymentGateway(Protocol):
 
     def verify_event(self, payload: bytes, signature: str) -> dict[str, Any]: ...
 
+    async def aclose(self) -> None: ...
+
 
 class ManualGateway:
     """Bank transfers recorded by people: nothing here talks to a provider."""
@@ -144,6 +146,9 @@ class ManualGateway:
     def verify_event(self, payload: bytes, signature: str) -> dict[str, Any]:
         raise InvalidSignature("Stripe webhooks are not configured.")
 
+    async def aclose(self) -> None:
+        return None
+
 
 # Errors worth a retry: the request may not have reached Stripe, or Stripe failed on its side.
 _TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
@@ -157,14 +162,18 @@ class StripeGateway:
     def __init__(self, settings: Settings, *, timeout: float = 20.0) -> None:
         base = settings.stripe_api_base.rstrip("/")
         addresses: Any = {"api": base, "connect": base, "files": base} if base else None
+        self.http = stripe.HTTPXClient(timeout=timeout)
         self.client = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses=addresses,
-            http_client=stripe.HTTPXClient(timeout=timeout),
+            http_client=self.http,
             max_network_retries=0,
         )
         self.webhook_secret = settings.stripe_webhook_secret
         self.tolerance = settings.stripe_webhook_tolerance
+
+    async def aclose(self) -> None:
+        await self.http.close_async()
 
     async def _call(self, coro: Any) -> Any:
         try:
