@@ -231,7 +231,11 @@ def _csv_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+CSV_DOC = Doc(HTTP_200=(None, "The ledger as CSV (text/csv)"), HTTP_404=ErrorOut)
+
+
 @guard("challenge.view", load=challenge_perms.load_challenge)
+@api.validate(resp=CSV_DOC, tags=["rewards"], skip_validation=True)
 async def challenge_ledger_csv(request: Request) -> Response:
     """The challenge's ledger as CSV (columns: see the open data page)."""
     challenge = request.state.obj
@@ -241,6 +245,7 @@ async def challenge_ledger_csv(request: Request) -> Response:
 
 
 @guard("public", load=load_organization)
+@api.validate(resp=CSV_DOC, tags=["rewards"], skip_validation=True)
 async def city_ledger_csv(request: Request) -> Response:
     """The city's ledger as CSV."""
     org = request.state.obj
@@ -428,6 +433,7 @@ async def release_milestone(request: Request) -> Response:
     resp=Doc(
         HTTP_201=schemas.EvidenceFileOut,
         HTTP_403=ErrorOut,
+        HTTP_404=ErrorOut,
         HTTP_409=ErrorOut,
         HTTP_413=ErrorOut,
         HTTP_415=ErrorOut,
@@ -455,6 +461,13 @@ async def add_evidence_file(request: Request) -> Response:
 
 
 @guard("rewards.milestone.view", load=perms.load_milestone)
+@api.validate(
+    resp=Doc(HTTP_200=(None, "The file, as a download"), HTTP_404=ErrorOut),
+    tags=["rewards"],
+    security=SECURED,
+    # A file, not a JSON body: nothing for the validator to read.
+    skip_validation=True,
+)
 async def evidence_file(request: Request) -> Response:
     """Download a file of the milestone's evidence (the city and the recipient)."""
     row = await MilestoneFile.get_or_none(
