@@ -398,10 +398,20 @@ async def invite_page(request: Request) -> Response:
 
 @guard("signed_in")
 async def invitations_page(request: Request) -> Response:
+    from service.challenges import judge_invitations
+
     user = context(request).actor.user
     assert user is not None
+    verified = user.email_verified_at is not None
     return render(
-        request, "accounts/invitations.html", invitations=await accounts.pending_invitations(user)
+        request,
+        "accounts/invitations.html",
+        invitations=await accounts.pending_invitations(user),
+        # Invitations to judge name the challenge: shown once the address is confirmed.
+        judge_invitations=await judge_invitations.pending_for(user),
+        judge_invitations_waiting=(
+            0 if verified else await judge_invitations.count_pending_for(user.email)
+        ),
     )
 
 

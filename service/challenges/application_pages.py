@@ -13,10 +13,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from tortoise.expressions import Q
 
-from service.accounts.models import APPLICANT_KINDS, Organization, OrganizationKind, User
+from service.accounts.models import APPLICANT_KINDS, Organization, OrganizationKind
 from service.accounts.permissions import PERMISSIONS, actor_of, guard
 from service.challenges import application_schemas as schemas
-from service.challenges import applications, attachments
+from service.challenges import applications, attachments, judge_invitations
 from service.challenges import permissions as perms
 from service.challenges.application_routes import (
     application_out,
@@ -35,6 +35,7 @@ from service.challenges.models import (
     ChallengeStatus,
     Criterion,
     JudgeAssignment,
+    JudgeInvitation,
     PartnerStatus,
     Review,
 )
@@ -653,6 +654,7 @@ async def _render_judges(request: Request, status_code: int = 200, **extra: Any)
         status_code=status_code,
         challenge=challenge,
         judges=[(j, counts[j.id]) for j in judges],
+        invitations=await judge_invitations.pending_of(challenge),
         total=total,
         may_rank=_allowed(request, "challenge.rank", challenge),
         **extra,
@@ -665,21 +667,65 @@ async def judges_page(request: Request) -> Response:
         return await _render_judges(request)
     values = form_values(await request.form())
     email = str(values.get("email", "")).strip().lower()
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+    if not schemas.EMAIL.fullmatch(email) or len(email) > 254:
         error = gettext("Enter a valid e-mail address.")
         return await _render_judges(request, 422, values=values, errors={"email": error})
-    user = await User.get_or_none(email=email)
-    if user is None:
-        error = gettext("No account uses this address: ask the expert to create one first.")
-        return await _render_judges(request, 422, values=values, errors={"email": error})
+    try:
+        async with transaction(request):
+            result = await judge_invitations.assign_or_invite(
+                context(request), request.state.obj, email=email
+            )
+    except ServiceError as exc:
+        return await _render_judges(
+            request, exc.status_code, values=values, errors=_service_errors(exc)
+        )
+    if isinstance(result, JudgeInvitation):
+        notice = gettext(
+            "No account uses %(email)s yet: an invitation was sent. They become a judge once "
+            "they create an account and accept it."
+        ) % {"email": email}
+    else:
+        await result.fetch_related("user")
+        notice = gettext("%(name)s is a judge of this challenge and was told by e-mail.") % {
+            "name": result.user.name
+        }
+    return redirect(request, f"/challenges/{request.state.obj.id}/judges", notice=notice)
+
+
+@guard("challenge.manage_judging", load=perms.load_judge_invitation)
+async def revoke_invitation_page(request: Request) -> Response:
+    invitation: JudgeInvitation = request.state.obj
     async with transaction(request):
-        await applications.assign_judge(context(request), request.state.obj, user=user)
+        await judge_invitations.revoke(context(request), invitation)
     return redirect(
         request,
-        f"/challenges/{request.state.obj.id}/judges",
-        notice=gettext("%(name)s is a judge of this challenge and was told by e-mail.")
-        % {"name": user.name},
+        f"/challenges/{invitation.challenge_id}/judges",
+        notice=gettext("The invitation to %(email)s was withdrawn.") % {"email": invitation.email},
     )
+
+
+async def _answer_judging(request: Request, *, accept: bool) -> Response:
+    async with transaction(request):
+        invitation = await judge_invitations.answer(
+            context(request), request.state.obj, accept=accept
+        )
+    if accept:
+        return redirect(
+            request,
+            f"/judging/{invitation.challenge_id}",
+            notice=gettext("You are a judge of this challenge."),
+        )
+    return redirect(request, "/invitations", notice=gettext("Invitation declined."))
+
+
+@guard("judge_invitation.answer", load=perms.load_judge_invitation)
+async def accept_invitation_page(request: Request) -> Response:
+    return await _answer_judging(request, accept=True)
+
+
+@guard("judge_invitation.answer", load=perms.load_judge_invitation)
+async def decline_invitation_page(request: Request) -> Response:
+    return await _answer_judging(request, accept=False)
 
 
 @guard("challenge.judge", load=perms.load_challenge_for_judge)
@@ -983,6 +1029,21 @@ routes: list[BaseRoute] = [
         methods=["POST"],
     ),
     Route("/challenges/{challenge_id:int}/judges", judges_page, methods=["GET", "POST"]),
+    Route(
+        "/judge-invitations/{judge_invitation_id:int}/accept",
+        accept_invitation_page,
+        methods=["POST"],
+    ),
+    Route(
+        "/judge-invitations/{judge_invitation_id:int}/decline",
+        decline_invitation_page,
+        methods=["POST"],
+    ),
+    Route(
+        "/judge-invitations/{judge_invitation_id:int}/revoke",
+        revoke_invitation_page,
+        methods=["POST"],
+    ),
     Route("/judging/{challenge_id:int}", judging_page, methods=["GET"]),
     Route("/applications/{application_id:int}/review", review_page, methods=["GET", "POST"]),
     Route("/challenges/{challenge_id:int}/ranking", ranking_page, methods=["GET"]),

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from service.accounts.models import User
 from service.accounts.permissions import guard
 from service.challenges import application_schemas as schemas
-from service.challenges import applications, attachments
+from service.challenges import applications, attachments, judge_invitations
 from service.challenges import permissions as perms
 from service.challenges.models import (
     Application,
@@ -21,6 +21,7 @@ from service.challenges.models import (
     Award,
     Challenge,
     Criterion,
+    JudgeInvitation,
     Review,
 )
 from service.core.api import ErrorOut, api, json
@@ -336,27 +337,112 @@ async def delete_file(request: Request) -> Response:
 @guard("challenge.manage_judging", load=perms.load_challenge)
 @api.validate(
     json=schemas.JudgeIn,
-    resp=Doc(HTTP_201=schemas.JudgeOut, HTTP_404=ErrorOut, HTTP_422=ErrorOut),
+    resp=Doc(
+        HTTP_201=schemas.JudgeOut,
+        HTTP_202=schemas.JudgeInvitedOut,
+        HTTP_404=ErrorOut,
+        HTTP_422=ErrorOut,
+    ),
     tags=["judging"],
     security=SECURED,
 )
 async def assign_judge(request: Request, json: schemas.JudgeIn) -> Response:
-    """Assign a judge (a user, or an outside expert by the e-mail of their account)."""
+    """Assign a judge by user id or by e-mail. An address without an account is invited by
+    e-mail instead (202): the person becomes a judge once they sign up and accept."""
+    challenge = request.state.obj
     if json.user_id is not None:
         user = await User.get_or_none(id=json.user_id)
-    else:
-        user = await User.get_or_none(email=(json.email or "").strip().lower())
-    if user is None:
-        raise ValidationFailed(
-            fields={
-                "user_id": "No account with this id or e-mail; ask the expert to create one first."
-            }
+        if user is None:
+            raise ValidationFailed(fields={"user_id": gettext("No account has this id.")})
+        async with transaction(request):
+            await applications.assign_judge(context(request), challenge, user=user)
+        return _json(
+            schemas.JudgeOut(challenge_id=challenge.id, user_id=user.id, name=user.name), 201
         )
     async with transaction(request):
-        await applications.assign_judge(context(request), request.state.obj, user=user)
+        result = await judge_invitations.assign_or_invite(
+            context(request), challenge, email=json.email or ""
+        )
+    if isinstance(result, JudgeInvitation):
+        return _json(
+            schemas.JudgeInvitedOut(
+                invitation_id=result.id,
+                challenge_id=challenge.id,
+                email=result.email,
+                status="pending",
+            ),
+            202,
+        )
+    judge = await User.get(id=result.user_id)
     return _json(
-        schemas.JudgeOut(challenge_id=request.state.obj.id, user_id=user.id, name=user.name), 201
+        schemas.JudgeOut(challenge_id=challenge.id, user_id=judge.id, name=judge.name), 201
     )
+
+
+def judge_invitation_out(invitation: JudgeInvitation) -> schemas.JudgeInvitationOut:
+    challenge: Challenge = invitation.challenge
+    return schemas.JudgeInvitationOut(
+        id=invitation.id,
+        challenge_id=challenge.id,
+        challenge_title=challenge.title,
+        email=invitation.email,
+        status=invitation.status.value,
+        created_at=invitation.created_at,
+        answered_at=invitation.answered_at,
+    )
+
+
+@guard("signed_in")
+@api.validate(resp=Doc(HTTP_200=schemas.JudgeInvitationList), tags=["judging"], security=SECURED)
+async def my_judge_invitations(request: Request) -> Response:
+    """Pending invitations to judge, addressed to the current user's confirmed e-mail."""
+    user = context(request).actor.user
+    assert user is not None
+    items = [judge_invitation_out(i) for i in await judge_invitations.pending_for(user)]
+    return _json(schemas.JudgeInvitationList(items=items))
+
+
+async def _answer_judging(request: Request, *, accept: bool) -> Response:
+    async with transaction(request):
+        invitation = await judge_invitations.answer(
+            context(request), request.state.obj, accept=accept
+        )
+    return _json(judge_invitation_out(invitation))
+
+
+@guard("judge_invitation.answer", load=perms.load_judge_invitation)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.JudgeInvitationOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut),
+    tags=["judging"],
+    security=SECURED,
+)
+async def accept_judge_invitation(request: Request) -> Response:
+    """Accept an invitation to judge: the current user becomes a judge of the challenge."""
+    return await _answer_judging(request, accept=True)
+
+
+@guard("judge_invitation.answer", load=perms.load_judge_invitation)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.JudgeInvitationOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut),
+    tags=["judging"],
+    security=SECURED,
+)
+async def decline_judge_invitation(request: Request) -> Response:
+    """Decline an invitation to judge."""
+    return await _answer_judging(request, accept=False)
+
+
+@guard("challenge.manage_judging", load=perms.load_judge_invitation)
+@api.validate(
+    resp=Doc(HTTP_200=schemas.JudgeInvitationOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut),
+    tags=["judging"],
+    security=SECURED,
+)
+async def revoke_judge_invitation(request: Request) -> Response:
+    """Withdraw a pending invitation to judge (managers of the challenge's city)."""
+    async with transaction(request):
+        invitation = await judge_invitations.revoke(context(request), request.state.obj)
+    return _json(judge_invitation_out(invitation))
 
 
 @guard("challenge.judge", load=perms.load_challenge_for_judge)
@@ -610,6 +696,22 @@ routes = [
         methods=["DELETE"],
     ),
     Route(f"{V1}/challenges/{{challenge_id:int}}/judges", assign_judge, methods=["POST"]),
+    Route(f"{V1}/me/judge-invitations", my_judge_invitations, methods=["GET"]),
+    Route(
+        f"{V1}/judge-invitations/{{judge_invitation_id:int}}/accept",
+        accept_judge_invitation,
+        methods=["POST"],
+    ),
+    Route(
+        f"{V1}/judge-invitations/{{judge_invitation_id:int}}/decline",
+        decline_judge_invitation,
+        methods=["POST"],
+    ),
+    Route(
+        f"{V1}/judge-invitations/{{judge_invitation_id:int}}/revoke",
+        revoke_judge_invitation,
+        methods=["POST"],
+    ),
     Route(f"{V1}/challenges/{{challenge_id:int}}/judging", judging, methods=["GET"]),
     Route(
         f"{V1}/applications/{{application_id:int}}/reviews", review_application, methods=["POST"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -119,9 +120,26 @@ class ApplicationOut(BaseModel):
     attachments: list[ApplicationFileOut]
 
 
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
 class JudgeIn(BaseModel):
     user_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    email: str | None = Field(default=None, max_length=254)
+    email: str | None = Field(
+        default=None,
+        max_length=254,
+        description="Without an account behind it, the address is invited by e-mail (202)",
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().lower()
+        if not EMAIL.fullmatch(value):
+            raise ValueError(N_("Enter a valid e-mail address."))
+        return value
 
     @model_validator(mode="after")
     def _one(self) -> JudgeIn:
@@ -134,6 +152,30 @@ class JudgeOut(BaseModel):
     challenge_id: int
     user_id: int
     name: str
+
+
+class JudgeInvitedOut(BaseModel):
+    """No account has the address yet: an invitation was mailed to it."""
+
+    invitation_id: int
+    challenge_id: int
+    email: str
+    status: Literal["pending"]
+
+
+class JudgeInvitationOut(BaseModel):
+    id: int
+    challenge_id: int
+    challenge_title: str
+    email: str
+    status: str = Field(description="pending, accepted, declined or revoked")
+    created_at: datetime
+    answered_at: datetime | None
+
+
+class JudgeInvitationList(BaseModel):
+    items: list[JudgeInvitationOut]
+    next_cursor: str | None = None
 
 
 class ReviewIn(BaseModel):

@@ -458,11 +458,17 @@ async def files_of(application: Application) -> list[ApplicationAttachment]:
 # --- judging -------------------------------------------------------------------------------
 
 
-async def assign_judge(ctx: Context, challenge: Challenge, *, user: User) -> JudgeAssignment:
+async def assign_judge(
+    ctx: Context, challenge: Challenge, *, user: User, assigned_by_id: int | None = None
+) -> JudgeAssignment:
+    """Make `user` a judge; `assigned_by_id` names the manager when it is not the actor (an
+    invited judge accepting)."""
+    if assigned_by_id is None and ctx.actor.user is not None:
+        assigned_by_id = ctx.actor.user.id
     assignment, created = await JudgeAssignment.get_or_create(
         challenge_id=challenge.id,
         user_id=user.id,
-        defaults={"assigned_by_id": ctx.actor.user.id if ctx.actor.user else None},
+        defaults={"assigned_by_id": assigned_by_id},
     )
     if created and challenge.status is S.closed:
         # The first judge of a closed challenge starts its judging.

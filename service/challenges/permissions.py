@@ -130,6 +130,16 @@ def _is_judge(actor: Any, challenge: Any) -> bool:
     return getattr(challenge, "judge_assignment", None) is not None
 
 
+def _is_judge_invitee(actor: Any, invitation: Any) -> bool:
+    # A confirmed address only: anyone could register an invited address otherwise.
+    user = actor.user
+    return bool(
+        user is not None
+        and user.email_verified_at is not None
+        and user.email == getattr(invitation, "email", None)
+    )
+
+
 register("application.create", Rule(member=True))
 register("application.view", Rule(custom=_may_view_application))
 register("application.edit", Rule(custom=_is_lead))
@@ -144,6 +154,7 @@ register("challenge.manage_judging", Rule(roles=MANAGERS))
 register("challenge.rank", Rule(roles=EDITORS))
 register("challenge.judge", Rule(custom=_is_judge))
 register("challenge.award", Rule(roles=MANAGERS))
+register("judge_invitation.answer", Rule(custom=_is_judge_invitee))
 
 
 async def load_application(request: Request) -> Any:
@@ -201,3 +212,14 @@ async def load_application_file(request: Request) -> Any:
         raise NotFound("No such file.")
     application.file = file
     return application
+
+
+async def load_judge_invitation(request: Request) -> Any:
+    from service.challenges.models import JudgeInvitation
+
+    invitation = await JudgeInvitation.get_or_none(
+        id=path_int(request, "judge_invitation_id")
+    ).select_related("challenge")
+    if invitation is None:
+        raise NotFound("No such invitation.")
+    return invitation

@@ -2,8 +2,8 @@
 
 The world of the matrix: a draft challenge C of city A; X, a submitted application to C by
 startup S (whose owner is "applicant"), with A invited as a partner; "judge" is assigned to C
-and has not declared yet; X has one file.
-Written from PRODUCT.md's rules.
+and has not declared yet; X has one file; "invitee" has a pending invitation by e-mail to judge
+C. Written from PRODUCT.md's rules.
 """
 
 from __future__ import annotations
@@ -24,10 +24,13 @@ JUDGE: Who = lambda actor: actor == "judge"  # noqa: E731
 SEES_APPLICATION: Who = lambda actor: actor in ("applicant", "judge") or actor in GOV_ROLES  # noqa: E731
 # X's files are added and deleted by its lead's members and its partners' (A's).
 APPLICANTS_OF_X: Who = lambda actor: actor == "applicant" or actor in GOV_ROLES  # noqa: E731
+# "invitee" is invited by e-mail to judge C (and to join A).
+INVITEE: Who = lambda actor: actor == "invitee"  # noqa: E731
 
 APPLICATION = "/applications/{application_id:int}"
 PARTNER = APPLICATION + "/partners/{organization_id:int}"
 FILE = APPLICATION + "/attachments/{file_id:int}"
+JUDGE_INVITATION = "/judge-invitations/{judge_invitation_id:int}"
 
 APPLICATION_PAGES: dict[str, Who] = {
     # A draft challenge is seen by its city only; its apply page too (it then says why not).
@@ -50,6 +53,10 @@ APPLICATION_PAGES: dict[str, Who] = {
     # Managers assign judges; a judge reviews only the challenges they judge.
     "GET /challenges/{challenge_id:int}/judges": MANAGERS_OF_A,
     "POST /challenges/{challenge_id:int}/judges": MANAGERS_OF_A,
+    # The invitee (by confirmed address) answers; managers of C's city withdraw.
+    f"POST {JUDGE_INVITATION}/accept": INVITEE,
+    f"POST {JUDGE_INVITATION}/decline": INVITEE,
+    f"POST {JUDGE_INVITATION}/revoke": MANAGERS_OF_A,
     "GET /judging/{challenge_id:int}": JUDGE,
     f"GET {APPLICATION}/review": JUDGE,
     f"POST {APPLICATION}/review": JUDGE,

@@ -38,6 +38,7 @@ from service.challenges.models import (
     Attachment,
     Challenge,
     JudgeAssignment,
+    JudgeInvitation,
     Question,
 )
 from service.config import Settings
@@ -88,6 +89,7 @@ SEES_APPLICATION: Callable[[str], bool] = lambda actor: (  # noqa: E731
 
 PARTNER = "/api/v1/applications/{application_id:int}/partners/{organization_id:int}"
 FILE = "/api/v1/applications/{application_id:int}/attachments/{file_id:int}"
+JUDGE_INVITATION = "/api/v1/judge-invitations/{judge_invitation_id:int}"
 EXPECTED: dict[str, Callable[[str], bool]] = {
     "GET /healthz": ANYONE,
     "GET /readyz": ANYONE,
@@ -188,6 +190,10 @@ EXPECTED: dict[str, Callable[[str], bool]] = {
     f"GET {FILE}": SEES_APPLICATION,
     f"DELETE {FILE}": APPLICANTS_OF_X,
     "POST /api/v1/challenges/{challenge_id:int}/judges": MANAGERS_OF_A,
+    "GET /api/v1/me/judge-invitations": SIGNED_IN,
+    f"POST {JUDGE_INVITATION}/accept": INVITEE,
+    f"POST {JUDGE_INVITATION}/decline": INVITEE,
+    f"POST {JUDGE_INVITATION}/revoke": MANAGERS_OF_A,
     "GET /api/v1/challenges/{challenge_id:int}/judging": JUDGE,
     "POST /api/v1/applications/{application_id:int}/reviews": JUDGE,
     "GET /api/v1/challenges/{challenge_id:int}/ranking": EDITORS_OF_A,
@@ -227,6 +233,7 @@ class World:
     startup: Organization
     application: Application
     file: ApplicationAttachment
+    judge_invitation: JudgeInvitation
     rewards: RewardsWorld | None = None
 
 
@@ -299,6 +306,9 @@ async def build_world(settings: Settings) -> World:
             sha256="0" * 64,
             uploaded_by_id=users["applicant"].id,
         )
+        judge_invitation = await JudgeInvitation.create(
+            challenge=challenge, email=users["invitee"].email, invited_by_id=users["manager"].id
+        )
     world = World(
         org=org,
         users=users,
@@ -309,6 +319,7 @@ async def build_world(settings: Settings) -> World:
         startup=startup,
         application=application,
         file=file,
+        judge_invitation=judge_invitation,
     )
     world.rewards = await build_rewards_world(world, settings)
     return world
@@ -326,6 +337,7 @@ def fill_path(path: str, world: World, actor: str) -> str:
         "attachment_id": str(world.attachment.id),
         "application_id": str(world.application.id),
         "file_id": str(world.file.id),
+        "judge_invitation_id": str(world.judge_invitation.id),
     }
     if world.rewards is not None:
         values.update(world.rewards.path_values())
