@@ -1,11 +1,13 @@
 """Applying, judging and awarding in a real browser, each person in a browser of their own.
 
 A startup drafts an application with a university as partner (a bad form first), cannot
-submit before the partner answers, the partner accepts, the startup submits. The challenge
-closes; the manager assigns two judges (an unknown address first); one declares a conflict of
-interest and then cannot open the application at all, the other scores (a missing score
-first). The manager reads the ranking, awards with three milestones (amounts that do not add
-up first) and closes awarding; the startup reads the judges' feedback and the challenge shows
+submit before the partner answers, the partner accepts, the startup attaches a file and
+submits. The challenge closes; the manager invites an address without an account (and
+withdraws the invitation), is refused a malformed address, and assigns two judges; one
+declares a conflict of interest and then cannot open the application at all, the other sees
+the file under a neutral name (blind judging) and scores (a missing score first). The
+manager reads the ranking, awards with three milestones (amounts that do not add up first)
+and closes awarding; the startup reads the judges' feedback and the challenge shows
 its winner. Every page is checked with axe-core and photographed into `screenshots/`.
 """
 
@@ -35,6 +37,7 @@ from service.challenges.models import (
 from service.core.jobs import JobSender
 from service.rewards.models import Milestone
 from tests.challenges.factories import make_draft_challenge
+from tests.challenges.test_questions_files import PDF
 from tests.e2e.test_accounts import (
     FIX_FIELDS,
     Visit,
@@ -139,6 +142,7 @@ async def test_apply_judge_award_flow(
     diego = await make_user(name="Diego Alves", email=unique_email("diego"))
     challenge = await open_blind_challenge(city, queue)
     title = "Live routes for school buses"
+    pitch = f"{startup_name} pitch.pdf"
 
     # --- the startup drafts, with a university as partner ------------------------------
     async with signed_in(browser, base_url, ana) as page:
@@ -256,6 +260,18 @@ async def test_apply_judge_award_flow(
                 "row", name=re.compile(university_name)
             )
         ).to_contain_text("Accepted")
+        # A file, from the application page.
+        files = page.get_by_role("region", name="Files")
+        await expect(files).to_contain_text("No files are attached.")
+        await files.get_by_label(
+            "Attach a file (PDF, image, office document or text)"
+        ).set_input_files(files=[{"name": pitch, "mimeType": "application/pdf", "buffer": PDF}])
+        await files.get_by_role("button", name="Upload").click()
+        await expect_notice(page, "File attached.")
+        files = page.get_by_role("region", name="Files")
+        await expect(files.get_by_role("link", name=pitch)).to_be_visible()
+        await expect(files.get_by_role("button", name=f"Delete the file {pitch}")).to_be_visible()
+        await visit.check(page, "application-file")
         await page.get_by_role("button", name="Submit the application").click()
         await expect_notice(
             page, "Application submitted. You can still edit it until the deadline."
@@ -277,14 +293,27 @@ async def test_apply_judge_award_flow(
         await expect(page).to_have_url(re.compile(rf"/challenges/{challenge.id}/judges$"))
         await expect_heading(page, "Judges")
         await visit.check(page, "judges-none")
-        label = "E-mail address of the judge's account"
+        label = "E-mail address of the judge"
         await page.get_by_label(label).fill("nobody-here@example.org")
         await page.get_by_role("button", name="Assign as judge").click()
-        await expect_field_error(
-            page, label, "No account uses this address: ask the expert to create one first."
+        await expect_notice(
+            page,
+            "No account uses nobody-here@example.org yet: an invitation was sent. They become "
+            "a judge once they create an account and accept it.",
         )
-        await expect(page.get_by_label(label)).to_have_value("nobody-here@example.org")
-        await visit.check(page, "judges-unknown-address")
+        invited = page.get_by_role("region", name="Invited, no account yet")
+        await expect(invited).to_contain_text("nobody-here@example.org")
+        await visit.check(page, "judges-invited")
+        await invited.get_by_role(
+            "button", name="Withdraw the invitation to nobody-here@example.org"
+        ).click()
+        await expect_notice(page, "The invitation to nobody-here@example.org was withdrawn.")
+        await expect(page.get_by_role("region", name="Invited, no account yet")).to_have_count(0)
+        await page.get_by_label(label).fill("nobody-here@example")
+        await page.get_by_role("button", name="Assign as judge").click()
+        await expect_field_error(page, label, "Enter a valid e-mail address.")
+        await expect(page.get_by_label(label)).to_have_value("nobody-here@example")
+        await visit.check(page, "judges-bad-address")
         for judge in (carla, diego):
             await page.get_by_label(label).fill(judge.email)
             await page.get_by_role("button", name="Assign as judge").click()
@@ -334,6 +363,14 @@ async def test_apply_judge_award_flow(
         await expect_notice(page, "Declaration saved. You can now score this application.")
         await expect(page.get_by_role("heading", name="Your scores")).to_be_visible()
         await expect(page.get_by_text(startup_name)).to_have_count(0)
+        # The file is there, under a name that does not say who made it.
+        neutral = page.get_by_role("region", name="Files").get_by_role("link")
+        await expect(neutral).to_have_text("File 1 (PDF, 1 kB)")
+        async with page.expect_download() as download:
+            await neutral.click()
+        saved = await download.value
+        assert saved.suggested_filename.startswith("attachment-")
+        assert startup_name not in saved.suggested_filename
         await visit.check(page, "review-scores")
         await fits_phone(page, screenshots, "review-scores")
         await page.get_by_label("Impact (weight 60%)").select_option("8")
