@@ -8,8 +8,11 @@ names the business event ("payout:17"), so the same event can never be posted tw
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from tortoise.expressions import Subquery
 from tortoise.functions import Sum
+from tortoise.queryset import QuerySet
 
 from service.rewards.models import (
     AccountKind,
@@ -160,7 +163,34 @@ async def totals(challenge_id: int, committed: int, currency: str) -> Totals:
         .values("kind", "total")
     )
     by_kind = {str(r["kind"]): int(r["total"] or 0) for r in rows}
+    return _totals(by_kind, committed, currency)
 
+
+async def totals_by_currency(challenges: QuerySet[Any]) -> list[Totals]:
+    """The money of several challenges (a query of them), summed per currency: two queries
+    whatever their number."""
+    committed = {
+        str(r["currency"]): int(r["total"] or 0)
+        for r in await challenges.annotate(total=Sum("reward_amount_minor"))
+        .group_by("currency")
+        .values("currency", "total")
+    }
+    rows = (
+        await LedgerTransaction.filter(challenge_id__in=Subquery(challenges.values("id")))
+        .annotate(total=Sum("amount_minor"))
+        .group_by("currency", "kind")
+        .values("currency", "kind", "total")
+    )
+    by_currency: dict[str, dict[str, int]] = {c: {} for c in committed}
+    for r in rows:
+        by_currency.setdefault(str(r["currency"]), {})[str(r["kind"])] = int(r["total"] or 0)
+    return [
+        _totals(by_kind, committed.get(currency, 0), currency)
+        for currency, by_kind in sorted(by_currency.items())
+    ]
+
+
+def _totals(by_kind: dict[str, int], committed: int, currency: str) -> Totals:
     def of(kind: TransactionKind) -> int:
         return by_kind.get(kind.value, 0)
 
@@ -205,14 +235,19 @@ async def check_invariants() -> list[Breach]:
         .group_by("transaction_id")
         .values("transaction_id", "total")
     )
+    txns = await LedgerTransaction.all().values("id", "key", "kind", "city_id")
+    city_of_txn = {t["id"]: t["city_id"] for t in txns}
     with_entries = set()
     for row in sums:
         with_entries.add(row["transaction_id"])
         if int(row["total"] or 0) != 0:
             breaches.append(
-                Breach("unbalanced", f"transaction {row['transaction_id']} sums to {row['total']}")
+                Breach(
+                    "unbalanced",
+                    f"transaction {row['transaction_id']} sums to {row['total']}",
+                    city_of_txn.get(row["transaction_id"]),
+                )
             )
-    txns = await LedgerTransaction.all().values("id", "key", "kind", "city_id")
     for txn in txns:
         if txn["id"] not in with_entries:
             breaches.append(
@@ -227,7 +262,11 @@ async def check_invariants() -> list[Breach]:
     for row in balances:
         if int(row["total"] or 0) < 0:
             breaches.append(
-                Breach("negative_balance", f"account {row['account__key']} is at {row['total']}")
+                Breach(
+                    "negative_balance",
+                    f"account {row['account__key']} is at {row['total']}",
+                    await _city_of_account(row["account_id"]),
+                )
             )
     posted = {
         int(str(t["key"]).split(":")[1]): t
@@ -241,7 +280,16 @@ async def check_invariants() -> list[Breach]:
         ).values_list("id", flat=True)
     }
     for payout_id in settled - set(posted):
-        breaches.append(Breach("payout_unmatched", f"payout {payout_id} is paid but not posted"))
+        city = await Payout.filter(id=payout_id).values_list(
+            "milestone__award__challenge__organization_id", flat=True
+        )
+        breaches.append(
+            Breach(
+                "payout_unmatched",
+                f"payout {payout_id} is paid but not posted",
+                int(city[0]) if city else None,  # type: ignore[call-overload]
+            )
+        )
     for payout_id in set(posted) - settled:
         breaches.append(
             Breach(
@@ -251,3 +299,17 @@ async def check_invariants() -> list[Breach]:
             )
         )
     return breaches
+
+
+async def _city_of_account(account_id: int) -> int | None:
+    """The city whose money an account holds: the one the breach is reported to."""
+    from service.challenges.models import Award, Challenge
+
+    acct = await LedgerAccount.get(id=account_id)
+    if acct.kind in (K.funding_source, K.refunded):
+        return acct.organization_id
+    if acct.challenge_id is not None:
+        challenge = await Challenge.get_or_none(id=acct.challenge_id)
+        return challenge.organization_id if challenge else None
+    award = await Award.get_or_none(id=acct.award_id).select_related("challenge")
+    return award.challenge.organization_id if award else None
