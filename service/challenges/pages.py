@@ -24,6 +24,7 @@ from service.core.forms import errors_of, form_values, parse, redirect, render, 
 from service.core.i18n import gettext
 from service.core.vocab import SDGS, Area, area_label, kind_label, sdg_label, status_label
 from service.core.web import context, transaction
+from service.rewards.pages import money_panel
 
 CRITERIA_ROWS = 6
 STATUS_CHOICES = [
@@ -129,6 +130,8 @@ async def _render_detail(request: Request, status_code: int = 200, **extra: Any)
         following=following,
         can_edit=actor.has_role(org_id, Role.editor, Role.manager),
         can_publish=actor.has_role(org_id, Role.manager),
+        money=await money_panel(request, challenge),
+        award_of={a.application_id: a.id for a in parts["awards"]},
         **vocabulary(),
         **extra,
     )

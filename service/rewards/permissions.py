@@ -76,6 +76,11 @@ register("rewards.milestone.release", Rule(roles=FINANCE, mfa=True))
 register("rewards.payout.view", Rule(custom=_may_view_payout))
 register("rewards.payout.record", Rule(custom=_may_record_payout, hide=False, mfa=True))
 register("rewards.refund.record", Rule(roles=FINANCE, mfa=True))
+# The pages' guards for the same three steps check the role only: the handler then applies
+# the full rule above, so that a missing two-factor sign-in is explained next to the button.
+register("rewards.milestone.release.page", Rule(roles=FINANCE))
+register("rewards.payout.record.page", Rule(custom=_may_record_payout, hide=False))
+register("rewards.refund.record.page", Rule(roles=FINANCE))
 
 
 async def load_award(request: Request) -> Award:

@@ -65,6 +65,23 @@ REWARDS: dict[str, Who] = {
     f"POST {V1}/refunds/{{refund_id:int}}/bank-transfer": NOBODY,
     # Anyone may call it; only Stripe's signature makes it do anything.
     f"POST {V1}/webhooks/stripe": ANYONE,
+    # pages: the challenge's money panel and funding form, the ledgers, the award, payouts
+    "POST /challenges/{challenge_id:int}/funding": FINANCE_OF_A,
+    "GET /challenges/{challenge_id:int}/ledger": MEMBERS_OF_A,
+    "GET /organizations/{organization_id:int}/ledger": ANYONE,
+    "GET /awards/{award_id:int}": BOTH_SIDES,
+    "POST /milestones/{milestone_id:int}/submit": APPLICANT,
+    "POST /milestones/{milestone_id:int}/approve": MANAGERS_OF_A,
+    "POST /milestones/{milestone_id:int}/send-back": MANAGERS_OF_A,
+    # Finance is refused on the page too without two-factor (the matrix signs in without).
+    "POST /milestones/{milestone_id:int}/release": NOBODY,
+    "POST /payouts/{payout_id:int}/bank-transfer": NOBODY,
+    "POST /refunds/{refund_id:int}/bank-transfer": NOBODY,
+    "GET /organizations/{organization_id:int}/payout-account": MEMBERS_OF_A,
+    "POST /organizations/{organization_id:int}/payout-account": FINANCE_OF_A,
+    "POST /organizations/{organization_id:int}/payout-account/stripe": FINANCE_OF_A,
+    "GET /organizations/{organization_id:int}/payout-account/return": FINANCE_OF_A,
+    "GET /organizations/{organization_id:int}/payout-account/refresh": FINANCE_OF_A,
 }
 
 
