@@ -17,11 +17,15 @@ import time
 
 from service import bootstrap
 from service.config import ROOT, Settings
+from service.core.observability import configure_logging
 from service.core.redis import EmbeddedRedis
 from service.worker import create_worker
 
 
 def run_worker(settings: Settings) -> int:
+    # As the web app does: without it LOG_LEVEL is ignored and arq's job lines are not shown.
+    configure_logging(settings.log_level)
+
     async def main() -> None:
         deps = await bootstrap.build(settings)
         worker = create_worker(deps)
@@ -31,7 +35,8 @@ def run_worker(settings: Settings) -> int:
             await worker.close()
             await bootstrap.close(deps)
 
-    with contextlib.suppress(KeyboardInterrupt):
+    # On SIGINT or SIGTERM arq cancels its main task: that is a clean stop, not a crash.
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(main())
     return 0
 
@@ -64,6 +69,12 @@ def run_all(settings: Settings, *, host: str, port: int) -> int:
         f"\n  Civic Challenges is running on http://{host}:{port}  (Ctrl-C stops it)\n", flush=True
     )
     code = 0
+
+    def stop(signum: int, frame: object) -> None:
+        # A SIGTERM (a service manager, `kill`) stops the children as Ctrl-C does.
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
