@@ -25,7 +25,8 @@ from playwright.async_api import Browser, Locator, Page, expect
 from starlette.applications import Starlette
 
 from service import db
-from service.accounts.models import Organization, OrganizationKind, Role, User
+from service.accounts.actor import Actor
+from service.accounts.models import Membership, Organization, OrganizationKind, Role, User
 from service.challenges import service as challenges_service
 from service.challenges.models import (
     Application,
@@ -34,8 +35,12 @@ from service.challenges.models import (
     ChallengeStatus,
     Review,
 )
+from service.config import Settings
+from service.core.context import Context
 from service.core.jobs import JobSender
-from service.rewards.models import Milestone
+from service.rewards import service as rewards
+from service.rewards.gateway import ManualGateway
+from service.rewards.models import Milestone, Rail
 from tests.challenges.factories import make_draft_challenge
 from tests.challenges.test_questions_files import PDF
 from tests.e2e.test_accounts import (
@@ -81,6 +86,24 @@ async def open_blind_challenge(city: Organization, queue: JobSender) -> Challeng
             status=ChallengeStatus.open,
             published_at=now - timedelta(hours=1),
             blind_judging=True,
+        )
+
+
+async def fund_fully(challenge: Challenge, queue: JobSender, settings: Settings) -> None:
+    """The city's finance records the bank transfer of the whole reward into escrow."""
+    member = await Membership.filter(organization_id=challenge.organization_id).first()
+    assert member is not None
+    user = await member.user
+    roles = {challenge.organization_id: member.role}
+    ctx = Context(actor=Actor(user=user, roles=roles), settings=settings)
+    async with db.transaction(queue):
+        await rewards.fund(
+            ctx,
+            challenge,
+            ManualGateway(),
+            amount_minor=challenge.reward_amount_minor,
+            method=Rail.bank_transfer,
+            reference="ESCROW-1",
         )
 
 
@@ -141,6 +164,7 @@ async def test_apply_judge_award_flow(
     carla = await make_user(name="Carla Nunes", email=unique_email("carla"))
     diego = await make_user(name="Diego Alves", email=unique_email("diego"))
     challenge = await open_blind_challenge(city, queue)
+    await fund_fully(challenge, queue, app.state.settings)
     title = "Live routes for school buses"
     pitch = f"{startup_name} pitch.pdf"
 
