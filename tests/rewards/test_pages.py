@@ -309,6 +309,9 @@ class TestRefunds:
         ledger_url = f"/challenges/{challenge_id}/ledger"
         async with browser(app) as visitor:
             assert "Refunds waiting" not in (await visitor.get(ledger_url)).text
+            assert "the money not awarded is being returned to the city." in text_of(
+                await visitor.get(f"/challenges/{challenge_id}")
+            )
         # Finance signed in without two-factor sees it, and is told why it cannot record it.
         async with browser(app, city.finance.user) as finance:
             page = await finance.get(ledger_url)
@@ -336,6 +339,10 @@ class TestRefunds:
             assert "Refunds waiting" not in page.text
             assert "Returned to the city" in text_of(page)
         assert (await Refund.get()).status is RefundStatus.paid
+        async with browser(app) as visitor:
+            text = text_of(await visitor.get(f"/challenges/{challenge_id}"))
+            assert "the money not awarded was returned to the city." in text
+            assert "Returned to the city €30,000.00" in text and "Funded" not in text
         assert await ledger.check_invariants() == []
 
 

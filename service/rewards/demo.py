@@ -1,0 +1,143 @@
+"""Demo money, after the demo challenges: the winners' bank payout accounts, milestones paid
+or waiting for approval, and the refund of the cancelled challenge recorded.
+
+Everything goes through the rewards service with a `Context`, as the pages would; the guards
+are not in the way (releasing needs two-factor on the pages, not here), but the service's own
+rules hold: the person who releases is never the one who approved.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from service.accounts.actor import Actor
+from service.accounts.models import Membership, Organization, Role, User
+from service.challenges.models import Application, Award, Challenge, ChallengeStatus
+from service.config import Settings
+from service.core.context import Context
+from service.rewards import service as rewards
+from service.rewards.models import (
+    Milestone,
+    MilestoneStatus,
+    PayoutAccount,
+    Refund,
+    RefundStatus,
+)
+
+S = ChallengeStatus
+# Bank details of the winners, in the order they are first met (valid IBANs).
+BANK_DETAILS = [
+    ("ES79 2100 0813 6101 2345 6789", "CAIXESBBXXX"),
+    ("PT50 0002 0123 1234 5678 9015 4", "CGDIPTPL"),
+    ("DE89 3704 0044 0532 0130 00", ""),
+]
+EVIDENCE = [
+    "Baseline measured over four weeks in the two pilot districts; the report and the raw data "
+    "are published on the city's open data portal.",
+    "The pilot ran for three months in two districts. Monthly reports were published; the "
+    "summary compares each month with the baseline.",
+    "Final public report presented to the city council, with the code and the data released "
+    "under an open licence.",
+]
+
+
+def _context(settings: Settings, user: User, org: Organization, role: Role) -> Context:
+    return Context(actor=Actor(user=user, roles={org.id: role}), settings=settings)
+
+
+async def _owner(org: Organization) -> User:
+    membership = await Membership.get(organization=org, role=Role.owner).select_related("user")
+    return membership.user
+
+
+async def _staff(org: Organization, role: Role) -> User:
+    """The city's member with this role: a demo person of its own, made when it has none
+    (`<role>@<city>.demo.civic`, like the demo's other people)."""
+    from service.accounts.passwords import hash_password
+    from service.demo import DEMO_PASSWORD
+
+    found = await Membership.filter(organization=org, role=role).order_by("id").first()
+    if found is not None:
+        return await User.get(id=found.user_id)
+    owner = await _owner(org)
+    city = owner.email.split("@")[0]
+    user = await User.create(
+        email=f"{role.value}@{city}.demo.civic",
+        name=f"{org.name} {role.value}",
+        password_hash=hash_password(DEMO_PASSWORD),
+        email_verified_at=datetime.now(UTC),
+    )
+    await Membership.create(user=user, organization=org, role=role)
+    return user
+
+
+async def seed_rewards(settings: Settings) -> None:
+    awards = await Award.all().select_related("challenge").order_by("id")
+    await _payout_accounts(settings, awards)
+    for award in awards:
+        challenge: Challenge = award.challenge
+        if challenge.status is S.in_delivery:
+            # The first milestone paid, the second waiting for the manager's approval.
+            await _deliver(settings, award, paid=1, submitted=1)
+        elif challenge.status is S.completed:
+            await _deliver(settings, award, paid=len(await _milestones(award)), submitted=0)
+    for challenge in await Challenge.filter(status=S.cancelled).order_by("id"):
+        await _record_refunds(settings, challenge)
+
+
+async def _payout_accounts(settings: Settings, awards: list[Award]) -> None:
+    """Every recipient of an award (lead and partners) gets bank details."""
+    seen: list[int] = []
+    for award in awards:
+        application = await Application.get(id=award.application_id)
+        for share in await rewards.shares_of(application):
+            if share.organization_id not in seen:
+                seen.append(share.organization_id)
+    for n, org_id in enumerate(seen):
+        org = await Organization.get(id=org_id)
+        if await PayoutAccount.exists(organization_id=org.id):
+            continue
+        iban, bic = BANK_DETAILS[n % len(BANK_DETAILS)]
+        ctx = _context(settings, await _owner(org), org, Role.owner)
+        await rewards.set_bank_details(ctx, org, holder=org.name, iban=iban, bic=bic)
+
+
+async def _milestones(award: Award) -> list[Milestone]:
+    return await Milestone.filter(award_id=award.id).order_by("position", "id")
+
+
+async def _deliver(settings: Settings, award: Award, *, paid: int, submitted: int) -> None:
+    """The first `paid` milestones go the whole way to paid, the next `submitted` wait for
+    approval."""
+    challenge: Challenge = award.challenge
+    city = await Organization.get(id=challenge.organization_id)
+    application = await Application.get(id=award.application_id)
+    recipient = await Organization.get(id=application.organization_id)
+    winner = _context(settings, await _owner(recipient), recipient, Role.owner)
+    manager = _context(settings, await _staff(city, Role.manager), city, Role.manager)
+    finance = _context(settings, await _staff(city, Role.finance), city, Role.finance)
+    for n, milestone in enumerate(await _milestones(award)):
+        if n >= paid + submitted:
+            break
+        if milestone.status is MilestoneStatus.planned:
+            await rewards.submit_evidence(
+                winner, milestone, evidence=EVIDENCE[min(n, len(EVIDENCE) - 1)]
+            )
+        if n >= paid:
+            continue
+        await rewards.approve(manager, milestone)
+        for payout in await rewards.release(finance, milestone):
+            await rewards.record_bank_transfer(
+                finance, payout, reference=f"SEPA-{challenge.id:04d}-{payout.id:05d}"
+            )
+
+
+async def _record_refunds(settings: Settings, challenge: Challenge) -> None:
+    city = await Organization.get(id=challenge.organization_id)
+    finance = _context(settings, await _staff(city, Role.finance), city, Role.finance)
+    for refund in await Refund.filter(
+        funding__challenge_id=challenge.id, status=RefundStatus.awaiting_transfer
+    ).order_by("id"):
+        await rewards.record_refund_transfer(
+            finance, refund, reference=f"RETURN-{challenge.id:04d}-{refund.id:04d}"
+        )
