@@ -42,6 +42,7 @@ ROUTE_MODULES: list[str] = [
     "service.challenges.application_pages",
     "service.challenges.pages",
     "service.rewards.routes",
+    "service.opendata.routes",
     "service.rewards.pages",
 ]
 

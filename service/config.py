@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     redis_prefix: str = "civic"
     secret_key: str = DEFAULT_SECRET
     base_url: str = "http://127.0.0.1:8000"
+    # Open data: who publishes the OCDS packages, and the prefix of their ocids. A real
+    # publisher registers its own prefix with the Open Contracting Partnership (see
+    # service/opendata/ocds.py); the default cannot collide with a registered one.
+    opendata_publisher: str = "Civic Challenges"
+    ocds_prefix: str = "ocds-civic"
 
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""

@@ -44,6 +44,7 @@ from service.challenges.models import (
 from service.config import Settings
 from tests import factories
 from tests.accounts.expected_application_pages import APPLICANTS_OF_X, APPLICATION_PAGES
+from tests.accounts.expected_opendata import OPENDATA
 from tests.accounts.expected_rewards import REWARDS, RewardsWorld, build_rewards_world
 from tests.challenges.factories import make_draft_challenge
 
@@ -203,6 +204,7 @@ EXPECTED: dict[str, Callable[[str], bool]] = {
 }
 EXPECTED.update(APPLICATION_PAGES)
 EXPECTED.update(REWARDS)
+EXPECTED.update(OPENDATA)
 # Routes whose body names the organization acting: S instead of A.
 BODY_ORG_S = {"POST /api/v1/challenges/{challenge_id:int}/applications"}
 # Allowed through the guard, then refused by the object's state (a draft challenge): 404.

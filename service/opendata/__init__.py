@@ -1,0 +1,1 @@
+"""Open data: OCDS release packages and CSV datasets of everything already public."""

@@ -1,0 +1,106 @@
+"""Open data API: OCDS release packages, public and read-only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from spectree import Response as Doc
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from service.accounts.permissions import guard, path_int
+from service.challenges.models import Challenge
+from service.core.api import ErrorOut, api
+from service.core.errors import NotFound
+from service.opendata import ocds, repository
+from service.opendata.ocds import Publication
+
+V1 = "/api/v1/opendata"
+
+
+class BulkQuery(BaseModel):
+    cursor: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="From links.next of the previous page"
+    )
+    limit: int = Field(
+        default=ocds.PAGE_SIZE, ge=1, le=ocds.MAX_PAGE_SIZE, description="Challenges per page"
+    )
+
+
+def publication(request: Request) -> Publication:
+    settings = request.app.state.settings
+    return Publication(
+        prefix=settings.ocds_prefix,
+        base_url=settings.base_url.rstrip("/"),
+        publisher=settings.opendata_publisher,
+    )
+
+
+async def load_public_challenge(request: Request) -> Challenge:
+    """Only a published challenge is open data: a draft is not found, even by its city."""
+    challenge = await repository.public_challenge(path_int(request, "challenge_id"))
+    if challenge is None:
+        raise NotFound("No such challenge.")
+    return challenge
+
+
+# --- OCDS ----------------------------------------------------------------------------------
+
+
+def _ocds(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(body, headers=headers)
+
+
+@guard("public", load=load_public_challenge)
+@api.validate(
+    resp=Doc(HTTP_200=(None, "An OCDS 1.1 release package (application/json)"), HTTP_404=ErrorOut),
+    tags=["opendata"],
+    # A document of the Open Contracting Data Standard, validated against its own schema
+    # in the tests, not against a model here.
+    skip_validation=True,
+)
+async def challenge_package(request: Request) -> Response:
+    """The challenge's OCDS 1.1 release package: one release per change (publication, each
+    move, amendment, award, contract and payment), with stable ids (public once published;
+    see the open data page)."""
+    pub = publication(request)
+    challenge = request.state.obj
+    (history,) = await repository.histories([challenge])
+    return _ocds(
+        ocds.package(
+            ocds.releases(history, pub),
+            uri=f"{pub.base_url}{V1}/ocds/{challenge.id}",
+            publication=pub,
+            now=datetime.now(UTC),
+        )
+    )
+
+
+@guard("public")
+@api.validate(
+    query=BulkQuery,
+    resp=Doc(HTTP_200=(None, "An OCDS 1.1 release package (application/json)")),
+    tags=["opendata"],
+)
+async def bulk_package(request: Request, query: BulkQuery) -> Response:
+    """The releases of every published challenge, a page of challenges at a time (by id);
+    the next page's address is in `links.next` and in the Link header."""
+    pub = publication(request)
+    challenges, cursor = await repository.page_of_challenges(query.cursor, query.limit)
+    items = [r for h in await repository.histories(challenges) for r in ocds.releases(h, pub)]
+    here = f"{pub.base_url}{V1}/ocds?limit={query.limit}"
+    uri = here + (f"&cursor={query.cursor}" if query.cursor else "")
+    next_uri = f"{here}&cursor={cursor}" if cursor else None
+    return _ocds(
+        ocds.package(items, uri=uri, publication=pub, now=datetime.now(UTC), next_uri=next_uri),
+        headers={"Link": f'<{next_uri}>; rel="next"'} if next_uri else None,
+    )
+
+
+routes = [
+    Route(f"{V1}/ocds", bulk_package, methods=["GET"]),
+    Route(f"{V1}/ocds/{{challenge_id:int}}", challenge_package, methods=["GET"]),
+]

@@ -1,0 +1,20 @@
+"""Who may use each route of the open data area (merged into the matrix).
+
+Everything here is public. The matrix's challenge C is a draft: a draft is not open data, so
+its OCDS package is not found for anyone, the city's own members included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Who = Callable[[str], bool]
+
+ANYONE: Who = lambda actor: True  # noqa: E731
+NOBODY: Who = lambda actor: False  # noqa: E731
+
+V1 = "/api/v1/opendata"
+OPENDATA: dict[str, Who] = {
+    f"GET {V1}/ocds": ANYONE,
+    f"GET {V1}/ocds/{{challenge_id:int}}": NOBODY,
+}
