@@ -1,7 +1,8 @@
-"""Open data API: OCDS release packages, public and read-only."""
+"""Open data API: OCDS release packages and CSV datasets, public and read-only."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,10 +16,12 @@ from service.accounts.permissions import guard, path_int
 from service.challenges.models import Challenge
 from service.core.api import ErrorOut, api
 from service.core.errors import NotFound
-from service.opendata import ocds, repository
-from service.opendata.ocds import Publication
+from service.opendata import datasets, ocds, pages, repository
+from service.opendata.ocds import History, Publication
 
 V1 = "/api/v1/opendata"
+# Challenges read per round of queries when a whole dataset is written.
+CHUNK = 500
 
 
 class BulkQuery(BaseModel):
@@ -100,7 +103,92 @@ async def bulk_package(request: Request, query: BulkQuery) -> Response:
     )
 
 
+# --- CSV -----------------------------------------------------------------------------------
+
+
+async def _all_histories() -> AsyncIterator[list[History]]:
+    cursor = None
+    while True:
+        challenges, cursor = await repository.page_of_challenges(cursor, CHUNK)
+        yield await repository.histories(challenges)
+        if cursor is None:
+            return
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+CSV_DOC = Doc(HTTP_200=(None, "The dataset as CSV (text/csv); columns: see /opendata"))
+
+
+@guard("public")
+@api.validate(resp=CSV_DOC, tags=["opendata"], skip_validation=True)
+async def challenges_csv(request: Request) -> Response:
+    """Every published challenge, its terms, state and money, as CSV."""
+    pub = publication(request)
+    rows: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
+    async for chunk in _all_histories():
+        sums = await repository.ledger_sums([h.challenge.id for h in chunk])
+        rows += datasets.challenge_rows(
+            chunk, sums, prefix=pub.prefix, base_url=pub.base_url, now=now
+        )
+    return _csv(datasets.write(datasets.CHALLENGES, rows), datasets.CHALLENGES.filename)
+
+
+@guard("public")
+@api.validate(resp=CSV_DOC, tags=["opendata"], skip_validation=True)
+async def awards_csv(request: Request) -> Response:
+    """Every award of a published challenge, with its winners and what was paid, as CSV."""
+    prefix = publication(request).prefix
+    rows: list[dict[str, Any]] = []
+    async for chunk in _all_histories():
+        rows += datasets.award_rows(chunk, prefix=prefix)
+    return _csv(datasets.write(datasets.AWARDS, rows), datasets.AWARDS.filename)
+
+
+@guard("public")
+@api.validate(resp=CSV_DOC, tags=["opendata"], skip_validation=True)
+async def milestones_csv(request: Request) -> Response:
+    """Every milestone of every award, with its due date and progress, as CSV."""
+    rows: list[dict[str, Any]] = []
+    async for chunk in _all_histories():
+        rows += datasets.milestone_rows(chunk)
+    return _csv(datasets.write(datasets.MILESTONES, rows), datasets.MILESTONES.filename)
+
+
+@guard("public")
+@api.validate(resp=CSV_DOC, tags=["opendata"], skip_validation=True)
+async def payouts_csv(request: Request) -> Response:
+    """Every payment made to a winner, as the ledger recorded it, as CSV."""
+    rows: list[dict[str, Any]] = []
+    async for chunk in _all_histories():
+        rows += datasets.payout_rows(chunk)
+    return _csv(datasets.write(datasets.PAYOUTS, rows), datasets.PAYOUTS.filename)
+
+
+@guard("public")
+@api.validate(resp=CSV_DOC, tags=["opendata"], skip_validation=True)
+async def ledger_csv(request: Request) -> Response:
+    """The ledger of every published challenge, as CSV (the columns of the per-challenge and
+    per-city ledger CSVs)."""
+    from service.rewards.routes import ledger_csv as write_ledger
+
+    return await write_ledger(repository.public_ledger(), datasets.LEDGER.filename)
+
+
 routes = [
     Route(f"{V1}/ocds", bulk_package, methods=["GET"]),
     Route(f"{V1}/ocds/{{challenge_id:int}}", challenge_package, methods=["GET"]),
+    Route(f"{V1}/challenges.csv", challenges_csv, methods=["GET"]),
+    Route(f"{V1}/awards.csv", awards_csv, methods=["GET"]),
+    Route(f"{V1}/milestones.csv", milestones_csv, methods=["GET"]),
+    Route(f"{V1}/payouts.csv", payouts_csv, methods=["GET"]),
+    Route(f"{V1}/ledger.csv", ledger_csv, methods=["GET"]),
+    *pages.routes,
 ]

@@ -17,4 +17,10 @@ V1 = "/api/v1/opendata"
 OPENDATA: dict[str, Who] = {
     f"GET {V1}/ocds": ANYONE,
     f"GET {V1}/ocds/{{challenge_id:int}}": NOBODY,
+    f"GET {V1}/challenges.csv": ANYONE,
+    f"GET {V1}/awards.csv": ANYONE,
+    f"GET {V1}/milestones.csv": ANYONE,
+    f"GET {V1}/payouts.csv": ANYONE,
+    f"GET {V1}/ledger.csv": ANYONE,
+    "GET /opendata": ANYONE,
 }
