@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
+    # Seconds before a call to Stripe counts as failed (and is retried with the same key).
+    stripe_timeout_seconds: float = 20.0
     # Seconds a webhook's signed timestamp may differ from now, either way.
     stripe_webhook_tolerance: int = 300
     # A payout in flight longer than this is queued again; one older than a day alerts.

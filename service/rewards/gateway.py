@@ -341,5 +341,5 @@ def _transfer(obj: Any) -> Transfer:
 def gateway_for(settings: Settings) -> PaymentGateway:
     """Stripe when its keys are configured; the manual bank-transfer rail otherwise."""
     if settings.stripe_enabled:
-        return StripeGateway(settings)
+        return StripeGateway(settings, timeout=settings.stripe_timeout_seconds)
     return ManualGateway()
