@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from service.accounts.actor import Actor
 from service.accounts.models import Membership, Organization, Role, User
+from service.challenges.demo import TO_COMPLETE
 from service.challenges.models import Application, Award, Challenge, ChallengeStatus
 from service.config import Settings
 from service.core.context import Context
@@ -76,11 +77,12 @@ async def seed_rewards(settings: Settings) -> None:
     await _payout_accounts(settings, awards)
     for award in awards:
         challenge: Challenge = award.challenge
-        if challenge.status is S.in_delivery:
+        if challenge.title in TO_COMPLETE:
+            # Every milestone paid: the challenge completes with its last payment.
+            await _deliver(settings, award, paid=len(await _milestones(award)), submitted=0)
+        elif challenge.status is S.in_delivery:
             # The first milestone paid, the second waiting for the manager's approval.
             await _deliver(settings, award, paid=1, submitted=1)
-        elif challenge.status is S.completed:
-            await _deliver(settings, award, paid=len(await _milestones(award)), submitted=0)
     for challenge in await Challenge.filter(status=S.cancelled).order_by("id"):
         await _record_refunds(settings, challenge)
 
