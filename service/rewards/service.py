@@ -558,12 +558,22 @@ async def release(ctx: Context, milestone: Milestone) -> list[Payout]:
         raise SameApprover()
     award = await Award.get(id=milestone.award_id).select_related("challenge", "application")
     shares = await shares_of(award.application)
+    # Released again after a payout failed or was reversed: only those shares are paid anew,
+    # a recipient whose payout is still owed or already paid is not paid twice.
+    taken = set(
+        await Payout.filter(
+            milestone_id=milestone.id,
+            status__in=[P.queued, P.in_flight, P.awaiting_transfer, P.paid],
+        ).values_list("organization_id", flat=True)
+    )
     accounts = {
         a.organization_id: a
         for a in await PayoutAccount.filter(organization_id__in=[s.organization_id for s in shares])
     }
     missing = [
-        s.organization_id for s in shares if not _can_receive(accounts.get(s.organization_id))
+        s.organization_id
+        for s in shares
+        if s.organization_id not in taken and not _can_receive(accounts.get(s.organization_id))
     ]
     if missing:
         names = await Organization.filter(id__in=missing).values_list("name", flat=True)
@@ -575,7 +585,7 @@ async def release(ctx: Context, milestone: Milestone) -> list[Payout]:
     payouts: list[Payout] = []
     amounts = split(milestone.amount_minor, [s.pct for s in shares])
     for share, amount in zip(shares, amounts, strict=True):
-        if amount == 0:
+        if amount == 0 or share.organization_id in taken:
             continue
         account = accounts[share.organization_id]
         payout = await Payout.create(
@@ -672,10 +682,11 @@ async def mark_paid(
         memo=transfer_id or reference,
     )
     milestone = await Milestone.select_for_update().get(id=payout.milestone_id)
-    siblings = await Payout.filter(milestone_id=milestone.id, round=payout.round).values_list(
-        "status", flat=True
-    )
-    if milestone.status is M.released and all(s == P.paid for s in siblings):
+    # Every round counts: a release after a failure pays only the failed shares.
+    unpaid = await Payout.filter(
+        milestone_id=milestone.id, status__in=[P.queued, P.in_flight, P.awaiting_transfer]
+    ).exists()
+    if milestone.status is M.released and not unpaid:
         milestone.status = M.paid
         milestone.paid_at = datetime.now(UTC)
         await milestone.save(update_fields=["status", "paid_at"])
