@@ -40,6 +40,14 @@ def backoff(attempt: int) -> int:
     return int(min(MAX_BACKOFF, 2 ** max(attempt - 1, 0)))
 
 
+def payout_retry_delay(attempt: int) -> int:
+    """Seconds before trying a payout again after its `attempt`-th try met a transient error:
+    none after the first (a 500 or a lost answer is usually over by then, and trying again is
+    safe: the transfer group is looked up first and the idempotency key is the same), then
+    1, 2, 4, ... so that an outage or a rate limit costs each payout one quick extra call."""
+    return 0 if attempt <= 1 else backoff(attempt - 1)
+
+
 @task("rewards.pay", max_tries=20, timeout_seconds=120)
 async def pay(deps: Deps, *, payout_id: int) -> str:
     """Pay one payout to its Stripe connected account, exactly once in effect.
@@ -94,7 +102,7 @@ async def pay(deps: Deps, *, payout_id: int) -> str:
         return "failed"
     except GatewayError as exc:
         await Payout.filter(id=payout_id).update(last_error=str(exc)[:2000])
-        raise Retry(defer=backoff(attempt)) from exc
+        raise Retry(defer=payout_retry_delay(attempt)) from exc
 
 
 @task("rewards.refund", max_tries=20, timeout_seconds=120)
