@@ -23,12 +23,19 @@ from starlette.routing import BaseRoute, Route
 from tortoise.expressions import Subquery
 
 from service.accounts.models import Organization
-from service.accounts.permissions import PERMISSIONS, actor_of, guard, load_organization
+from service.accounts.permissions import (
+    PERMISSIONS,
+    actor_of,
+    guard,
+    load_organization,
+    path_int,
+)
 from service.challenges import permissions as challenge_perms
 from service.challenges.application_pages import major, to_minor
+from service.challenges.attachments import file_response, received_file, size_label
 from service.challenges.models import PUBLIC_STATUSES, Award, Challenge
 from service.core import i18n
-from service.core.errors import ServiceError
+from service.core.errors import NotFound, ServiceError
 from service.core.forms import form_values, redirect, render
 from service.core.i18n import gettext
 from service.core.money import minor_units
@@ -42,6 +49,7 @@ from service.rewards.models import (
     FundingStatus,
     LedgerTransaction,
     Milestone,
+    MilestoneFile,
     MilestoneStatus,
     Payout,
     PayoutAccount,
@@ -108,6 +116,7 @@ def labels() -> dict[str, Any]:
         "milestone_label": milestone_label,
         "payout_label": payout_label,
         "rail_label": rail_label,
+        "file_size": size_label,
     }
 
 
@@ -452,6 +461,7 @@ async def record_refund_page(request: Request) -> Response:
 class MilestoneView:
     milestone: Milestone
     payouts: list[Payout]
+    files: list[MilestoneFile] = field(default_factory=list)
 
 
 async def _render_award(
@@ -484,7 +494,17 @@ async def _render_award(
                 organization_id__in=list({p.organization_id for p in payouts})
             )
         }
-    views = [MilestoneView(m, [p for p in payouts if p.milestone_id == m.id]) for m in milestones]
+    files = (
+        await MilestoneFile.filter(milestone_id__in=[m.id for m in milestones]) if private else []
+    )
+    views = [
+        MilestoneView(
+            m,
+            [p for p in payouts if p.milestone_id == m.id],
+            [f for f in files if f.milestone_id == m.id],
+        )
+        for m in milestones
+    ]
     return render(
         request,
         "rewards/award.html",
@@ -536,6 +556,40 @@ async def submit_page(request: Request) -> Response:
         request,
         _milestone_target(milestone),
         notice=gettext("Evidence submitted. The city's managers are told and will review it."),
+    )
+
+
+@guard("rewards.milestone.submit", load=perms.load_milestone)
+async def evidence_upload_page(request: Request) -> Response:
+    """The winner attaches a file to a milestone's evidence."""
+    milestone: Milestone = request.state.obj
+    try:
+        async with received_file(request) as received, transaction(request):
+            await rewards.add_evidence_file(
+                context(request), milestone, name=received.name, stored=received.stored
+            )
+    except ServiceError as exc:
+        message = exc.fields.get("file", "")
+        error = gettext(message) if message and message != "required" else exc.detail
+        key = f"file-{milestone.id}"
+        return await _render_award(
+            request, milestone.award_id, exc.status_code, errors={key: error}
+        )
+    return redirect(request, _milestone_target(milestone), notice=gettext("File attached."))
+
+
+@guard("rewards.milestone.view", load=perms.load_milestone)
+async def evidence_download_page(request: Request) -> Response:
+    row = await MilestoneFile.get_or_none(
+        id=path_int(request, "evidence_id"), milestone_id=request.state.obj.id
+    )
+    if row is None:
+        raise NotFound()
+    return await file_response(
+        request,
+        stored_name=row.stored_name,
+        content_type=row.content_type,
+        filename=row.original_name,
     )
 
 
@@ -763,6 +817,12 @@ routes: list[BaseRoute] = [
     Route("/refunds/{refund_id:int}/bank-transfer", record_refund_page, methods=["POST"]),
     Route("/awards/{award_id:int}", award_page, methods=["GET"]),
     Route("/milestones/{milestone_id:int}/submit", submit_page, methods=["POST"]),
+    Route("/milestones/{milestone_id:int}/files", evidence_upload_page, methods=["POST"]),
+    Route(
+        "/milestones/{milestone_id:int}/files/{evidence_id:int}",
+        evidence_download_page,
+        methods=["GET"],
+    ),
     Route("/milestones/{milestone_id:int}/approve", approve_page, methods=["POST"]),
     Route("/milestones/{milestone_id:int}/send-back", send_back_page, methods=["POST"]),
     Route("/milestones/{milestone_id:int}/release", release_page, methods=["POST"]),

@@ -2,8 +2,9 @@
 
 The world adds, to the matrix's draft challenge C of city A and application X by startup S:
 a bank-transfer funding of C with a refund awaiting its transfer, an award to X with one
-planned milestone holding one file of evidence, and a payout of it to S awaiting its bank transfer. Only "operator" signs
-in with two-factor in the matrix, so nobody there may release money or record a transfer.
+planned milestone holding one file of evidence, and a payout of it to S awaiting its bank
+transfer. Only "operator" signs in with two-factor in the matrix, so nobody there may
+release money or record a transfer.
 Written from PRODUCT.md's rules.
 """
 
@@ -71,6 +72,8 @@ REWARDS: dict[str, Who] = {
     "GET /organizations/{organization_id:int}/ledger": ANYONE,
     "GET /awards/{award_id:int}": BOTH_SIDES,
     "POST /milestones/{milestone_id:int}/submit": APPLICANT,
+    "POST /milestones/{milestone_id:int}/files": APPLICANT,
+    "GET /milestones/{milestone_id:int}/files/{evidence_id:int}": BOTH_SIDES,
     "POST /milestones/{milestone_id:int}/approve": MANAGERS_OF_A,
     "POST /milestones/{milestone_id:int}/send-back": MANAGERS_OF_A,
     # Finance is refused on the page too without two-factor (the matrix signs in without).
