@@ -25,7 +25,7 @@ from pathlib import Path
 from types import FrameType
 
 from service.config import ROOT
-from tests.bench import load, procs, report, servers
+from tests.bench import load, payouts, procs, report, servers
 from tests.bench.environment import AppEnvironment
 from tests.bench.postgres import DEFAULT_ADMIN_URL, BenchDatabase, SeedReport, pin
 from tests.bench.servers import BenchError, RunningServer, ServerSpec
@@ -123,6 +123,8 @@ class Options:
     loadgen: str
     postgres_url: str
     challenges: int
+    # Payouts per run of the payout figure; 0 leaves that figure out.
+    payouts: int = 300
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,9 @@ def parse_options(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--challenges", type=int, default=100_000, help="challenges seeded for the list figure"
     )
+    parser.add_argument(
+        "--payouts", type=int, default=300, help="payouts per run of the payout figure (0: none)"
+    )
     args = parser.parse_args(argv)
     if not (1 <= args.rounds <= 20 and 1 <= args.duration <= 30 and 0 <= args.warmup <= 30):
         parser.error("rounds 1-20, duration 1-30 s, warm-up 0-30 s")
@@ -253,6 +258,8 @@ def parse_options(argv: list[str] | None) -> Options:
         parser.error("connections 1-1024")
     if not 1_000 <= args.challenges <= 1_000_000:
         parser.error("challenges 1,000-1,000,000")
+    if not (args.payouts == 0 or 50 <= args.payouts <= 5_000):
+        parser.error("payouts 0 or 50-5,000")
     return Options(
         args.rounds,
         args.duration,
@@ -261,6 +268,7 @@ def parse_options(argv: list[str] | None) -> Options:
         args.loadgen,
         args.postgres_url,
         args.challenges,
+        args.payouts,
     )
 
 
@@ -510,7 +518,7 @@ def runs_table(outcomes: list[Outcome]) -> str:
     return report.table(headers, rows)
 
 
-def figures_table(outcomes: list[Outcome]) -> str:
+def figures_table(outcomes: list[Outcome], extra: list[list[str]] | None = None) -> str:
     rows = []
     for outcome in outcomes:
         comparison = outcome.comparison
@@ -544,7 +552,7 @@ def figures_table(outcomes: list[Outcome]) -> str:
         "target",
         "met",
     ]
-    return report.table(headers, rows)
+    return report.table(headers, rows + (extra or []))
 
 
 def _why_idle(run: Run) -> str:
@@ -710,16 +718,33 @@ def bench(options: Options) -> int:
             )
             for comparison in setup.comparisons
         ]
+        payout_figure = (
+            payouts.measure(
+                options.payouts,
+                options.rounds,
+                options.postgres_url,
+                pinning,
+                environment,
+                directory,
+                stack,
+            )
+            if options.payouts
+            else payouts.PayoutFigure(skipped="--payouts 0")
+        )
     print()
     print("Runs")
     print(runs_table(outcomes))
+    if payout_figure.runs:
+        print()
+        print("Payout runs (p50/p99: from sending the jobs to each payout's paid_at)")
+        print(payout_figure.runs_table())
     print()
     print(
-        "Figures (medians over the rounds; ratio = candidate req/s / baseline req/s; "
-        "per CPU-s = the same per second of server CPU)"
+        "Figures (medians over the rounds; ratio = candidate req/s (or payouts/s) / baseline's; "
+        "per CPU-s = the same per second of server (or worker) CPU)"
     )
-    print(figures_table(outcomes))
-    found = notes(outcomes, setup.skipped)
+    print(figures_table(outcomes, [payout_figure.figure_row()] if payout_figure.measured else None))
+    found = notes(outcomes, setup.skipped) + payout_figure.notes()
     if found:
         print()
         print("Notes")
@@ -729,11 +754,20 @@ def bench(options: Options) -> int:
     met = [o for o in outcomes if o.verdict == "yes"]
     missed = [o.comparison.figure for o in outcomes if o.verdict == "NO"]
     unknown = [o.comparison.figure for o in outcomes if o.verdict == "n/a"]
+    skipped = list(setup.skipped)
+    met_count = len(met) + (payout_figure.verdict == "yes")
+    if not payout_figure.measured:
+        skipped.append(payouts.FIGURE)
+    elif payout_figure.verdict == "NO":
+        missed.append(payouts.FIGURE)
+    elif payout_figure.verdict == "n/a":
+        unknown.append(payouts.FIGURE)
+    measured = len(outcomes) + payout_figure.measured
     print(
-        f"  {len(met)} of {len(outcomes)} figures meet their target"
+        f"  {met_count} of {measured} figures meet their target"
         + (f"; below target: {', '.join(missed)}" if missed else "")
         + (f"; no verdict: {', '.join(unknown)}" if unknown else "")
-        + (f"; skipped: {', '.join(setup.skipped)}" if setup.skipped else "")
+        + (f"; skipped: {', '.join(skipped)}" if skipped else "")
     )
     return 0
 
