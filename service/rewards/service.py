@@ -703,13 +703,17 @@ async def _maybe_complete(challenge: Challenge) -> None:
     """Every milestone of every award paid: the challenge is complete."""
     if challenge.status is not S.in_delivery:
         return
+    # Locked before counting: the last two payouts, paid at once, would otherwise each see the
+    # other's milestone unpaid, and neither would complete the challenge.
+    locked = await Challenge.select_for_update().get(id=challenge.id)
+    if locked.status is not S.in_delivery:
+        return
     open_milestones = (
         await Milestone.filter(award__challenge_id=challenge.id).exclude(status=M.paid).exists()
     )
     if not open_milestones:
         from service.challenges.service import move
 
-        locked = await Challenge.select_for_update().get(id=challenge.id)
         await move(None, locked, S.completed, datetime.now(UTC))
 
 
