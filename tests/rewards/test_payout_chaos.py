@@ -305,8 +305,13 @@ async def report(chaos: Chaos, fake: FakeStripe) -> str:
     released = await Milestone.filter(
         id__in=[m for m, _ in world.milestones], status__not=MilestoneStatus.approved
     ).count()
+    challenges = Counter(
+        str(s)
+        for s in await Challenge.filter(id__in=world.challenge_ids).values_list("status", flat=True)
+    )
     lines = [
-        f"milestones {len(world.milestones)}, released {released}, payouts {dict(states)}",
+        f"milestones {len(world.milestones)}, released {released}, payouts {dict(states)}, "
+        f"challenges {dict(challenges)}",
         f"worker starts {chaos.worker.starts}, kills {chaos.worker.kills}, exits on its own "
         f"{log.worker_exits}; Redis restarts {chaos.redis.restarts}; sends lost "
         f"{log.lost_sends}; sweeps {log.sweeps} re-queuing {log.requeued}",
