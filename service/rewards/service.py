@@ -39,6 +39,7 @@ from service.rewards.models import (
     AccountKind,
     Funding,
     FundingStatus,
+    LedgerAccount,
     Milestone,
     MilestoneFile,
     MilestoneStatus,
@@ -629,21 +630,41 @@ def _can_receive(account: PayoutAccount | None) -> bool:
     return account is not None and account.payouts_enabled
 
 
-async def _post_release(award: Award, payout: Payout) -> None:
-    allocation = await ledger.account(K.allocation, payout.currency, award_id=award.id)
-    payable = await ledger.account(
-        K.payable, payout.currency, organization_id=payout.organization_id, award_id=award.id
-    )
+async def _move_payout(
+    award: Award,
+    payout: Payout,
+    kind: TransactionKind,
+    source: AccountKind,
+    target: AccountKind,
+    *,
+    key: str = "",
+    amount_minor: int | None = None,
+    memo: str = "",
+) -> None:
+    """Move a payout's money between the award's allocation and its recipient's accounts."""
+
+    async def account_of(account_kind: AccountKind) -> LedgerAccount:
+        if account_kind is K.allocation:
+            return await ledger.account(K.allocation, payout.currency, award_id=award.id)
+        return await ledger.account(
+            account_kind, payout.currency, organization_id=payout.organization_id, award_id=award.id
+        )
+
     await ledger.move(
-        f"release:{payout.id}",
-        T.release,
-        allocation,
-        payable,
-        payout.amount_minor,
+        key or f"{kind.value}:{payout.id}",
+        kind,
+        await account_of(source),
+        await account_of(target),
+        payout.amount_minor if amount_minor is None else amount_minor,
         challenge_id=award.challenge_id,
         city_id=award.challenge.organization_id,
         counterpart_id=payout.organization_id,
+        memo=memo,
     )
+
+
+async def _post_release(award: Award, payout: Payout) -> None:
+    await _move_payout(award, payout, T.release, K.allocation, K.payable)
 
 
 # --- paying out ----------------------------------------------------------------------------
@@ -664,22 +685,8 @@ async def mark_paid(
     payout.bank_reference = reference
     payout.last_error = ""
     await payout.save()
-    payable = await ledger.account(
-        K.payable, payout.currency, organization_id=payout.organization_id, award_id=award.id
-    )
-    paid = await ledger.account(
-        K.paid_out, payout.currency, organization_id=payout.organization_id, award_id=award.id
-    )
-    await ledger.move(
-        f"payout:{payout.id}",
-        T.payout,
-        payable,
-        paid,
-        payout.amount_minor,
-        challenge_id=award.challenge_id,
-        city_id=award.challenge.organization_id,
-        counterpart_id=payout.organization_id,
-        memo=transfer_id or reference,
+    await _move_payout(
+        award, payout, T.payout, K.payable, K.paid_out, memo=transfer_id or reference
     )
     milestone = await Milestone.select_for_update().get(id=payout.milestone_id)
     # Every round counts: a release after a failure pays only the failed shares.
@@ -723,21 +730,7 @@ async def mark_failed(payout: Payout, award: Award, *, reason: str) -> None:
     payout.status = P.failed
     payout.failure_reason = reason[:2000]
     await payout.save()
-    payable = await ledger.account(
-        K.payable, payout.currency, organization_id=payout.organization_id, award_id=award.id
-    )
-    allocation = await ledger.account(K.allocation, payout.currency, award_id=award.id)
-    await ledger.move(
-        f"payout_failed:{payout.id}",
-        T.payout_failed,
-        payable,
-        allocation,
-        payout.amount_minor,
-        challenge_id=award.challenge_id,
-        city_id=award.challenge.organization_id,
-        counterpart_id=payout.organization_id,
-        memo=reason,
-    )
+    await _move_payout(award, payout, T.payout_failed, K.payable, K.allocation, memo=reason)
     await _reopen_milestone(payout)
     title = _("A payout failed")
     await _tell_org(payout.organization_id, title, reason, f"/awards/{award.id}")
@@ -783,19 +776,14 @@ async def sync_transfer(settings: Settings, gateway: PaymentGateway, transfer_id
     if delta <= 0:
         return
     award = await _award_of(payout)
-    paid = await ledger.account(
-        K.paid_out, payout.currency, organization_id=payout.organization_id, award_id=award.id
-    )
-    allocation = await ledger.account(K.allocation, payout.currency, award_id=award.id)
-    await ledger.move(
-        f"reversal:{payout.id}:{transfer.amount_reversed_minor}",
+    await _move_payout(
+        award,
+        payout,
         T.reversal,
-        paid,
-        allocation,
-        delta,
-        challenge_id=award.challenge_id,
-        city_id=award.challenge.organization_id,
-        counterpart_id=payout.organization_id,
+        K.paid_out,
+        K.allocation,
+        key=f"reversal:{payout.id}:{transfer.amount_reversed_minor}",
+        amount_minor=delta,
         memo=transfer_id,
     )
     payout.amount_reversed_minor = transfer.amount_reversed_minor
