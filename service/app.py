@@ -44,6 +44,13 @@ ROUTE_MODULES: list[str] = [
     "service.rewards.routes",
     "service.opendata.routes",
     "service.rewards.pages",
+    "service.matching.routes",
+    "service.investors.routes",
+    "service.investors.pages",
+    "service.participation.routes",
+    "service.participation.pages",
+    "service.incubation.routes",
+    "service.incubation.pages",
 ]
 
 

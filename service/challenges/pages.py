@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from service.accounts.models import Organization, OrganizationKind, Role
 from service.accounts.permissions import actor_of, guard
-from service.challenges import attachments, feeds, presenters, repository, schemas
+from service.challenges import attachments, feeds, presenters, repository, schemas, sections
 from service.challenges import permissions as perms
 from service.challenges import service as challenges
 from service.challenges.models import Challenge, Question
@@ -131,6 +131,7 @@ async def _render_detail(request: Request, status_code: int = 200, **extra: Any)
         can_edit=actor.has_role(org_id, Role.editor, Role.manager),
         can_publish=actor.has_role(org_id, Role.manager),
         money=await money_panel(request, challenge),
+        sections=await sections.sections_of(request, challenge),
         award_of={a.application_id: a.id for a in parts["awards"]},
         **vocabulary(),
         **extra,

@@ -63,6 +63,10 @@ TASK_MODULES: list[str] = [
     "service.notifications.tasks",
     "service.challenges.tasks",
     "service.rewards.tasks",
+    "service.matching.tasks",
+    "service.investors.tasks",
+    "service.participation.tasks",
+    "service.incubation.tasks",
 ]
 
 TASKS: dict[str, TaskSpec] = {}

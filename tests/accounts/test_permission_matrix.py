@@ -7,11 +7,14 @@ are written from PRODUCT.md's rules, independently of service/accounts/permissio
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -72,6 +75,7 @@ GOV_ROLES = {
 
 # Who may, for an object belonging to the organization "A" (owner/manager/editor/finance are
 # members of A; other_org_owner owns another one). Written from PRODUCT.md, not read from code.
+_EXPLICIT = {"expected_application_pages", "expected_opendata", "expected_rewards"}
 ANYONE: Callable[[str], bool] = lambda actor: True  # noqa: E731
 SIGNED_IN: Callable[[str], bool] = lambda actor: actor != "anonymous"  # noqa: E731
 OPERATOR: Callable[[str], bool] = lambda actor: actor == "operator"  # noqa: E731
@@ -209,6 +213,18 @@ EXPECTED.update(OPENDATA)
 BODY_ORG_S = {"POST /api/v1/challenges/{challenge_id:int}/applications"}
 # Allowed through the guard, then refused by the object's state (a draft challenge): 404.
 STATE_404 = {"POST /api/v1/challenges/{challenge_id:int}/applications"}
+# Areas added later describe themselves in a module `tests/accounts/expected_<area>.py` holding
+# EXPECTED (route -> who), optionally BODY_ORG_S and STATE_404 (sets of routes) and
+# `async def path_values(world, settings) -> dict[str, str]` creating the area's objects.
+AREA_MODULES = [
+    importlib.import_module(f"tests.accounts.{info.name}")
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)])
+    if info.name.startswith("expected_") and info.name not in _EXPLICIT
+]
+for _area in AREA_MODULES:
+    EXPECTED.update(_area.EXPECTED)
+    BODY_ORG_S |= getattr(_area, "BODY_ORG_S", set())
+    STATE_404 |= getattr(_area, "STATE_404", set())
 
 
 def _routes() -> list[tuple[str, str, Route]]:
@@ -237,6 +253,8 @@ class World:
     file: ApplicationAttachment
     judge_invitation: JudgeInvitation
     rewards: RewardsWorld | None = None
+    # Path values of the areas in AREA_MODULES.
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 async def build_world(settings: Settings) -> World:
@@ -324,6 +342,9 @@ async def build_world(settings: Settings) -> World:
         judge_invitation=judge_invitation,
     )
     world.rewards = await build_rewards_world(world, settings)
+    for area in AREA_MODULES:
+        if hasattr(area, "path_values"):
+            world.extra.update(await area.path_values(world, settings))
     return world
 
 
@@ -343,6 +364,7 @@ def fill_path(path: str, world: World, actor: str) -> str:
     }
     if world.rewards is not None:
         values.update(world.rewards.path_values())
+    values.update(world.extra)
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], path)
 
 

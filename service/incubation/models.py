@@ -1,0 +1,3 @@
+"""Models of the incubation area."""
+
+from __future__ import annotations

@@ -1,0 +1,7 @@
+"""Web pages of the incubation area."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

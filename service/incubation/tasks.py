@@ -1,0 +1,3 @@
+"""Jobs of the incubation area."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Models of the investors area."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Jobs of the investors area."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Models of the matching area."""
+
+from __future__ import annotations

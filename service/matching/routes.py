@@ -1,0 +1,7 @@
+"""API of the matching area."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

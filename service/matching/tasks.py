@@ -1,0 +1,3 @@
+"""Jobs of the matching area."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Citizen participation: proposals, supports, deliberation, adoption and public updates."""

@@ -1,0 +1,3 @@
+"""Models of the participation area."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Jobs of the participation area."""
+
+from __future__ import annotations
