@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "service.notifications.models",
     "service.challenges.models",
     "service.rewards.models",
+    "service.matching.models",
 ]
 
 
