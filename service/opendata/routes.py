@@ -14,9 +14,9 @@ from starlette.routing import Route
 
 from service.accounts.permissions import guard, path_int
 from service.challenges.models import Challenge
-from service.core.api import ErrorOut, api
+from service.core.api import ErrorOut, api, json
 from service.core.errors import NotFound
-from service.opendata import datasets, ocds, pages, repository
+from service.opendata import dashboards, datasets, ecosystem, ocds, pages, repository, schemas
 from service.opendata.ocds import History, Publication
 
 V1 = "/api/v1/opendata"
@@ -182,7 +182,43 @@ async def ledger_csv(request: Request) -> Response:
     return await write_ledger(repository.public_ledger(), datasets.LEDGER.filename)
 
 
+# --- dashboards and the ecosystem map ------------------------------------------------------
+
+
+@guard("public")
+@api.validate(resp=Doc(HTTP_200=schemas.DashboardOut), tags=["opendata"])
+async def platform_dashboard(request: Request) -> Response:
+    """The figures of the platform's dashboard: challenges by state and area, money committed,
+    escrowed and paid by month per currency, days from award to first payment, cities."""
+    d = await dashboards.build(dashboards.Scope(), now=datetime.now(UTC))
+    return json(schemas.dashboard_out(d))
+
+
+@guard("public", load=pages.load_city)
+@api.validate(resp=Doc(HTTP_200=schemas.DashboardOut, HTTP_404=ErrorOut), tags=["opendata"])
+async def city_dashboard(request: Request) -> Response:
+    """The figures of one city's dashboard (a government organization), as for the platform."""
+    d = await dashboards.build(dashboards.Scope(request.state.obj), now=datetime.now(UTC))
+    return json(schemas.dashboard_out(d))
+
+
+@guard("public")
+@api.validate(
+    query=schemas.EcosystemQuery, resp=Doc(HTTP_200=schemas.EcosystemOut), tags=["opendata"]
+)
+async def ecosystem_map(request: Request, query: schemas.EcosystemQuery) -> Response:
+    """Organizations that worked together and their ties (award: a city and the winner it
+    awarded; consortium: an application's lead and a partner that accepted), from public
+    facts only. Filtered by kind or region, the chosen organizations come with the ties they
+    have and the organizations at the other end."""
+    g = ecosystem.filtered(await ecosystem.graph(), kind=query.kind, region=query.region)
+    return json(schemas.ecosystem_out(g))
+
+
 routes = [
+    Route(f"{V1}/dashboard", platform_dashboard, methods=["GET"]),
+    Route(f"{V1}/cities/{{organization_id:int}}/dashboard", city_dashboard, methods=["GET"]),
+    Route(f"{V1}/ecosystem", ecosystem_map, methods=["GET"]),
     Route(f"{V1}/ocds", bulk_package, methods=["GET"]),
     Route(f"{V1}/ocds/{{challenge_id:int}}", challenge_package, methods=["GET"]),
     Route(f"{V1}/challenges.csv", challenges_csv, methods=["GET"]),

@@ -22,5 +22,11 @@ OPENDATA: dict[str, Who] = {
     f"GET {V1}/milestones.csv": ANYONE,
     f"GET {V1}/payouts.csv": ANYONE,
     f"GET {V1}/ledger.csv": ANYONE,
+    f"GET {V1}/dashboard": ANYONE,
+    f"GET {V1}/cities/{{organization_id:int}}/dashboard": ANYONE,
+    f"GET {V1}/ecosystem": ANYONE,
     "GET /opendata": ANYONE,
+    "GET /opendata/dashboard": ANYONE,
+    "GET /opendata/cities/{organization_id:int}": ANYONE,
+    "GET /opendata/ecosystem": ANYONE,
 }

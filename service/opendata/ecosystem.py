@@ -1,0 +1,271 @@
+"""The ecosystem map: organizations that worked together, as a graph, from public facts only.
+
+Each kind of tie comes from one small query function:
+- award: the city that posted a published challenge and the organization it awarded;
+- consortium: the lead of an application and each partner that accepted, when the
+  application is public (it was submitted to a challenge that has closed, and not withdrawn,
+  the rule the OCDS tenderers follow) or it won.
+Drafts, unpublished challenges, invited or declined partners never appear.
+
+The drawing is computed here: nodes on a circle, grouped by kind, in a fixed order, so the
+same data always gives the same picture.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from markupsafe import Markup, escape
+from tortoise.expressions import Q, Subquery
+
+from service.accounts.models import Organization
+from service.challenges.models import (
+    Application,
+    ApplicationPartner,
+    Award,
+    Challenge,
+    PartnerStatus,
+    StatusChange,
+)
+from service.opendata import repository
+from service.opendata.charts import FONT, INK
+from service.opendata.ocds import AFTER_CLOSING
+
+KIND_ORDER = ["government", "startup", "university", "research_center", "investor"]
+# Shape and colour of each kind of organization (the legend names both).
+KIND_STYLE = {
+    "government": ("circle", "#0b5394"),
+    "startup": ("square", "#8a3b00"),
+    "university": ("triangle", "#1a6b32"),
+    "research_center": ("diamond", "#6a1b9a"),
+    "investor": ("hexagon", "#a4161a"),
+}
+# Line pattern of each kind of tie.
+EDGE_STYLE = {"award": "", "consortium": "7 4", "intro": "2 4", "mentor": "10 3 2 3"}
+EDGE_KINDS = ["award", "consortium"]
+
+
+@dataclass(frozen=True)
+class Node:
+    id: int
+    name: str
+    kind: str
+    region: str
+    country: str
+
+
+@dataclass
+class Edge:
+    source: int
+    target: int
+    kind: str
+    challenge_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Graph:
+    nodes: list[Node]
+    edges: list[Edge]
+    # Challenge id -> title, for the ties' challenges.
+    challenges: dict[int, str] = field(default_factory=dict)
+
+    def neighbours(self) -> dict[int, list[tuple[Edge, int]]]:
+        found: dict[int, list[tuple[Edge, int]]] = defaultdict(list)
+        for e in self.edges:
+            found[e.source].append((e, e.target))
+            found[e.target].append((e, e.source))
+        return found
+
+
+# --- one query function per kind of tie ----------------------------------------------------
+
+
+async def award_ties() -> list[tuple[int, int, int]]:
+    """(city, winner, challenge) of every award of a published challenge."""
+    rows = (
+        await Award.filter(challenge_id__in=Subquery(repository.public_challenges().values("id")))
+        .order_by("id")
+        .values_list("challenge__organization_id", "application__organization_id", "challenge_id")
+    )
+    return [(int(a), int(b), int(c)) for a, b, c in rows]
+
+
+async def consortium_ties() -> list[tuple[int, int, int]]:
+    """(lead, accepted partner, challenge) of every public application with partners."""
+    closed = Subquery(
+        StatusChange.filter(
+            to_status__in=list(AFTER_CLOSING),
+            challenge_id__in=Subquery(repository.public_challenges().values("id")),
+        ).values("challenge_id")
+    )
+    public_applications = Subquery(
+        Application.filter(
+            Q(challenge_id__in=closed, submitted_at__isnull=False, withdrawn_at__isnull=True)
+            | Q(id__in=Subquery(Award.all().values("application_id")))
+        ).values("id")
+    )
+    rows = (
+        await ApplicationPartner.filter(
+            status=PartnerStatus.accepted, application_id__in=public_applications
+        )
+        .order_by("id")
+        .values_list("application__organization_id", "organization_id", "application__challenge_id")
+    )
+    return [(int(a), int(b), int(c)) for a, b, c in rows]
+
+
+TIES = {"award": award_ties, "consortium": consortium_ties}
+
+
+async def graph() -> Graph:
+    """Every tie, merged per pair and kind, and the organizations they join: one query per
+    kind of tie and one for the organizations."""
+    merged: dict[tuple[int, int, str], Edge] = {}
+    for kind in EDGE_KINDS:
+        for a, b, challenge_id in await TIES[kind]():
+            if a == b:
+                continue
+            key = (min(a, b), max(a, b), kind)
+            edge = merged.setdefault(key, Edge(a, b, kind))
+            if challenge_id not in edge.challenge_ids:
+                edge.challenge_ids.append(challenge_id)
+    ids = {e.source for e in merged.values()} | {e.target for e in merged.values()}
+    orgs = await Organization.filter(id__in=list(ids)).values_list(
+        "id", "name", "kind", "region", "country"
+    )
+    nodes = [Node(i, n, str(k), r, c) for i, n, k, r, c in orgs]
+    nodes.sort(key=lambda n: (_kind_rank(n.kind), n.name.lower(), n.id))
+    edges = sorted(merged.values(), key=lambda e: (e.kind, e.source, e.target))
+    challenge_ids = {c for e in edges for c in e.challenge_ids}
+    titles = dict(await Challenge.filter(id__in=list(challenge_ids)).values_list("id", "title"))
+    return Graph(nodes, edges, titles)
+
+
+def _kind_rank(kind: str) -> int:
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+
+
+def filtered(g: Graph, *, kind: str | None, region: str | None) -> Graph:
+    """The organizations of that kind and region, the ties they have, and the organizations
+    at the other end of those ties."""
+    chosen = {
+        n.id
+        for n in g.nodes
+        if (not kind or n.kind == kind) and (not region or n.region.lower() == region.lower())
+    }
+    if not kind and not region:
+        return g
+    edges = [e for e in g.edges if e.source in chosen or e.target in chosen]
+    keep = chosen | {e.source for e in edges} | {e.target for e in edges}
+    return Graph([n for n in g.nodes if n.id in keep], edges, g.challenges)
+
+
+def regions(g: Graph) -> list[str]:
+    return sorted({n.region for n in g.nodes if n.region}, key=str.lower)
+
+
+# --- the drawing ---------------------------------------------------------------------------
+
+SIZE = 720
+RADIUS = 250
+
+
+def layout(nodes: list[Node]) -> np.ndarray:
+    """Positions on a circle in the nodes' order (grouped by kind), with a gap between kinds
+    so that each kind reads as an arc of its own."""
+    n = len(nodes)
+    if n == 0:
+        return np.zeros((0, 2))
+    gaps = np.array([0] + [1 if nodes[i].kind != nodes[i - 1].kind else 0 for i in range(1, n)])
+    steps = np.arange(n) + np.cumsum(gaps) * 1.5
+    total = steps[-1] + 1 + (1.5 if gaps.sum() else 0)
+    angles = -math.pi / 2 + 2 * math.pi * steps / total
+    return np.column_stack([np.cos(angles), np.sin(angles)]) * RADIUS + SIZE / 2
+
+
+def _shape(shape: str, x: float, y: float, colour: str, r: float = 7) -> str:
+    if shape == "circle":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{colour}"/>'
+    if shape == "square":
+        return (
+            f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{2 * r}" height="{2 * r}" '
+            f'fill="{colour}"/>'
+        )
+    corners = {"triangle": 3, "diamond": 4, "hexagon": 6}[shape]
+    points = " ".join(
+        f"{x + r * 1.2 * math.cos(-math.pi / 2 + 2 * math.pi * k / corners):.1f},"
+        f"{y + r * 1.2 * math.sin(-math.pi / 2 + 2 * math.pi * k / corners):.1f}"
+        for k in range(corners)
+    )
+    return f'<polygon points="{points}" fill="{colour}"/>'
+
+
+def drawing(
+    g: Graph, *, title: str, desc: str, kind_labels: dict[str, str], edge_labels: dict[str, str]
+) -> Markup:
+    """The graph as an SVG: one shape per kind of organization, one line pattern per kind of
+    tie, names beside the nodes, and a legend of both."""
+    height = SIZE + 60
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="ecosystem-map" '
+        f'viewBox="0 0 {SIZE} {height}" width="100%" style="max-width:{SIZE}px;height:auto" '
+        f'aria-labelledby="ecosystem-map-title ecosystem-map-desc">',
+        f'<title id="ecosystem-map-title">{escape(title)}</title>',
+        f'<desc id="ecosystem-map-desc">{escape(desc)}</desc>',
+        f'<rect width="{SIZE}" height="{height}" fill="#ffffff"/>',
+    ]
+    where = {n.id: xy for n, xy in zip(g.nodes, layout(g.nodes), strict=True)}
+    for e in g.edges:
+        (x1, y1), (x2, y2) = where[e.source], where[e.target]
+        dash = EDGE_STYLE.get(e.kind, "")
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        width = min(1.5 + len(e.challenge_ids) * 0.5, 4)
+        out.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#4a5460" '
+            f'stroke-width="{width}"{dash_attr}/>'
+        )
+    for n in g.nodes:
+        x, y = where[n.id]
+        shape, colour = KIND_STYLE.get(n.kind, ("circle", INK))
+        out.append(_shape(shape, float(x), float(y), colour))
+        angle = math.atan2(y - SIZE / 2, x - SIZE / 2)
+        lx, ly = x + 14 * math.cos(angle), y + 14 * math.sin(angle) + 4
+        anchor = "start" if math.cos(angle) >= 0 else "end"
+        name = n.name if len(n.name) <= 22 else n.name[:21] + "…"
+        out.append(
+            f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="11" fill="{INK}" text-anchor="{anchor}" '
+            f'style="{FONT}">{escape(name)}</text>'
+        )
+    # Legend along the bottom: kinds present, then kinds of tie present.
+    x = 12.0
+    y = SIZE + 20
+    for kind in KIND_ORDER:
+        if any(n.kind == kind for n in g.nodes):
+            shape, colour = KIND_STYLE[kind]
+            out.append(_shape(shape, x + 6, y, colour, r=6))
+            label = kind_labels.get(kind, kind)
+            out.append(
+                f'<text x="{x + 18:.1f}" y="{y + 4:.1f}" font-size="12" fill="{INK}" '
+                f'style="{FONT}">{escape(label)}</text>'
+            )
+            x += 30 + 7 * len(label)
+    x, y = 12.0, SIZE + 46
+    for kind in EDGE_KINDS:
+        if any(e.kind == kind for e in g.edges):
+            dash = EDGE_STYLE[kind]
+            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+            out.append(
+                f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + 30:.1f}" y2="{y:.1f}" '
+                f'stroke="#4a5460" stroke-width="2.5"{dash_attr}/>'
+            )
+            label = edge_labels.get(kind, kind)
+            out.append(
+                f'<text x="{x + 36:.1f}" y="{y + 4:.1f}" font-size="12" fill="{INK}" '
+                f'style="{FONT}">{escape(label)}</text>'
+            )
+            x += 50 + 7 * len(label)
+    out.append("</svg>")
+    return Markup("".join(out))  # noqa: S704 - every text in it went through escape()
