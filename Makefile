@@ -57,7 +57,7 @@ COVERAGE_OPTS := --cov=service/rewards --cov-branch --cov-report=term-missing:sk
 
 unit: install
 	data=$$(mktemp -u "$${TMPDIR:-/tmp}/civic-coverage.XXXXXX"); \
-	COVERAGE_FILE=$$data $(PY) -m pytest -m "not browser" $(COVERAGE_OPTS); \
+	COVERAGE_FILE=$$data $(PY) -m pytest -n auto -m "not browser" $(COVERAGE_OPTS); \
 	status=$$?; rm -f "$$data"; exit $$status
 
 browser: install chromium
