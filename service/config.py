@@ -71,6 +71,29 @@ class Settings(BaseSettings):
     storage_dir: Path = ROOT / "var" / "uploads"
     max_upload_bytes: int = 10 * 1024 * 1024
 
+    # Investors: open intro requests allowed per investor organization, and days before one expires.
+    intro_open_limit: int = 20
+    intro_expiry_days: int = 14
+
+    # Matching: the weight of each component in a startup's score for an investor (divided by
+    # their sum), how many results are kept per investor, and the preview's score floor.
+    matching_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "sector": 0.25,
+            "stage": 0.15,
+            "ticket": 0.15,
+            "region": 0.10,
+            "text": 0.20,
+            "track": 0.15,
+        }
+    )
+    matching_top_n: int = 200
+    matching_preview_floor: float = 0.4
+    # The weight of each component in a challenge's score for an applicant organization.
+    recommendation_weights: dict[str, float] = Field(
+        default_factory=lambda: {"area": 0.4, "sdg": 0.15, "region": 0.15, "text": 0.3}
+    )
+
     worker_max_jobs: int = 20
     worker_poll_delay: float = 0.1
     log_level: str = "INFO"

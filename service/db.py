@@ -32,6 +32,7 @@ MODEL_MODULES = [
     "service.challenges.models",
     "service.rewards.models",
     "service.matching.models",
+    "service.investors.models",
 ]
 
 

@@ -1,0 +1,201 @@
+"""Every query of the investors area.
+
+The deal flow runs a fixed number of statements whatever the page size: the page of ranked
+startups (one statement, filters included), their track record (one), and which of them are
+on the watchlist (one). The SQL is built here as text with its parameters so that the
+benchmark runs exactly the same statements on a bare asyncpg connection.
+"""
+
+# Statements are assembled from fixed fragments; every value travels as a parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.connection import get_connection
+
+# Milestones the city approved count as delivered (released and paid ones were approved first).
+DELIVERED = ("approved", "released", "paid")
+_DELIVERED_SQL = ", ".join(f"'{s}'" for s in DELIVERED)
+SORTS = ("rank", "ask_asc", "ask_desc", "wins", "recent")
+
+
+@dataclass(frozen=True)
+class Filters:
+    sector: str = ""
+    stage: str = ""
+    region: str = ""
+    ask_min: int | None = None
+    ask_max: int | None = None
+    won: bool = False
+    delivered: bool = False
+    sort: str = "rank"
+
+
+class Sql:
+    """Collects parameters and hands out the dialect's placeholders."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.params: list[Any] = []
+
+    def p(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}" if self.dialect == "postgres" else "?"
+
+    def ids(self, values: list[int]) -> str:
+        if self.dialect == "postgres":
+            return f"= ANY({self.p(list(values))}::int[])"
+        if not values:
+            return "IN (NULL)"
+        return "IN (" + ", ".join(self.p(v) for v in values) + ")"
+
+    def has_sector(self, column: str, sector: str) -> str:
+        if self.dialect == "postgres":
+            return f"{column} @> {self.p(json.dumps([sector]))}::jsonb"
+        value = self.p(sector)
+        return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = {value})"
+
+
+def _wins_of(column: str) -> str:
+    return (
+        "(SELECT COUNT(*) FROM awards aw JOIN applications ap ON ap.id = aw.application_id "
+        f"WHERE ap.organization_id = {column})"
+    )
+
+
+def _delivered_exists(column: str) -> str:
+    return (
+        "EXISTS (SELECT 1 FROM milestones ms JOIN awards aw ON aw.id = ms.award_id "
+        "JOIN applications ap ON ap.id = aw.application_id "
+        f"WHERE ap.organization_id = {column} AND ms.status IN ({_DELIVERED_SQL}))"
+    )
+
+
+VISIBLE = "p.dealflow_opt_in = TRUE AND o.verified_at IS NOT NULL"
+
+
+def dealflow_sql(
+    dialect: str, investor_id: int, filters: Filters, *, limit: int, offset: int
+) -> tuple[str, list[Any]]:
+    """One page of an investor's stored ranking, only startups that opted in and are verified."""
+    q = Sql(dialect)
+    where = [f"m.investor_id = {q.p(investor_id)}", VISIBLE]
+    if filters.sector:
+        where.append(q.has_sector("p.sectors", filters.sector))
+    if filters.stage:
+        where.append(f"p.stage = {q.p(filters.stage)}")
+    if filters.region:
+        where.append(f"LOWER(p.region) = LOWER({q.p(filters.region)})")
+    if filters.ask_min is not None:
+        where.append(f"p.funding_ask_minor >= {q.p(filters.ask_min)}")
+    if filters.ask_max is not None:
+        where.append(f"p.funding_ask_minor <= {q.p(filters.ask_max)}")
+    if filters.won:
+        where.append(f"{_wins_of('m.startup_id')} > 0")
+    if filters.delivered:
+        where.append(_delivered_exists("m.startup_id"))
+    order = {
+        "rank": "m.rank, m.startup_id",
+        "ask_asc": "p.funding_ask_minor ASC NULLS LAST, m.rank",
+        "ask_desc": "p.funding_ask_minor DESC NULLS LAST, m.rank",
+        "wins": f"{_wins_of('m.startup_id')} DESC, m.rank",
+        "recent": "p.updated_at DESC, m.rank",
+    }.get(filters.sort, "m.rank, m.startup_id")
+    sql = (
+        "SELECT m.startup_id, m.rank, m.score, m.reasons, m.components, o.name, o.kind, "
+        "o.country, p.sectors, p.stage, p.funding_ask_minor, p.currency, p.region, p.text, "
+        "p.share_scores "
+        "FROM matches m JOIN organizations o ON o.id = m.startup_id "
+        "JOIN startup_profiles p ON p.organization_id = m.startup_id "
+        f"WHERE {' AND '.join(where)} ORDER BY {order} "
+        f"LIMIT {q.p(limit)} OFFSET {q.p(offset)}"
+    )
+    return sql, q.params
+
+
+def track_record_sql(dialect: str, startup_ids: list[int]) -> tuple[str, list[Any]]:
+    """Every award of these startups, with its challenge, city and delivered milestones."""
+    q = Sql(dialect)
+    sql = (
+        "SELECT ap.organization_id AS startup_id, aw.id AS award_id, c.id AS challenge_id, "
+        "c.title AS challenge_title, c.organization_id AS city_id, city.name AS city_name, "
+        f"(SELECT COUNT(*) FROM milestones ms WHERE ms.award_id = aw.id "
+        f"AND ms.status IN ({_DELIVERED_SQL})) AS delivered "
+        "FROM awards aw JOIN applications ap ON ap.id = aw.application_id "
+        "JOIN challenges c ON c.id = aw.challenge_id "
+        "JOIN organizations city ON city.id = c.organization_id "
+        f"WHERE ap.organization_id {q.ids(startup_ids)} ORDER BY aw.id"
+    )
+    return sql, q.params
+
+
+def watched_sql(dialect: str, investor_id: int, startup_ids: list[int]) -> tuple[str, list[Any]]:
+    q = Sql(dialect)
+    sql = (
+        "SELECT startup_id FROM investor_watches "
+        f"WHERE investor_id = {q.p(investor_id)} AND startup_id {q.ids(startup_ids)}"
+    )
+    return sql, q.params
+
+
+def picks_sql(dialect: str, *, limit: int) -> tuple[str, list[Any]]:
+    """The latest city picks of visible startups, with the city's name."""
+    q = Sql(dialect)
+    sql = (
+        "SELECT cp.id, cp.startup_id, cp.note, cp.created_at, o.name, city.id AS city_id, "
+        "city.name AS city_name, p.sectors, p.stage "
+        "FROM investor_city_picks cp JOIN organizations o ON o.id = cp.startup_id "
+        "JOIN startup_profiles p ON p.organization_id = cp.startup_id "
+        "JOIN organizations city ON city.id = cp.city_id "
+        f"WHERE {VISIBLE} ORDER BY cp.id DESC LIMIT {q.p(limit)}"
+    )
+    return sql, q.params
+
+
+def preview_sql(
+    dialect: str,
+    *,
+    sectors: list[str],
+    stages: list[str],
+    stages_strict: bool,
+    regions: list[str],
+    regions_strict: bool,
+    ticket_min: int | None,
+    ticket_max: int | None,
+) -> tuple[str, list[Any]]:
+    """How many visible startups pass a thesis's hard filters and share a sector with it."""
+    q = Sql(dialect)
+    where = [VISIBLE]
+    if sectors:
+        where.append("(" + " OR ".join(q.has_sector("p.sectors", s) for s in sectors) + ")")
+    if stages and stages_strict:
+        where.append("p.stage IN (" + ", ".join(q.p(s) for s in stages) + ")")
+    if regions and regions_strict:
+        where.append("LOWER(p.region) IN (" + ", ".join(f"LOWER({q.p(r)})" for r in regions) + ")")
+    if ticket_min is not None:
+        where.append(f"(p.funding_ask_minor IS NULL OR p.funding_ask_minor >= {q.p(ticket_min)})")
+    if ticket_max is not None:
+        where.append(f"(p.funding_ask_minor IS NULL OR p.funding_ask_minor <= {q.p(ticket_max)})")
+    sql = (
+        "SELECT COUNT(*) AS n FROM startup_profiles p "
+        f"JOIN organizations o ON o.id = p.organization_id WHERE {' AND '.join(where)}"
+    )
+    return sql, q.params
+
+
+def dialect() -> str:
+    return str(get_connection("default").capabilities.dialect)
+
+
+async def fetch(built: tuple[str, list[Any]]) -> list[dict[str, Any]]:
+    sql, params = built
+    return list(await get_connection("default").execute_query_dict(sql, params))
+
+
+def as_json(value: Any) -> Any:
+    """JSON columns arrive as text from raw queries on some drivers."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
