@@ -7,6 +7,7 @@ scores and reasons (as codes with values, put into words in the reader's languag
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
@@ -35,6 +36,11 @@ class StartupProfile(Model):
     dealflow_opt_in = fields.BooleanField(default=False, db_index=True)
     share_scores = fields.BooleanField(default=False)
     updated_at = fields.DatetimeField(auto_now=True)
+    # The track record derived from the other areas (challenges, judging, rewards), as last
+    # read by matching: its signals and its score in [0, 1]. A cron compares it with the
+    # live data and recomputes the startup's matches when it changed.
+    track: dict[str, object] = fields.JSONField(default=dict)
+    track_score = fields.FloatField(default=0.0)
     organization_id: int
 
     class Meta:
@@ -89,3 +95,50 @@ class Match(Model):
         table = "matches"
         unique_together = (("investor", "startup"),)
         indexes = (("investor_id", "rank"),)
+
+
+class TextModel(Model):
+    """The TF-IDF model of the corpus (descriptions and theses), fitted by the full recompute.
+
+    Incremental recomputes transform changed texts with the stored model, so that their
+    results equal those of a full recompute with the same model (words new since the fit
+    count once the nightly recompute fits again).
+    """
+
+    id = fields.IntField(primary_key=True)
+    vocabulary: dict[str, int] = fields.JSONField(default=dict)
+    idf: list[float] = fields.JSONField(default=list)
+    documents = fields.IntField(default=0)
+    fitted_at = fields.DatetimeField()
+
+    class Meta:
+        table = "matching_text_models"
+
+
+class DemoDayStatus(StrEnum):
+    queued = "queued"
+    scheduled = "scheduled"
+
+
+class DemoDay(Model):
+    """A demo day's meetings: investors with slots, startups with a maximum of meetings, and
+    the schedule that maximises the total match score under those capacities."""
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=160)
+    starts_at = fields.DatetimeField()
+    slot_minutes = fields.IntField(default=20)
+    # [{"organization_id": 7, "slots": 4}]
+    investors: list[dict[str, int]] = fields.JSONField(default=list)
+    # [{"organization_id": 9, "max_meetings": 3}]
+    startups: list[dict[str, int]] = fields.JSONField(default=list)
+    status = fields.CharEnumField(DemoDayStatus, max_length=20, default=DemoDayStatus.queued)
+    # [{"investor_id": 7, "startup_id": 9, "slot": 0, "score": 0.81}], by slot then investor.
+    meetings: list[dict[str, object]] = fields.JSONField(default=list)
+    total_score = fields.FloatField(default=0.0)
+    created_by_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    scheduled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "demo_days"

@@ -3,6 +3,7 @@ from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from service.core.vocab import Stage
+from service.matching.models import DemoDayStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -61,8 +62,41 @@ class Migration(migrations.Migration):
                 ('dealflow_opt_in', fields.BooleanField(default=False, db_index=True)),
                 ('share_scores', fields.BooleanField(default=False)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                ('track', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('track_score', fields.FloatField(default=0.0)),
             ],
             options={'table': 'startup_profiles', 'app': 'civic', 'pk_attr': 'id', 'table_description': "A startup's, university's or research centre's side of the deal flow."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='DemoDay',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('title', fields.CharField(max_length=160)),
+                ('starts_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('slot_minutes', fields.IntField(default=20)),
+                ('investors', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('startups', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('status', fields.CharEnumField(default=DemoDayStatus.queued, description='queued: queued\nscheduled: scheduled', enum_type=DemoDayStatus, max_length=20)),
+                ('meetings', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('total_score', fields.FloatField(default=0.0)),
+                ('created_by_id', fields.IntField(null=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('scheduled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'demo_days', 'app': 'civic', 'pk_attr': 'id', 'table_description': "A demo day's meetings: investors with slots, startups with a maximum of meetings, and"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='TextModel',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('vocabulary', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('idf', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('documents', fields.IntField(default=0)),
+                ('fitted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'matching_text_models', 'app': 'civic', 'pk_attr': 'id', 'table_description': 'The TF-IDF model of the corpus (descriptions and theses), fitted by the full recompute.'},
             bases=['Model'],
         ),
     ]

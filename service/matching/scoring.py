@@ -1,0 +1,321 @@
+"""Pure, vectorised scoring of startups for investors (no database, no per-pair Python loops).
+
+A startup and a thesis are first put through hard filters (opted in, organization verified, the
+investor's regions and stages when it marks them strict), then scored in [0, 1] by a weighted
+sum (weights from settings, divided by their total) of components each in [0, 1]:
+
+- sector: shared sectors over the smaller of the two lists; 0 when either has none.
+- stage: 1 on one of the investor's stages, 1 - d/3 at d stages from the nearest; 0.5 (no
+  information) when the startup gives no stage or the investor lists none.
+- ticket: 1 when the ask is inside the investor's range (an open end is no limit), falling by
+  half for each halving (below) or doubling (above) away from it, down to 0; 0.5 without an ask.
+- region: 1 when the startup's region is one of the investor's, 0 otherwise; 0.5 when the
+  investor lists none. Regions are compared ignoring case and repeated spaces.
+- text: cosine of the TF-IDF rows of the description and the thesis (0 when either is empty).
+- track: the startup's track record score (see `service.matching.track`).
+
+Ranking orders by the score rounded to 1e-10 (so that float noise never reorders ties), then by
+the startup's organization id. `tests/matching/reference.py` restates all of it pair by pair.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from service.core.vocab import Area, Stage
+from service.matching.text import TextSpace
+
+COMPONENTS = ("sector", "stage", "ticket", "region", "text", "track")
+SECTORS = [a.value for a in Area]
+STAGES = [s.value for s in Stage]
+NO_STAGE = len(STAGES)
+NEUTRAL = 0.5
+# Decimals of the score that ranking looks at.
+RANK_DECIMALS = 10
+FILTERED = -1.0
+
+
+def norm_region(region: str) -> str:
+    return " ".join(region.casefold().split())
+
+
+@dataclass(frozen=True)
+class StartupData:
+    organization_id: int
+    sectors: Sequence[str] = ()
+    stage: str | None = None
+    funding_ask_minor: int | None = None
+    region: str = ""
+    text: str = ""
+    # Opted in to the deal flow and its organization verified.
+    eligible: bool = True
+    track_score: float = 0.0
+    track: Mapping[str, Any] = field(default_factory=dict)
+    name: str = ""
+    currency: str = "EUR"
+
+
+@dataclass(frozen=True)
+class ThesisData:
+    organization_id: int
+    sectors: Sequence[str] = ()
+    stages: Sequence[str] = ()
+    ticket_min_minor: int | None = None
+    ticket_max_minor: int | None = None
+    regions: Sequence[str] = ()
+    regions_strict: bool = False
+    stages_strict: bool = False
+    text: str = ""
+    currency: str = "EUR"
+
+
+def normalised_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    total = sum(max(0.0, float(weights.get(name, 0.0))) for name in COMPONENTS)
+    if total <= 0:
+        raise ValueError("matching weights must have a positive sum")
+    return {name: max(0.0, float(weights.get(name, 0.0))) / total for name in COMPONENTS}
+
+
+def _sector_matrix(lists: Sequence[Sequence[str]]) -> np.ndarray:
+    index = {name: i for i, name in enumerate(SECTORS)}
+    matrix = np.zeros((len(lists), len(SECTORS)), dtype=np.float64)
+    for row, names in enumerate(lists):
+        for name in names:
+            if name in index:
+                matrix[row, index[name]] = 1.0
+    return matrix
+
+
+def _log2_or(values: Sequence[int | None], missing: float) -> np.ndarray:
+    return np.array(
+        [math.log2(v) if v is not None and v > 0 else missing for v in values], dtype=np.float64
+    )
+
+
+class Corpus:
+    """Every startup's profile as arrays, ready to be scored against theses."""
+
+    def __init__(
+        self,
+        startups: Sequence[StartupData],
+        space: TextSpace,
+        *,
+        region_index: dict[str, int] | None = None,
+        text: sparse.csr_matrix | None = None,
+    ) -> None:
+        self.startups = list(startups)
+        self.space = space
+        self.ids = np.array([s.organization_id for s in startups], dtype=np.int64)
+        self.sector = _sector_matrix([s.sectors for s in startups])
+        self.sector_count = self.sector.sum(axis=1)
+        stage_index = {name: i for i, name in enumerate(STAGES)}
+        self.stage_idx = np.array(
+            [stage_index.get(s.stage or "", NO_STAGE) for s in startups], dtype=np.intp
+        )
+        self.log_ask = _log2_or([s.funding_ask_minor for s in startups], math.nan)
+        if region_index is None:
+            region_index = {}
+            for s in startups:
+                key = norm_region(s.region)
+                if key and key not in region_index:
+                    region_index[key] = len(region_index)
+        self.region_index = region_index
+        no_region = len(region_index)
+        self.region_idx = np.array(
+            [region_index.get(norm_region(s.region), no_region) for s in startups], dtype=np.intp
+        )
+        self.text = text if text is not None else space.transform([s.text for s in startups])
+        self.text_t = self.text.T.tocsr()
+        self.eligible = np.array([s.eligible for s in startups], dtype=bool)
+        self.track = np.array([s.track_score for s in startups], dtype=np.float64)
+        self.position = {int(i): n for n, i in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return len(self.startups)
+
+    def take(self, indices: Sequence[int] | np.ndarray) -> Corpus:
+        """The same corpus restricted to some startups (same text model and regions)."""
+        idx = np.asarray(indices, dtype=np.intp)
+        return Corpus(
+            [self.startups[i] for i in idx],
+            self.space,
+            region_index=self.region_index,
+            text=self.text[idx],
+        )
+
+
+class ThesisBlock:
+    """A few theses as arrays, for scoring against a corpus."""
+
+    def __init__(self, theses: Sequence[ThesisData], corpus: Corpus) -> None:
+        self.theses = list(theses)
+        m = len(theses)
+        self.ids = np.array([t.organization_id for t in theses], dtype=np.int64)
+        self.sector = _sector_matrix([t.sectors for t in theses])
+        self.sector_count = self.sector.sum(axis=1)
+        # stage_table[i, s]: the stage component of thesis i for a startup at stage s.
+        stage_index = {name: i for i, name in enumerate(STAGES)}
+        mask = np.zeros((m, len(STAGES)), dtype=bool)
+        for row, t in enumerate(theses):
+            for name in t.stages:
+                if name in stage_index:
+                    mask[row, stage_index[name]] = True
+        positions = np.arange(len(STAGES))
+        distance = np.abs(positions[:, None] - positions[None, :]).astype(np.float64)
+        nearest = np.where(mask[:, :, None], distance[None, :, :], np.inf).min(axis=1)
+        table = np.maximum(0.0, 1.0 - nearest / 3.0)
+        has_stages = mask.any(axis=1)
+        table[~has_stages] = NEUTRAL
+        self.stage_table = np.concatenate([table, np.full((m, 1), NEUTRAL)], axis=1)
+        self.stage_strict = np.array([t.stages_strict for t in theses], dtype=bool) & has_stages
+        self.log_lo = _log2_or([t.ticket_min_minor for t in theses], -math.inf)
+        self.log_hi = _log2_or([t.ticket_max_minor for t in theses], math.inf)
+        no_region = len(corpus.region_index)
+        regions = np.zeros((m, no_region + 1), dtype=np.float64)
+        has_regions = np.zeros(m, dtype=bool)
+        for row, t in enumerate(theses):
+            keys = {norm_region(r) for r in t.regions} - {""}
+            has_regions[row] = bool(keys)
+            for key in keys:
+                if key in corpus.region_index:
+                    regions[row, corpus.region_index[key]] = 1.0
+        regions[~has_regions] = NEUTRAL
+        self.region_table = regions
+        self.region_strict = np.array([t.regions_strict for t in theses], dtype=bool) & has_regions
+        self.text = corpus.space.transform([t.text for t in theses])
+
+
+@dataclass
+class Scored:
+    """Scores of a block of theses (rows) against a corpus (columns)."""
+
+    score: np.ndarray
+    components: dict[str, np.ndarray]
+    allowed: np.ndarray
+
+    @property
+    def keys(self) -> np.ndarray:
+        """What ranking sorts by: the rounded score, or -1 where a hard filter refused."""
+        return np.where(self.allowed, np.round(self.score, RANK_DECIMALS), FILTERED)
+
+
+def score_block(block: ThesisBlock, corpus: Corpus, weights: Mapping[str, float]) -> Scored:
+    w = normalised_weights(weights)
+    # Sector: shared over the smaller list.
+    shared = block.sector @ corpus.sector.T
+    smaller = np.minimum(block.sector_count[:, None], corpus.sector_count[None, :])
+    sector = np.divide(shared, smaller, out=np.zeros_like(shared), where=smaller > 0)
+    stage = block.stage_table[:, corpus.stage_idx]
+    # Ticket: how many halvings/doublings the ask is outside the range.
+    with np.errstate(invalid="ignore"):
+        below = block.log_lo[:, None] - corpus.log_ask[None, :]
+        above = corpus.log_ask[None, :] - block.log_hi[:, None]
+        gap = np.maximum(np.maximum(below, above), 0.0)
+        ticket = np.clip(1.0 - gap / 2.0, 0.0, 1.0)
+    ticket[:, np.isnan(corpus.log_ask)] = NEUTRAL
+    region = block.region_table[:, corpus.region_idx]
+    text = np.asarray((block.text @ corpus.text_t).todense(), dtype=np.float64)
+    np.clip(text, 0.0, 1.0, out=text)
+    track = np.broadcast_to(corpus.track[None, :], sector.shape)
+    components = {
+        "sector": sector,
+        "stage": stage,
+        "ticket": ticket,
+        "region": region,
+        "text": text,
+        "track": track,
+    }
+    score = (
+        w["sector"] * sector
+        + w["stage"] * stage
+        + w["ticket"] * ticket
+        + w["region"] * region
+        + w["text"] * text
+        + w["track"] * track
+    )
+    allowed = np.broadcast_to(corpus.eligible[None, :], score.shape).copy()
+    allowed &= ~block.region_strict[:, None] | (region == 1.0)
+    allowed &= ~block.stage_strict[:, None] | (stage == 1.0)
+    return Scored(score=score, components=components, allowed=allowed)
+
+
+def top_indices(keys: np.ndarray, ids: np.ndarray, k: int) -> list[np.ndarray]:
+    """For each row, the column indices of its best `k` allowed columns, best first
+    (ties broken by the smaller id)."""
+    rows, n = keys.shape
+    if n == 0 or k <= 0:
+        return [np.zeros(0, dtype=np.intp) for _ in range(rows)]
+    if n > k:
+        # The k-th best key of each row; every column at least as good is a candidate.
+        kth = np.partition(keys, n - k, axis=1)[:, n - k]
+    else:
+        kth = keys.min(axis=1)
+    result = []
+    for row in range(rows):
+        threshold = max(kth[row], 0.0)
+        candidates = np.flatnonzero(keys[row] >= threshold)
+        candidates = candidates[keys[row, candidates] > FILTERED]
+        order = np.lexsort((ids[candidates], -keys[row, candidates]))
+        result.append(candidates[order[:k]])
+    return result
+
+
+@dataclass
+class Ranked:
+    """One startup in one thesis's ranking."""
+
+    startup: StartupData
+    rank: int
+    score: float
+    components: dict[str, float]
+
+
+def blocks(theses: Sequence[ThesisData], size: int) -> Iterator[Sequence[ThesisData]]:
+    for start in range(0, len(theses), size):
+        yield theses[start : start + size]
+
+
+def rank(
+    theses: Sequence[ThesisData],
+    corpus: Corpus,
+    weights: Mapping[str, float],
+    *,
+    k: int = 200,
+    block_size: int = 32,
+) -> Iterator[tuple[ThesisData, list[Ranked]]]:
+    """Each thesis with its best `k` startups, scored in blocks of theses."""
+    for chunk in blocks(theses, block_size):
+        block = ThesisBlock(chunk, corpus)
+        scored = score_block(block, corpus, weights)
+        keys = scored.keys
+        for row, picked in enumerate(top_indices(keys, corpus.ids, k)):
+            items = []
+            for position, col in enumerate(picked, start=1):
+                items.append(
+                    Ranked(
+                        startup=corpus.startups[col],
+                        rank=position,
+                        score=float(scored.score[row, col]),
+                        components={
+                            name: float(values[row, col])
+                            for name, values in scored.components.items()
+                        },
+                    )
+                )
+            yield chunk[row], items
+
+
+def count_above(
+    thesis: ThesisData, corpus: Corpus, weights: Mapping[str, float], floor: float
+) -> int:
+    """How many startups pass the hard filters with a score of at least `floor`."""
+    if len(corpus) == 0:
+        return 0
+    scored = score_block(ThesisBlock([thesis], corpus), corpus, weights)
+    return int(np.count_nonzero(scored.allowed & (scored.score >= floor)))
