@@ -94,25 +94,6 @@ class Settings(BaseSettings):
         default_factory=lambda: {"area": 0.4, "sdg": 0.15, "region": 0.15, "text": 0.3}
     )
 
-    # Matching: the weight of each component in a startup's score for an investor (divided by
-    # their sum), how many results are kept per investor, and the preview's score floor.
-    matching_weights: dict[str, float] = Field(
-        default_factory=lambda: {
-            "sector": 0.25,
-            "stage": 0.15,
-            "ticket": 0.15,
-            "region": 0.10,
-            "text": 0.20,
-            "track": 0.15,
-        }
-    )
-    matching_top_n: int = 200
-    matching_preview_floor: float = 0.4
-    # The weight of each component in a challenge's score for an applicant organization.
-    recommendation_weights: dict[str, float] = Field(
-        default_factory=lambda: {"area": 0.4, "sdg": 0.15, "region": 0.15, "text": 0.3}
-    )
-
     worker_max_jobs: int = 20
     worker_poll_delay: float = 0.1
     log_level: str = "INFO"
