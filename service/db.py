@@ -33,6 +33,7 @@ MODEL_MODULES = [
     "service.rewards.models",
     "service.matching.models",
     "service.investors.models",
+    "service.incubation.models",
 ]
 
 
