@@ -75,7 +75,7 @@ def _shorten(text: str, limit: int) -> str:
 
 def bar_chart(chart_id: str, *, title: str, desc: str, bars: Sequence[Bar]) -> Markup:
     """Horizontal bars, one per row, each labelled with its name and its value."""
-    row, label_w, value_w, width = 30, 190, 110, 640
+    row, label_w, value_w, width = 32, 170, 90, 480
     height = max(1, len(bars)) * row + 16
     out = _open(chart_id, width, height, title, desc)
     top = max((b.value for b in bars), default=0) or 1
@@ -83,25 +83,29 @@ def bar_chart(chart_id: str, *, title: str, desc: str, bars: Sequence[Bar]) -> M
     for i, b in enumerate(bars):
         y = 8 + i * row
         w = max(0.0, span * b.value / top)
-        out.append(_text(label_w - 8, y + 19, _shorten(b.label, 26), anchor="end"))
+        out.append(_text(label_w - 8, y + 20, _shorten(b.label, 22), anchor="end", size=14))
         out.append(
             f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row - 10}" fill="{BAR}"/>'
         )
-        out.append(_text(label_w + w + 6, y + 19, b.shown))
+        out.append(_text(label_w + w + 6, y + 20, b.shown, size=14))
     out.append(f'<line x1="{label_w}" y1="4" x2="{label_w}" y2="{height - 4}" stroke="{INK}"/>')
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 - every text in it went through escape()
 
 
-def nice_top(value: int) -> int:
-    """The smallest of 1, 2, 2.5 or 5 times a power of ten at or above `value`."""
+# Tops of the value axis (times a power of ten) and how many gridlines divide each evenly.
+TOPS = ((1, 5), (2, 4), (3, 3), (4, 4), (5, 5), (6, 3), (8, 4), (10, 5))
+
+
+def nice_scale(value: int) -> tuple[int, int]:
+    """The smallest round top at or above `value` and the number of even steps up to it."""
     if value <= 0:
-        return 1
+        return 1, 1
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return int(step * power)
-    return 10 * power  # pragma: no cover - the loop always returns
+    for top, steps in TOPS:
+        if value <= top * power:
+            return top * power, steps
+    return 10 * power, 5  # pragma: no cover - the loop always returns
 
 
 def _marker(shape: str, x: float, y: float, colour: str) -> str:
@@ -127,28 +131,29 @@ def line_chart(
 ) -> Markup:
     """Lines over periods (months), each with its own colour, dash pattern and marker, a
     legend naming them, and the value axis labelled with `tick` (a money formatter)."""
-    width, height = 640, 330
-    left, right, top_m, bottom = 96, 20, 56, 48
+    width, height = 540, 320
+    left, right, top_m, bottom = 80, 24, 56, 44
     plot_w, plot_h = width - left - right, height - top_m - bottom
     out = _open(chart_id, width, height, title, desc)
-    top = nice_top(max((v for s in series for v in s.values), default=0))
-    for i in range(5):
-        value = top * i // 4
-        y = top_m + plot_h - plot_h * i / 4
+    top, steps = nice_scale(max((v for s in series for v in s.values), default=0))
+    for i in range(steps + 1):
+        value = top * i // steps
+        y = top_m + plot_h - plot_h * i / steps
         out.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
             f'stroke="{GRID}" stroke-width="1"/>'
         )
-        out.append(_text(left - 6, y + 4, tick(value), anchor="end", size=12, fill=MUTED))
+        out.append(_text(left - 6, y + 4, tick(value), anchor="end", size=13, fill=MUTED))
     n = len(periods)
 
     def x_of(i: int) -> float:
         return left + (plot_w / 2 if n <= 1 else plot_w * i / (n - 1))
 
-    every = max(1, math.ceil(n / 6))
+    every = max(1, math.ceil(n / 5))
     for i, period in enumerate(periods):
         if i % every == 0 or i == n - 1:
-            out.append(_text(x_of(i), height - bottom + 18, period, anchor="middle", size=12))
+            anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
+            out.append(_text(x_of(i), height - bottom + 20, period, anchor=anchor, size=13))
     out.append(
         f'<line x1="{left}" y1="{top_m + plot_h}" x2="{width - right}" y2="{top_m + plot_h}" '
         f'stroke="{INK}"/>'
@@ -173,6 +178,6 @@ def line_chart(
             f'stroke-width="2.5"{dash_attr}/>'
         )
         out.append(_marker(shape, lx + 14, 22, colour))
-        out.append(_text(lx + 34, 26, _shorten(s.label, 22)))
+        out.append(_text(lx + 34, 27, _shorten(s.label, 16), size=14))
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 - every text in it went through escape()

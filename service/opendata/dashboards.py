@@ -107,6 +107,11 @@ def months_between(first: str, last: str) -> list[str]:
     return found
 
 
+def _month_before(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
+
+
 async def committed_flows(scope: Scope) -> list[tuple[str, datetime, int]]:
     """(currency, when, amount): each challenge's reward, from its publication."""
     rows = await scope.challenges().values_list("currency", "published_at", "reward_amount_minor")
@@ -137,7 +142,9 @@ async def money_over_time(scope: Scope, *, now: datetime) -> list[Money]:
     for currency in sorted(moved):
         by_month = moved[currency]
         money, running = Money(currency), [0, 0, 0]
-        for month in months_between(min(by_month), max(max(by_month), month_of(now))):
+        # The month before the first movement starts every line at zero.
+        start = _month_before(min(by_month))
+        for month in months_between(start, max(max(by_month), month_of(now))):
             running = [r + m for r, m in zip(running, by_month.get(month, [0, 0, 0]), strict=True)]
             money.months.append(MoneyMonth(month, *running))
         found.append(money)

@@ -236,7 +236,7 @@ def drawing(
         anchor = "start" if math.cos(angle) >= 0 else "end"
         name = n.name if len(n.name) <= 22 else n.name[:21] + "…"
         out.append(
-            f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="11" fill="{INK}" text-anchor="{anchor}" '
+            f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="13" fill="{INK}" text-anchor="{anchor}" '
             f'style="{FONT}">{escape(name)}</text>'
         )
     # Legend along the bottom: kinds present, then kinds of tie present.
@@ -248,7 +248,7 @@ def drawing(
             out.append(_shape(shape, x + 6, y, colour, r=6))
             label = kind_labels.get(kind, kind)
             out.append(
-                f'<text x="{x + 18:.1f}" y="{y + 4:.1f}" font-size="12" fill="{INK}" '
+                f'<text x="{x + 18:.1f}" y="{y + 4:.1f}" font-size="13" fill="{INK}" '
                 f'style="{FONT}">{escape(label)}</text>'
             )
             x += 30 + 7 * len(label)
@@ -263,7 +263,7 @@ def drawing(
             )
             label = edge_labels.get(kind, kind)
             out.append(
-                f'<text x="{x + 36:.1f}" y="{y + 4:.1f}" font-size="12" fill="{INK}" '
+                f'<text x="{x + 36:.1f}" y="{y + 4:.1f}" font-size="13" fill="{INK}" '
                 f'style="{FONT}">{escape(label)}</text>'
             )
             x += 50 + 7 * len(label)

@@ -16,6 +16,7 @@ import httpx
 from service import db
 from service.accounts.models import Organization
 from service.challenges.models import Award, Challenge, ChallengeStatus
+from service.config import Settings
 from service.core.i18n import translations
 from service.core.vocab import status_label
 from service.rewards.models import LedgerTransaction, Payout
@@ -73,9 +74,12 @@ async def expected(city_id: int | None = None) -> dict[str, Any]:
     rows = await challenges
     ids = [c.id for c in rows]
     ledger = await LedgerTransaction.filter(challenge_id__in=ids)
-    by_kind: Counter[str] = Counter()
+    money: dict[str, Counter[str]] = {}
+    for c in rows:
+        money.setdefault(c.currency, Counter())["committed"] += c.reward_amount_minor
     for t in ledger:
-        by_kind[t.kind.value] += t.amount_minor
+        sums = money.setdefault(t.currency, Counter())
+        sums[t.kind.value] += t.amount_minor
     awards = await Award.filter(challenge_id__in=ids)
     first_paid: dict[int, datetime] = {}
     for t in ledger:
@@ -94,9 +98,14 @@ async def expected(city_id: int | None = None) -> dict[str, Any]:
         "challenges": len(rows),
         "by_status": dict(Counter(c.status.value for c in rows)),
         "by_area": dict(Counter(c.area.value for c in rows)),
-        "committed": sum(c.reward_amount_minor for c in rows),
-        "escrowed": by_kind["fund"] - by_kind["refund"],
-        "paid": by_kind["payout"] - by_kind["reversal"],
+        "money": {
+            currency: (
+                sums["committed"],
+                sums["fund"] - sums["refund"],
+                sums["payout"] - sums["reversal"],
+            )
+            for currency, sums in money.items()
+        },
         "awards": len(awards),
         "paid_awards": len(days),
         "median_days": round(statistics.median(days), 1) if days else None,
@@ -104,25 +113,25 @@ async def expected(city_id: int | None = None) -> dict[str, Any]:
 
 
 def figures(body: dict[str, Any]) -> dict[str, Any]:
-    (money,) = body["money"]
-    assert money["currency"] == "EUR"
-    last = money["months"][-1]
-    # The headline totals are the last month's running totals.
-    assert (last["committed_minor"], last["escrowed_minor"], last["paid_minor"]) == (
-        money["committed_minor"],
-        money["escrowed_minor"],
-        money["paid_minor"],
-    )
-    assert last["month"] == datetime.now(UTC).strftime("%Y-%m")
+    for money in body["money"]:
+        last = money["months"][-1]
+        # The headline totals are the last month's running totals.
+        assert (last["committed_minor"], last["escrowed_minor"], last["paid_minor"]) == (
+            money["committed_minor"],
+            money["escrowed_minor"],
+            money["paid_minor"],
+        )
+        assert last["month"] == datetime.now(UTC).strftime("%Y-%m")
     delays = body["award_to_first_payout"]
     assert sum(b["awards"] for b in delays["buckets"]) == delays["paid_awards"]
     return {
         "challenges": body["challenges"],
         "by_status": {c["key"]: c["count"] for c in body["challenges_by_status"]},
         "by_area": {c["key"]: c["count"] for c in body["challenges_by_area"]},
-        "committed": money["committed_minor"],
-        "escrowed": money["escrowed_minor"],
-        "paid": money["paid_minor"],
+        "money": {
+            m["currency"]: (m["committed_minor"], m["escrowed_minor"], m["paid_minor"])
+            for m in body["money"]
+        },
         "awards": body["awards"],
         "paid_awards": delays["paid_awards"],
         "median_days": delays["median_days"],
@@ -140,8 +149,9 @@ class TestFigures:
         assert figures(platform) == want
         # What the world put in, written out: three published challenges, two awards paid.
         assert want["challenges"] == 3 and want["awards"] == 2 and want["paid_awards"] == 2
-        assert want["paid"] == 1_000_000 + 1_000_000
-        assert want["escrowed"] == 5_000_000 + 5_000_000 + 1_200_000
+        committed, escrowed, paid = want["money"]["EUR"]
+        assert paid == 1_000_000 + 1_000_000 and committed == 3 * 5_000_000
+        assert escrowed == 5_000_000 + 5_000_000 + 1_200_000
         assert platform["winners"] == 2
         cities = {c["organization_id"]: c for c in platform["cities"]}
         assert w.a.city.org.id in cities and cities[w.a.city.org.id]["challenges"] == 1
@@ -152,12 +162,13 @@ class TestFigures:
         city = response.json()
         assert city["scope"]["name"] == w.b.city.org.name and city["cities"] == []
         assert figures(city) == await expected(w.b.city.org.id)
-        assert figures(city)["paid"] == 1_000_000
+        assert figures(city)["money"]["EUR"][2] == 1_000_000
 
     async def test_money_by_month_is_a_running_total(self, client: httpx.AsyncClient) -> None:
         await world(client)
         (money,) = (await client.get(f"{V1}/dashboard")).json()["money"]
         months = money["months"]
+        assert months[0]["committed_minor"] == months[0]["paid_minor"] == 0
         assert [m["month"] for m in months] == sorted(m["month"] for m in months)
         for key in ("committed_minor", "paid_minor"):
             values = [m[key] for m in months]
@@ -257,3 +268,49 @@ class TestPages:
 async def _org_names(*ids: int) -> list[str]:
     async with db.transaction(None):
         return [o.name for o in await Organization.filter(id__in=list(ids))]
+
+
+class TestPureParts:
+    def test_months_and_scales(self) -> None:
+        from service.opendata.charts import nice_scale
+        from service.opendata.dashboards import _month_before, months_between
+
+        assert months_between("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+        assert _month_before("2026-01") == "2025-12" and _month_before("2026-07") == "2026-06"
+        assert [nice_scale(v) for v in (0, 7, 10, 11, 240, 251, 999_999)] == [
+            (1, 1),
+            (8, 4),
+            (10, 5),
+            (20, 4),
+            (300, 3),
+            (300, 3),
+            (1_000_000, 5),
+        ]
+
+    def test_every_text_in_a_chart_is_escaped(self) -> None:
+        from service.opendata.charts import Bar, bar_chart
+
+        svg = bar_chart("c", title="<b>", desc="a & b", bars=[Bar("<script>", 1, "1")])
+        assert "<script>" not in svg and "&lt;script&gt;" in svg and "a &amp; b" in svg
+
+
+class TestDemoData:
+    async def test_the_demo_fills_the_dashboards_and_the_map(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        from service.demo import seed
+
+        await seed(settings)
+        body = (await client.get(f"{V1}/dashboard")).json()
+        assert figures(body) == await expected()
+        assert body["challenges"] >= 10 and body["awards"] >= 1
+        assert sum(m["paid_minor"] for m in body["money"]) > 0
+        graph = (await client.get(f"{V1}/ecosystem")).json()
+        assert {e["kind"] for e in graph["edges"]} >= {"award"}
+        for city in body["cities"]:
+            response = await client.get(city["url"])
+            assert response.status_code == 200
+        print(
+            f"demo data: {body['challenges']} challenges, {body['awards']} awards, "
+            f"{len(graph['nodes'])} organizations and {len(graph['edges'])} ties on the map"
+        )
