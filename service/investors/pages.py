@@ -31,7 +31,6 @@ from service.investors import schemas
 from service.investors import service as investors
 from service.investors.models import IntroRequest, IntroStatus
 
-PAGE_SIZE = 20
 CURRENCY = "EUR"
 
 
@@ -222,7 +221,9 @@ def _query(request: Request) -> tuple[schemas.DealflowQuery, dict[str, Any], dic
 async def dealflow_page(request: Request) -> Response:
     org: Organization = request.state.obj
     query, values, errors = _query(request)
-    page = await investors.dealflow(org, query.filters(), limit=PAGE_SIZE, offset=query.cursor or 0)
+    page = await investors.dealflow(
+        org, query.filters(), limit=query.limit, offset=query.cursor or 0
+    )
     kept = {k: v for k, v in values.items() if k != "cursor"}
     return render(
         request,

@@ -50,8 +50,14 @@ async def make_startup(
     stage: str = "seed",
     ask: int = 30_000_000,
     region: str = "Madrid",
+    with_token: bool = True,
 ) -> Startup:
-    owner = await factories.person(client)
+    # Tokens count against the sign-in rate limit: many startups are made without one.
+    owner = (
+        await factories.person(client)
+        if with_token
+        else factories.Person(user=await factories.make_user())
+    )
     org = await factories.make_org(
         kind=OrganizationKind.startup, name=name, members={owner.user: Role.owner}
     )
