@@ -34,6 +34,7 @@ MODEL_MODULES = [
     "service.matching.models",
     "service.investors.models",
     "service.incubation.models",
+    "service.participation.models",
 ]
 
 

@@ -18,6 +18,7 @@ from service.accounts.models import Membership, Organization, OrganizationKind, 
 from service.challenges.demo import seed_challenges
 from service.config import Settings
 from service.core.jobs import Job
+from service.participation.demo import seed_proposals
 from service.rewards.demo import seed_rewards
 
 DEMO_PASSWORD = "civic-demo-2026"  # noqa: S105 - printed on purpose for the demo accounts
@@ -98,6 +99,7 @@ STEPS: list[tuple[str, Step]] = [
     ("people", seed_people),
     ("challenges", seed_challenges),
     ("rewards", seed_rewards),
+    ("proposals", seed_proposals),
 ]
 
 

@@ -21,8 +21,20 @@ async def home(request: Request) -> Response:
     )
     now = datetime.now(UTC)
     items = [presenters.summary_out(row, now) for row in page.items]
+    from service.participation import pages as participation_pages
+    from service.participation import presenters as proposal_presenters
+    from service.participation import repository as proposals
+
+    proposal_items = [proposal_presenters.summary_out(r, now) for r in await proposals.home_items()]
     return request.app.state.templates.TemplateResponse(
-        request, "home.html", {"items": items, **vocabulary()}
+        request,
+        "home.html",
+        {
+            "items": items,
+            "proposals": proposal_items,
+            **participation_pages.vocabulary(),
+            **vocabulary(),
+        },
     )
 
 

@@ -20,7 +20,7 @@ from service.accounts.models import Organization
 from service.accounts.permissions import guard, path_int
 from service.challenges.application_pages import major, to_minor
 from service.core.errors import ServiceError
-from service.core.forms import form_values, redirect, render, translate_error
+from service.core.forms import errors_of, form_values, redirect, render, translate_error
 from service.core.i18n import gettext
 from service.core.vocab import Area, Stage, area_label
 from service.core.web import context, transaction
@@ -118,16 +118,11 @@ def _thesis_values(thesis: Any) -> dict[str, Any]:
     }
 
 
-async def _count(parsed: dict[str, Any]) -> int:
-    return await matching.preview_count(
-        sectors=parsed["sectors"],
-        stages=parsed["stages"],
-        stages_strict=parsed["stages_strict"],
-        regions=parsed["regions"],
-        regions_strict=parsed["regions_strict"],
-        ticket_min_minor=parsed["ticket_min_minor"],
-        ticket_max_minor=parsed["ticket_max_minor"],
-    )
+async def _count(request: Request, parsed: dict[str, Any]) -> int | None:
+    try:
+        return await matching.preview_count(parsed, settings=request.app.state.settings)
+    except ServiceError:
+        return None
 
 
 async def _render_thesis(
@@ -138,7 +133,7 @@ async def _render_thesis(
     status: int = 200,
 ) -> Response:
     parsed, parse_errors = _parse_thesis(values)
-    count = None if parse_errors else await _count(parsed)
+    count = None if parse_errors else await _count(request, parsed)
     return render(
         request,
         "investors/thesis.html",
@@ -166,8 +161,11 @@ async def save_thesis_page(request: Request) -> Response:
         return await _render_thesis(request, org, values, errors, 422)
     if values.get("action") == "preview":
         return await _render_thesis(request, org, values, {})
-    async with transaction(request):
-        await matching.save_thesis(org.id, **parsed)
+    try:
+        async with transaction(request):
+            await matching.save_thesis(context(request), org, **parsed)
+    except ServiceError as exc:
+        return await _render_thesis(request, org, values, errors_of(exc), exc.status_code)
     return redirect(request, f"/investors/{org.id}/thesis", notice=gettext("Thesis saved."))
 
 
@@ -181,7 +179,10 @@ async def thesis_preview(request: Request) -> Response:
     parsed, errors = _parse_thesis(values)
     if errors:
         return PlainTextResponse(gettext("Correct the fields to see how many startups match."))
-    return PlainTextResponse(count_sentence(await _count(parsed)))
+    count = await _count(request, parsed)
+    if count is None:
+        return PlainTextResponse(gettext("Correct the fields to see how many startups match."))
+    return PlainTextResponse(count_sentence(count))
 
 
 def count_sentence(count: int) -> str:
@@ -422,8 +423,19 @@ async def save_profile_page(request: Request) -> Response:
             errors=errors,
             **_labels(),
         )
-    async with transaction(request):
-        await matching.save_profile(org.id, **parsed)
+    try:
+        async with transaction(request):
+            await matching.save_profile(context(request), org, **parsed)
+    except ServiceError as exc:
+        return render(
+            request,
+            "investors/profile.html",
+            exc.status_code,
+            org=org,
+            values=values,
+            errors=errors_of(exc),
+            **_labels(),
+        )
     return redirect(request, f"/startups/{org.id}/profile", notice=gettext("Profile saved."))
 
 

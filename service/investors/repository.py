@@ -156,37 +156,6 @@ def picks_sql(dialect: str, *, limit: int) -> tuple[str, list[Any]]:
     return sql, q.params
 
 
-def preview_sql(
-    dialect: str,
-    *,
-    sectors: list[str],
-    stages: list[str],
-    stages_strict: bool,
-    regions: list[str],
-    regions_strict: bool,
-    ticket_min: int | None,
-    ticket_max: int | None,
-) -> tuple[str, list[Any]]:
-    """How many visible startups pass a thesis's hard filters and share a sector with it."""
-    q = Sql(dialect)
-    where = [VISIBLE]
-    if sectors:
-        where.append("(" + " OR ".join(q.has_sector("p.sectors", s) for s in sectors) + ")")
-    if stages and stages_strict:
-        where.append("p.stage IN (" + ", ".join(q.p(s) for s in stages) + ")")
-    if regions and regions_strict:
-        where.append("LOWER(p.region) IN (" + ", ".join(f"LOWER({q.p(r)})" for r in regions) + ")")
-    if ticket_min is not None:
-        where.append(f"(p.funding_ask_minor IS NULL OR p.funding_ask_minor >= {q.p(ticket_min)})")
-    if ticket_max is not None:
-        where.append(f"(p.funding_ask_minor IS NULL OR p.funding_ask_minor <= {q.p(ticket_max)})")
-    sql = (
-        "SELECT COUNT(*) AS n FROM startup_profiles p "
-        f"JOIN organizations o ON o.id = p.organization_id WHERE {' AND '.join(where)}"
-    )
-    return sql, q.params
-
-
 def dialect() -> str:
     return str(get_connection("default").capabilities.dialect)
 

@@ -108,7 +108,7 @@ async def rank(investor: Organization, startups: list[Organization]) -> None:
                 rank=position,
                 score=round(1 - position / 1000, 4),
                 components={"sector": 1.0, "stage": 1.0},
-                reasons=[{"code": "same_sector", "values": {"sectors": ["mobility"]}}],
+                reasons=[{"code": "sector", "values": {"sectors": ["mobility"]}}],
                 computed_at=datetime.now(UTC),
             )
 

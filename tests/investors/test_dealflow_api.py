@@ -26,7 +26,7 @@ class TestWhoSees:
         assert [i["name"] for i in body["items"]] == ["Startup 1", "Startup 2", "Startup 3"]
         first = body["items"][0]
         assert first["rank"] == 1 and 0 < first["score"] <= 1
-        assert first["reasons"][0]["code"] == "same_sector"
+        assert first["reasons"][0]["code"] == "sector"
         assert "Mobility" in first["reasons"][0]["text"]
         assert first["funding_ask"] == {"amount_minor": 30_000_000, "currency": "EUR"}
         assert body["next_cursor"] is None
