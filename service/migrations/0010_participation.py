@@ -101,7 +101,8 @@ class Migration(migrations.Migration):
             name='SyncMark',
             fields=[
                 ('name', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=40)),
-                ('seen_until', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('seen_id', fields.IntField(default=0)),
+                ('seen_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'participation_sync_marks', 'app': 'civic', 'pk_attr': 'name', 'table_description': 'How far the timeline job has read one source of events.'},
             bases=['Model'],
