@@ -619,6 +619,13 @@ async def unpair(ctx: Context, pairing: Pairing) -> None:
     )
 
 
+async def mentors_of(place: Place) -> list[Mentor]:
+    """The mentors paired with the startup now."""
+    return await Mentor.filter(
+        pairings__place_id=place.id, pairings__ended_at__isnull=True
+    ).order_by("id")
+
+
 # --- check-ins -----------------------------------------------------------------------------
 
 
