@@ -18,6 +18,7 @@ from service.accounts.models import Membership, Organization, OrganizationKind, 
 from service.challenges.demo import seed_challenges
 from service.config import Settings
 from service.core.jobs import Job
+from service.investors.demo import seed_investors
 from service.incubation.demo import seed_incubation
 from service.participation.demo import seed_proposals
 from service.rewards.demo import seed_rewards
@@ -100,6 +101,7 @@ STEPS: list[tuple[str, Step]] = [
     ("people", seed_people),
     ("challenges", seed_challenges),
     ("rewards", seed_rewards),
+    ("investors", seed_investors),
     ("incubation", seed_incubation),
     ("proposals", seed_proposals),
 ]
