@@ -18,6 +18,7 @@ from tortoise.queryset import QuerySet
 
 from service.accounts.models import Organization, OrganizationKind
 from service.challenges.models import Award, Challenge, ChallengeStatus
+from service.incubation.models import Place, PlaceStatus, ProjectStep
 from service.opendata import repository
 from service.rewards.models import LedgerTransaction, Payout, TransactionKind
 
@@ -212,6 +213,29 @@ def summarize_delays(delays: list[Delay]) -> DelaySummary:
     )
 
 
+# --- incubation and pilots ----------------------------------------------------------------
+
+# Steps of a project's path that mean a pilot was reached (it may have stopped since).
+PILOT_STATUSES = ["pilot_agreed", "pilot_running", "pilot_completed", "contract_awarded"]
+
+
+async def incubated_startups(scope: Scope) -> int:
+    """Organizations admitted to a cohort (public on the cohort's page): of the cohorts of the
+    city's programmes, for a city."""
+    query = Place.filter(status=PlaceStatus.admitted)
+    if scope.city is not None:
+        query = query.filter(cohort__programme__organization_id=scope.city.id)
+    return len(set(await query.values_list("organization_id", flat=True)))
+
+
+async def pilots_reached(scope: Scope) -> int:
+    """Incubation projects that reached a pilot, by the steps of their public path."""
+    query = ProjectStep.filter(to_status__in=PILOT_STATUSES)
+    if scope.city is not None:
+        query = query.filter(project__city_id=scope.city.id)
+    return len(set(await query.values_list("project_id", flat=True)))
+
+
 # --- headline and cities -------------------------------------------------------------------
 
 
@@ -263,6 +287,8 @@ class Dashboard:
     awards: int
     winners: int
     cities: list[CityRow]
+    incubated: int
+    pilots: int
 
     @property
     def challenges(self) -> int:
@@ -280,4 +306,6 @@ async def build(scope: Scope, *, now: datetime) -> Dashboard:
         awards=await award_count(scope),
         winners=await winner_count(scope),
         cities=await cities() if scope.city is None else [],
+        incubated=await incubated_startups(scope),
+        pilots=await pilots_reached(scope),
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,10 +27,11 @@ from service.challenges.models import (
     Application,
     ApplicationPartner,
     Award,
-    Challenge,
     PartnerStatus,
     StatusChange,
 )
+from service.incubation.models import Place, PlaceStatus
+from service.investors.models import IntroRequest, IntroStatus
 from service.opendata import repository
 from service.opendata.charts import FONT, INK
 from service.opendata.ocds import AFTER_CLOSING
@@ -44,8 +46,8 @@ KIND_STYLE = {
     "investor": ("hexagon", "#a4161a"),
 }
 # Line pattern of each kind of tie.
-EDGE_STYLE = {"award": "", "consortium": "7 4", "intro": "2 4", "mentor": "10 3 2 3"}
-EDGE_KINDS = ["award", "consortium"]
+EDGE_STYLE = {"award": "", "consortium": "7 4", "incubation": "10 3 2 3", "intro": "2 4"}
+EDGE_KINDS = ["award", "consortium", "incubation", "intro"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,10 @@ class Graph:
 # --- one query function per kind of tie ----------------------------------------------------
 
 
-async def award_ties() -> list[tuple[int, int, int]]:
+Tie = tuple[int, int, int | None]
+
+
+async def award_ties() -> list[Tie]:
     """(city, winner, challenge) of every award of a published challenge."""
     rows = (
         await Award.filter(challenge_id__in=Subquery(repository.public_challenges().values("id")))
@@ -93,7 +98,7 @@ async def award_ties() -> list[tuple[int, int, int]]:
     return [(int(a), int(b), int(c)) for a, b, c in rows]
 
 
-async def consortium_ties() -> list[tuple[int, int, int]]:
+async def consortium_ties() -> list[Tie]:
     """(lead, accepted partner, challenge) of every public application with partners."""
     closed = Subquery(
         StatusChange.filter(
@@ -117,7 +122,45 @@ async def consortium_ties() -> list[tuple[int, int, int]]:
     return [(int(a), int(b), int(c)) for a, b, c in rows]
 
 
-TIES = {"award": award_ties, "consortium": consortium_ties}
+async def incubation_ties() -> list[Tie]:
+    """(programme's city or partner, admitted startup, challenge it came from) of every place
+    admitted to a cohort: the cohort's public page lists them. Mentors are people, not
+    organizations, and the public pages do not name them: they are not on the map."""
+    rows = (
+        await Place.filter(status=PlaceStatus.admitted)
+        .order_by("id")
+        .values_list(
+            "cohort__programme__organization_id",
+            "cohort__programme__partner_id",
+            "organization_id",
+            "challenge_id",
+        )
+    )
+    found = []
+    for city, partner, startup, challenge in rows:
+        for runner in (city, partner):
+            if runner is not None:
+                found.append((int(runner), int(startup), challenge))
+    return found
+
+
+async def intro_ties() -> list[Tie]:
+    """(investor, startup) of every intro the startup accepted (never an open, declined or
+    expired one, and nothing of its messages or contacts)."""
+    rows = (
+        await IntroRequest.filter(status=IntroStatus.accepted)
+        .order_by("id")
+        .values_list("investor_id", "startup_id")
+    )
+    return [(int(a), int(b), None) for a, b in rows]
+
+
+TIES: dict[str, Callable[[], Awaitable[list[Tie]]]] = {
+    "award": award_ties,
+    "consortium": consortium_ties,
+    "incubation": incubation_ties,
+    "intro": intro_ties,
+}
 
 
 async def graph() -> Graph:
@@ -130,7 +173,7 @@ async def graph() -> Graph:
                 continue
             key = (min(a, b), max(a, b), kind)
             edge = merged.setdefault(key, Edge(a, b, kind))
-            if challenge_id not in edge.challenge_ids:
+            if challenge_id is not None and challenge_id not in edge.challenge_ids:
                 edge.challenge_ids.append(challenge_id)
     ids = {e.source for e in merged.values()} | {e.target for e in merged.values()}
     orgs = await Organization.filter(id__in=list(ids)).values_list(
@@ -140,7 +183,13 @@ async def graph() -> Graph:
     nodes.sort(key=lambda n: (_kind_rank(n.kind), n.name.lower(), n.id))
     edges = sorted(merged.values(), key=lambda e: (e.kind, e.source, e.target))
     challenge_ids = {c for e in edges for c in e.challenge_ids}
-    titles = dict(await Challenge.filter(id__in=list(challenge_ids)).values_list("id", "title"))
+    titles = dict(
+        await repository.public_challenges()
+        .filter(id__in=list(challenge_ids))
+        .values_list("id", "title")
+    )
+    for e in edges:
+        e.challenge_ids = [c for c in e.challenge_ids if c in titles]
     return Graph(nodes, edges, titles)
 
 

@@ -195,6 +195,8 @@ def _edge_labels() -> dict[str, str]:
     return {
         "award": gettext("Award (city and winner)"),
         "consortium": gettext("Consortium (lead and partner)"),
+        "incubation": gettext("Incubation (programme and startup)"),
+        "intro": gettext("Introduction accepted (investor and startup)"),
     }
 
 
@@ -216,14 +218,10 @@ async def ecosystem_page(request: Request) -> Response:
     edge_labels = _edge_labels()
     counts = {k: sum(1 for e in g.edges if e.kind == k) for k in ecosystem.EDGE_KINDS}
     desc = gettext(
-        "%(orgs)s organizations and %(ties)s ties: %(awards)s awards between a city and a "
-        "winner, %(consortia)s consortium partnerships. The list below the drawing names them all."
-    ) % {
-        "orgs": number(len(g.nodes)),
-        "ties": number(len(g.edges)),
-        "awards": number(counts["award"]),
-        "consortia": number(counts["consortium"]),
-    }
+        "%(orgs)s organizations and %(ties)s ties between them. The list below the drawing "
+        "names them all."
+    ) % {"orgs": number(len(g.nodes)), "ties": number(len(g.edges))}
+    desc += " " + "; ".join(f"{edge_labels[k]}: {number(n)}" for k, n in counts.items() if n)
     drawing = ecosystem.drawing(
         g,
         title=gettext("Map of the organizations that worked together"),

@@ -63,6 +63,8 @@ class DashboardOut(BaseModel):
     challenges: int = Field(description="Published challenges (any state but draft)")
     awards: int
     winners: int = Field(description="Organizations that lead at least one award")
+    incubated_startups: int = Field(description="Organizations admitted to an incubation cohort")
+    pilots_reached: int = Field(description="Incubation projects that reached a pilot")
     challenges_by_status: list[CountOut]
     challenges_by_area: list[CountOut]
     money: list[MoneyOut] = Field(description="One entry per currency")
@@ -80,6 +82,8 @@ def dashboard_out(d: dashboards.Dashboard) -> DashboardOut:
         challenges=d.challenges,
         awards=d.awards,
         winners=d.winners,
+        incubated_startups=d.incubated,
+        pilots_reached=d.pilots,
         challenges_by_status=[CountOut(key=k, count=v) for k, v in d.by_status.items()],
         challenges_by_area=[CountOut(key=k, count=v) for k, v in d.by_area.items()],
         money=[
@@ -132,7 +136,7 @@ class NodeOut(BaseModel):
 class EdgeOut(BaseModel):
     source: int = Field(description="Organization id")
     target: int = Field(description="Organization id")
-    kind: Literal["award", "consortium"]
+    kind: Literal["award", "consortium", "incubation", "intro"]
     challenge_ids: list[int] = Field(description="The challenges the tie was made in")
 
 
