@@ -236,6 +236,7 @@ async def _act(
     notice: str,
     action: Callable[[], Awaitable[None]],
     key: str = "action_errors",
+    **shown: Any,
 ) -> Response:
     """Run a form action; on error show the page again with the message where it belongs."""
     obj = request.state.obj
@@ -245,7 +246,7 @@ async def _act(
     except ServiceError as exc:
         if not isinstance(obj, Proposal):
             request.state.obj = await perms.load_proposal_by_id(request, proposal_id)
-        return await _render_detail(request, exc.status_code, **{key: errors_of(exc)})
+        return await _render_detail(request, exc.status_code, **{key: errors_of(exc)}, **shown)
     return redirect(request, f"/proposals/{proposal_id}#{anchor}", notice=notice)
 
 
@@ -294,7 +295,12 @@ async def comment_page(request: Request) -> Response:
             )
 
     return await _act(
-        request, "comments", gettext("Your comment is published."), action, key="comment_errors"
+        request,
+        "comments",
+        gettext("Your comment is published."),
+        action,
+        key="comment_errors",
+        comment_values=values,
     )
 
 

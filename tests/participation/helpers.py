@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from starlette.applications import Starlette
 
-from service.participation import timeline
+from service.participation.tasks import sync_timelines
 from tests import factories
 from tests.challenges.helpers import City, make_city
 
@@ -51,8 +52,6 @@ async def city(client: httpx.AsyncClient) -> City:
     return await make_city(client)
 
 
-async def sync(settings: Any) -> int:
-    from service import db
-
-    async with db.transaction(None):
-        return await timeline.sync(base_url=settings.base_url)
+async def sync(app: Starlette) -> int:
+    """Run the timeline job as the worker does."""
+    return await sync_timelines(app.state.deps)
