@@ -72,7 +72,7 @@ class WatchNotice(Model):
 
 
 class IntroRequest(Model):
-    """An investor asks a startup for an introduction; contacts are shared on accept."""
+    """An investor asks a startup for an introduction, contacts shared on accept."""
 
     id = fields.IntField(primary_key=True)
     investor: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(

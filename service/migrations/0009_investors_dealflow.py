@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('expires_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
                 ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'intro_requests', 'app': 'civic', 'indexes': [Index(fields=['investor_id', 'status']), Index(fields=['startup_id', 'status'])], 'pk_attr': 'id', 'table_description': 'An investor asks a startup for an introduction; contacts are shared on accept.'},
+            options={'table': 'intro_requests', 'app': 'civic', 'indexes': [Index(fields=['investor_id', 'status']), Index(fields=['startup_id', 'status'])], 'pk_attr': 'id', 'table_description': 'An investor asks a startup for an introduction, contacts shared on accept.'},
             bases=['Model'],
         ),
         ops.CreateModel(
