@@ -8,7 +8,7 @@ the field it belongs to and what was typed kept.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from service.accounts.models import Organization, OrganizationKind
+from service.accounts.models import Organization, OrganizationKind, Role
 from service.accounts.permissions import PERMISSIONS, actor_of, guard
 from service.challenges.models import Challenge
 from service.core.errors import ServiceError
@@ -29,6 +29,7 @@ from service.incubation import routes as api
 from service.incubation import service as incubation
 from service.incubation.models import (
     PATH,
+    Cadence,
     CheckIn,
     Cohort,
     Light,
@@ -259,9 +260,12 @@ async def hub(request: Request) -> Response:
         ) + await Programme.filter(partner_id__in=list(actor.roles))
         ids = [p.id for p in programmes if is_staff(actor, p)]
         staffed = await Cohort.filter(programme_id__in=ids).order_by("-starts_at").limit(50)
+    programmes_all = await Programme.all().select_related("organization").order_by("id").limit(50)
     return render(
         request,
         "incubation/hub.html",
+        programmes=programmes_all,
+        can_start=bool(user and await _cities_managed(request)),
         cohorts=cohorts,
         states={c.id: incubation.cohort_state(c, now) for c in cohorts},
         mine=mine,
@@ -269,6 +273,171 @@ async def hub(request: Request) -> Response:
         mentored=mentored,
         staffed=staffed,
         **labels(),
+    )
+
+
+# --- programmes and cohorts ----------------------------------------------------------------
+
+
+class ProgrammeForm(Form):
+    organization_id: int = Field(ge=1, le=2**31 - 1)
+    name: str = Field(min_length=3, max_length=160)
+    description: str = Field(default="", max_length=5000)
+    partner_organization_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+    @field_validator("partner_organization_id", mode="before")
+    @classmethod
+    def _empty(cls, value: Any) -> Any:
+        return value or None
+
+
+class CohortForm(Form):
+    name: str = Field(min_length=3, max_length=160)
+    starts_on: date
+    ends_on: date
+    capacity: int = Field(ge=1, le=500)
+    cadence: Cadence
+    space_name: str = Field(default="", max_length=160)
+    space_address: str = Field(default="", max_length=300)
+    remote: bool = False
+
+    @field_validator("remote", mode="before")
+    @classmethod
+    def _checkbox(cls, value: Any) -> bool:
+        return value in ("on", "true", "1", True)
+
+
+async def _cities_managed(request: Request) -> list[Organization]:
+    actor = actor_of(request)
+    ids = [
+        org
+        for org in actor.organizations_of_kind(OrganizationKind.government)
+        if actor.has_role(org, Role.manager)
+    ]
+    return await Organization.filter(id__in=ids).order_by("name")
+
+
+async def _render_new_programme(
+    request: Request, status: int = 200, values: Any = None, errors: Any = None
+) -> Response:
+    partners = (
+        await Organization.filter(
+            kind__in=[OrganizationKind.university, OrganizationKind.research_center],
+            verified_at__isnull=False,
+        )
+        .order_by("name")
+        .limit(200)
+    )
+    return render(
+        request,
+        "incubation/programme_new.html",
+        status_code=status,
+        cities=await _cities_managed(request),
+        partners=partners,
+        values=values or {},
+        errors=errors or {},
+    )
+
+
+@guard("incubation.signed_in")
+async def new_programme_page(request: Request) -> Response:
+    return await _render_new_programme(request)
+
+
+@guard("incubation.signed_in")
+async def new_programme_submit(request: Request) -> Response:
+    values = form_values(await request.form())
+    form, errors = _parse(ProgrammeForm, values)
+    city = None
+    if form is not None:
+        city = next(
+            (c for c in await _cities_managed(request) if c.id == form.organization_id), None
+        )
+        if city is None:
+            errors = {"organization_id": gettext("Choose a city whose programmes you manage.")}
+    if form is None or city is None or errors:
+        return await _render_new_programme(request, 422, values, errors)
+    try:
+        async with transaction(request):
+            programme = await incubation.create_programme(
+                context(request),
+                city,
+                name=form.name,
+                description=form.description,
+                partner_id=form.partner_organization_id,
+            )
+    except ServiceError as exc:
+        found = {
+            {"partner_organization_id": "partner_organization_id"}.get(k, k): v
+            for k, v in exc.fields.items()
+        }
+        return await _render_new_programme(
+            request, exc.status_code, values, found or {"__root__": exc.detail}
+        )
+    return redirect(
+        request,
+        f"/programmes/{programme.id}",
+        notice=gettext("Programme created: open its first cohort below."),
+    )
+
+
+async def _render_programme(
+    request: Request, status: int = 200, values: Any = None, errors: Any = None
+) -> Response:
+    programme: Programme = request.state.obj
+    (out,) = await api.programme_outs([programme])
+    partner = (
+        await Organization.get_or_none(id=programme.partner_id) if programme.partner_id else None
+    )
+    return render(
+        request,
+        "incubation/programme.html",
+        status_code=status,
+        programme=programme,
+        out=out,
+        partner=partner,
+        staff=is_staff(actor_of(request), programme),
+        values=values or {},
+        errors=errors or {},
+        **labels(),
+    )
+
+
+@guard("incubation.public", load=perms.load_programme)
+async def programme_page(request: Request) -> Response:
+    return await _render_programme(request)
+
+
+@guard("incubation.staff", load=perms.load_programme)
+async def new_cohort_submit(request: Request) -> Response:
+    programme: Programme = request.state.obj
+    values = form_values(await request.form())
+    form, errors = _parse(CohortForm, values)
+    if form is None:
+        return await _render_programme(request, 422, values, errors)
+    try:
+        async with transaction(request):
+            cohort = await incubation.create_cohort(
+                context(request),
+                programme,
+                name=form.name,
+                starts_at=datetime.combine(form.starts_on, time(9), tzinfo=UTC),
+                ends_at=datetime.combine(form.ends_on, time(18), tzinfo=UTC),
+                capacity=form.capacity,
+                cadence=form.cadence,
+                space_name=form.space_name,
+                space_address=form.space_address,
+                remote=form.remote,
+            )
+    except ServiceError as exc:
+        found = {{"ends_at": "ends_on"}.get(k, k): v for k, v in exc.fields.items()}
+        return await _render_programme(
+            request, exc.status_code, values, found or {"__root__": exc.detail}
+        )
+    return redirect(
+        request,
+        f"/cohorts/{cohort.id}/board",
+        notice=gettext("Cohort opened: invite its mentors below."),
     )
 
 
@@ -776,6 +945,10 @@ async def contract_page(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/incubation", hub, methods=["GET"]),
+    Route("/programmes/new", new_programme_page, methods=["GET"]),
+    Route("/programmes/new", new_programme_submit, methods=["POST"]),
+    Route("/programmes/{programme_id:int}", programme_page, methods=["GET"]),
+    Route("/programmes/{programme_id:int}/cohorts", new_cohort_submit, methods=["POST"]),
     Route("/cohorts/{cohort_id:int}", cohort_page, methods=["GET"]),
     Route("/cohorts/{cohort_id:int}/apply", apply_page, methods=["GET"]),
     Route("/cohorts/{cohort_id:int}/apply", apply_submit, methods=["POST"]),

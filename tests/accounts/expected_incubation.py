@@ -76,6 +76,10 @@ EXPECTED: dict[str, Who] = {
     f"POST {V1}{PROJECT}/contract": MANAGERS_OF_A,
     # pages
     "GET /incubation": ANYONE,
+    "GET /programmes/new": SIGNED_IN,
+    "POST /programmes/new": SIGNED_IN,
+    "GET /programmes/{programme_id:int}": ANYONE,
+    "POST /programmes/{programme_id:int}/cohorts": STAFF,
     f"GET {COHORT}": ANYONE,
     f"GET {COHORT}/apply": SIGNED_IN,
     f"POST {COHORT}/apply": SIGNED_IN,

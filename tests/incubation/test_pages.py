@@ -3,11 +3,15 @@ forms; errors shown next to their field with what was typed kept, and nothing ch
 
 from __future__ import annotations
 
+import logging
+
 import httpx
+import pytest
 
 from service.config import Settings
-from service.incubation.models import CheckIn, Mentor, Pairing, Place
+from service.incubation.models import CheckIn, Cohort, Mentor, Pairing, Place, Programme
 from tests import factories
+from tests.challenges.helpers import make_city
 from tests.incubation import helpers
 
 
@@ -141,3 +145,103 @@ class TestPages:
             assert declined.status_code == 303
         hub = await client.get("/incubation")
         assert "Full this spring, apply in autumn." in hub.text
+
+
+class TestProgrammePages:
+    async def test_a_manager_starts_a_programme_and_opens_a_cohort(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        city = await make_city(client)
+        csrf = await signed_in(client, city.manager)
+        hub = await client.get("/incubation")
+        assert 'href="/programmes/new"' in hub.text
+        nameless = await client.post(
+            "/programmes/new",
+            data={"csrf_token": csrf, "organization_id": str(city.org.id), "name": ""},
+        )
+        assert nameless.status_code == 422
+        assert not await Programme.exists()
+        created = await client.post(
+            "/programmes/new",
+            data={
+                "csrf_token": csrf,
+                "organization_id": str(city.org.id),
+                "name": "North Lab",
+                "description": "Six months from prize to pilot.",
+                "partner_organization_id": "",
+            },
+        )
+        assert created.status_code == 303
+        programme = await Programme.get(name="North Lab")
+        assert created.headers["location"] == f"/programmes/{programme.id}"
+        cohort = {
+            "csrf_token": csrf,
+            "name": "Autumn",
+            "starts_on": "2026-09-01",
+            "ends_on": "2026-08-01",
+            "capacity": "6",
+            "cadence": "monthly",
+            "space_name": "Old Market Hall",
+        }
+        backwards = await client.post(f"/programmes/{programme.id}/cohorts", data=cohort)
+        assert backwards.status_code == 422
+        assert "Old Market Hall" in backwards.text
+        assert 'id="f-ends_on-error"' in backwards.text
+        opened = await client.post(
+            f"/programmes/{programme.id}/cohorts", data={**cohort, "ends_on": "2027-02-28"}
+        )
+        assert opened.status_code == 303
+        made = await Cohort.get(programme_id=programme.id)
+        assert (made.capacity, made.cadence.value, made.remote) == (6, "monthly", False)
+        public = await client.get(f"/programmes/{programme.id}")
+        assert "Autumn" in public.text
+
+    async def test_an_editor_cannot_start_a_programme(self, client: httpx.AsyncClient) -> None:
+        city = await make_city(client)
+        csrf = await signed_in(client, city.editor)
+        refused = await client.post(
+            "/programmes/new",
+            data={"csrf_token": csrf, "organization_id": str(city.org.id), "name": "Side lab"},
+        )
+        assert refused.status_code == 422
+        assert "for the manager role" in refused.text
+        assert not await Programme.exists()
+
+
+class TestQueryCount:
+    async def _queries(
+        self, client: httpx.AsyncClient, url: str, caplog: pytest.LogCaptureFixture
+    ) -> int:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            response = await client.get(url)
+        assert response.status_code == 200, url
+        return len([r for r in caplog.records if r.name == "tortoise.db_client"])
+
+    async def test_cohort_pages_run_the_same_queries_for_2_and_8_startups(
+        self, client: httpx.AsyncClient, settings: Settings, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        world = await helpers.admitted(client, settings, capacity=10)
+        await helpers.applied_and_admitted(client, world, ["water"])
+        await signed_in(client, world.city.manager)
+        urls = [f"/cohorts/{world.cohort_id}", f"/cohorts/{world.cohort_id}/board"]
+        api = [f"/api/v1/cohorts/{world.cohort_id}", f"/api/v1/cohorts/{world.cohort_id}/board"]
+        small = [await self._queries(client, url, caplog) for url in urls]
+        small_api = [await self._queries_api(client, world, url, caplog) for url in api]
+        for _n in range(6):
+            await helpers.applied_and_admitted(client, world, ["energy"])
+        assert [await self._queries(client, url, caplog) for url in urls] == small
+        assert [await self._queries_api(client, world, url, caplog) for url in api] == small_api
+
+    async def _queries_api(
+        self,
+        client: httpx.AsyncClient,
+        world: helpers.World,
+        url: str,
+        caplog: pytest.LogCaptureFixture,
+    ) -> int:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            response = await client.get(url, headers=world.city.manager.headers)
+        assert response.status_code == 200, url
+        return len([r for r in caplog.records if r.name == "tortoise.db_client"])
