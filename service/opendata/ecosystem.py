@@ -257,7 +257,9 @@ def drawing(
 ) -> Markup:
     """The graph as an SVG: one shape per kind of organization, one line pattern per kind of
     tie, names beside the nodes, and a legend of both."""
-    height = SIZE + 60
+    node_kinds = [k for k in KIND_ORDER if any(n.kind == k for n in g.nodes)]
+    edge_kinds = [k for k in EDGE_KINDS if any(e.kind == k for e in g.edges)]
+    height = SIZE + 16 + 24 * max(len(node_kinds), len(edge_kinds), 1)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="ecosystem-map" '
         f'viewBox="0 0 {SIZE} {height}" width="100%" style="max-width:{SIZE}px;height:auto" '
@@ -267,15 +269,25 @@ def drawing(
         f'<rect width="{SIZE}" height="{height}" fill="#ffffff"/>',
     ]
     where = {n.id: xy for n, xy in zip(g.nodes, layout(g.nodes), strict=True)}
+    # Ties of several kinds between the same two organizations bend apart, so none hides
+    # another.
+    pairs: dict[tuple[int, int], list[Edge]] = defaultdict(list)
     for e in g.edges:
-        (x1, y1), (x2, y2) = where[e.source], where[e.target]
-        dash = EDGE_STYLE.get(e.kind, "")
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        width = min(1.5 + len(e.challenge_ids) * 0.5, 4)
-        out.append(
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#4a5460" '
-            f'stroke-width="{width}"{dash_attr}/>'
-        )
+        pairs[(min(e.source, e.target), max(e.source, e.target))].append(e)
+    for (a, b), ties in pairs.items():
+        (x1, y1), (x2, y2) = where[a], where[b]
+        length = math.hypot(x2 - x1, y2 - y1) or 1.0
+        nx, ny = -(y2 - y1) / length, (x2 - x1) / length
+        for k, e in enumerate(ties):
+            bend = (k - (len(ties) - 1) / 2) * 28
+            cx, cy = (x1 + x2) / 2 + nx * bend, (y1 + y2) / 2 + ny * bend
+            dash = EDGE_STYLE.get(e.kind, "")
+            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+            width = min(1.5 + len(e.challenge_ids) * 0.5, 4)
+            out.append(
+                f'<path d="M {x1:.1f} {y1:.1f} Q {cx:.1f} {cy:.1f} {x2:.1f} {y2:.1f}" '
+                f'fill="none" stroke="#4a5460" stroke-width="{width}"{dash_attr}/>'
+            )
     for n in g.nodes:
         x, y = where[n.id]
         shape, colour = KIND_STYLE.get(n.kind, ("circle", INK))
@@ -288,33 +300,27 @@ def drawing(
             f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="13" fill="{INK}" text-anchor="{anchor}" '
             f'style="{FONT}">{escape(name)}</text>'
         )
-    # Legend along the bottom: kinds present, then kinds of tie present.
-    x = 12.0
-    y = SIZE + 20
-    for kind in KIND_ORDER:
-        if any(n.kind == kind for n in g.nodes):
-            shape, colour = KIND_STYLE[kind]
-            out.append(_shape(shape, x + 6, y, colour, r=6))
-            label = kind_labels.get(kind, kind)
-            out.append(
-                f'<text x="{x + 18:.1f}" y="{y + 4:.1f}" font-size="13" fill="{INK}" '
-                f'style="{FONT}">{escape(label)}</text>'
-            )
-            x += 30 + 7 * len(label)
-    x, y = 12.0, SIZE + 46
-    for kind in EDGE_KINDS:
-        if any(e.kind == kind for e in g.edges):
-            dash = EDGE_STYLE[kind]
-            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-            out.append(
-                f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + 30:.1f}" y2="{y:.1f}" '
-                f'stroke="#4a5460" stroke-width="2.5"{dash_attr}/>'
-            )
-            label = edge_labels.get(kind, kind)
-            out.append(
-                f'<text x="{x + 36:.1f}" y="{y + 4:.1f}" font-size="13" fill="{INK}" '
-                f'style="{FONT}">{escape(label)}</text>'
-            )
-            x += 50 + 7 * len(label)
+    # The legend, under the drawing: kinds of organization on the left, kinds of tie on the
+    # right, one a line.
+    for row, kind in enumerate(node_kinds):
+        y = SIZE + 20 + 24 * row
+        shape, colour = KIND_STYLE[kind]
+        out.append(_shape(shape, 18, y, colour, r=6))
+        out.append(
+            f'<text x="32" y="{y + 5}" font-size="13" fill="{INK}" '
+            f'style="{FONT}">{escape(kind_labels.get(kind, kind))}</text>'
+        )
+    for row, kind in enumerate(edge_kinds):
+        y = SIZE + 20 + 24 * row
+        dash = EDGE_STYLE[kind]
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(
+            f'<line x1="250" y1="{y}" x2="290" y2="{y}" stroke="#4a5460" '
+            f'stroke-width="2.5"{dash_attr}/>'
+        )
+        out.append(
+            f'<text x="300" y="{y + 5}" font-size="13" fill="{INK}" '
+            f'style="{FONT}">{escape(edge_labels.get(kind, kind))}</text>'
+        )
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 - every text in it went through escape()

@@ -11,18 +11,22 @@ import pytest
 from playwright.async_api import Page, expect
 
 from service.accounts.models import Organization
+from service.config import Settings
 from service.core.i18n import translations
 from tests.e2e.visit import Visit
+from tests.incubation import helpers as incubation
 from tests.opendata.test_ecosystem import world
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("app")]
 
 
 async def test_dashboards_map_and_provenance(
-    page: Page, client: httpx.AsyncClient, screenshots: Path
+    page: Page, client: httpx.AsyncClient, screenshots: Path, settings: Settings
 ) -> None:
     w = await world(client)
     assert w.a.partner_org is not None
+    # A winner of another city admitted to its incubation cohort.
+    incubated = await incubation.admitted(client, settings)
     visit = Visit(screenshots, "opendata")
 
     await page.goto("/")
@@ -40,6 +44,8 @@ async def test_dashboards_map_and_provenance(
     # The header, the month before anything happened (all zero), and this month.
     await expect(money.get_by_role("row")).to_have_count(3)
     await expect(money).to_contain_text("€10,000.00")
+    await expect(page.get_by_text("Startups incubated")).to_be_visible()
+    assert incubated.a.winner_org
     await visit.check(page, "platform-dashboard")
 
     city = await Organization.get(id=w.a.city.org.id)
@@ -64,6 +70,10 @@ async def test_dashboards_map_and_provenance(
     ).to_be_visible()
     winner = await Organization.get(id=w.a.winner_org)
     await expect(page.get_by_role("heading", level=3, name=winner.name)).to_be_visible()
+    incubation_tie = page.get_by_role("listitem").filter(
+        has_text="Incubation (programme and startup)"
+    )
+    await expect(incubation_tie.first).to_be_visible()
     await visit.check(page, "ecosystem")
     # The filter works without JavaScript: a plain GET form.
     await page.get_by_label("Kind of organization").select_option("university")
