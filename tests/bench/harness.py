@@ -10,6 +10,7 @@ itself could measure.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -25,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from service.config import ROOT
-from tests.bench import load, payouts, procs, report, servers
+from tests.bench import dealflow, load, payouts, procs, report, servers
 from tests.bench.environment import AppEnvironment
 from tests.bench.postgres import DEFAULT_ADMIN_URL, BenchDatabase, SeedReport, pin
 from tests.bench.servers import BenchError, RunningServer, ServerSpec
@@ -106,6 +107,16 @@ COMPARISONS = [
         baseline=BARE_PG,
         target=0.5,
         check=page_answer,
+        postgres=True,
+    ),
+    Comparison(
+        figure="req/s on a deal flow page of 20 of 100,000 ranked (PostgreSQL), full app / bare "
+        "asyncpg route",
+        path=dealflow.PATH,
+        candidate=dealflow.APP_DEALFLOW,
+        baseline=dealflow.BARE_DEALFLOW,
+        target=0.5,
+        check=dealflow.page_answer,
         postgres=True,
     ),
 ]
@@ -664,6 +675,8 @@ def prepare(
         f"{options.challenges:,} challenges, VACUUM (ANALYZE)"
     )
     seeded = database.create(environment.env(), options.challenges)
+    _progress(f"  deal flow: {dealflow.STARTUPS:,} startups ranked for one investor")
+    asyncio.run(dealflow.seed(database.url))
     _progress(
         f"  migrated in {seeded.migrate_seconds:.1f} s, seeded in {seeded.seed_seconds:.1f} s, "
         f"analyzed in {seeded.analyze_seconds:.1f} s"
