@@ -20,6 +20,7 @@ from service.accounts.models import Organization, OrganizationKind
 from service.challenges.models import Award, Challenge, ChallengeStatus
 from service.incubation.models import Place, PlaceStatus, ProjectStep
 from service.opendata import repository
+from service.participation.models import Proposal, ProposalStatus
 from service.rewards.models import LedgerTransaction, Payout, TransactionKind
 
 T = TransactionKind
@@ -236,6 +237,17 @@ async def pilots_reached(scope: Scope) -> int:
     return len(set(await query.values_list("project_id", flat=True)))
 
 
+# --- citizen proposals ---------------------------------------------------------------------
+
+
+async def proposals_adopted(scope: Scope) -> int:
+    """Citizen proposals a city adopted into a challenge (not hidden by moderation)."""
+    query = Proposal.filter(status=ProposalStatus.adopted, hidden_at=None)
+    if scope.city is not None:
+        query = query.filter(challenge__organization_id=scope.city.id)
+    return await query.count()
+
+
 # --- headline and cities -------------------------------------------------------------------
 
 
@@ -289,6 +301,7 @@ class Dashboard:
     cities: list[CityRow]
     incubated: int
     pilots: int
+    proposals_adopted: int
 
     @property
     def challenges(self) -> int:
@@ -308,4 +321,5 @@ async def build(scope: Scope, *, now: datetime) -> Dashboard:
         cities=await cities() if scope.city is None else [],
         incubated=await incubated_startups(scope),
         pilots=await pilots_reached(scope),
+        proposals_adopted=await proposals_adopted(scope),
     )

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from starlette.requests import Request
+from tortoise.expressions import Q
 
 from service.challenges.models import Challenge, ChallengeStatus
 from service.challenges.sections import Section
 from service.core.i18n import gettext, ngettext
 from service.opendata import repository
 from service.opendata.ocds import AFTER_CLOSING, History
+from service.participation.models import Proposal
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Step:
     currency: str | None = None
 
 
-def steps(history: History, *, now: datetime) -> list[Step]:
+def steps(history: History, *, now: datetime, proposal: Proposal | None = None) -> list[Step]:
     c = history.challenge
     orgs = history.organizations
 
@@ -40,8 +42,28 @@ def steps(history: History, *, now: datetime) -> list[Step]:
         return org.name if org is not None else f"#{org_id}"
 
     found: list[Step] = []
-    if c.proposal_id is not None:
-        found.append(Step(c.created_at, "proposal", gettext("Born from a citizen proposal")))
+    if proposal is not None:
+        found.append(
+            Step(
+                proposal.created_at,
+                "proposal",
+                gettext("Citizen proposal: %(title)s") % {"title": proposal.title},
+                href=f"/proposals/{proposal.id}",
+            )
+        )
+        if proposal.adopted_at is not None:
+            found.append(
+                Step(
+                    proposal.adopted_at,
+                    "adopted",
+                    ngettext(
+                        "Adopted by the city, with %(num)d supporter",
+                        "Adopted by the city, with %(num)d supporters",
+                        proposal.support_count,
+                    )
+                    % {"num": proposal.support_count},
+                )
+            )
     if c.published_at is not None:
         found.append(Step(c.published_at, "published", gettext("Challenge published")))
     for change in history.changes:
@@ -112,8 +134,16 @@ def steps(history: History, *, now: datetime) -> list[Step]:
                 currency=move.currency,
             )
         )
-    order = {"proposal": 0, "published": 1, "open": 2, "closed": 3, "award": 4}
-    return sorted(found, key=lambda s: (s.at, order.get(s.kind, 5)))
+    order = {"proposal": 0, "adopted": 1, "published": 2, "open": 3, "closed": 4, "award": 5}
+    return sorted(found, key=lambda s: (s.at, order.get(s.kind, 6)))
+
+
+async def proposal_of(challenge: Challenge) -> Proposal | None:
+    """The citizen proposal the challenge was adopted from, unless moderation hid it."""
+    query = Proposal.filter(challenge_id=challenge.id)
+    if challenge.proposal_id is not None:
+        query = Proposal.filter(Q(challenge_id=challenge.id) | Q(id=challenge.proposal_id))
+    return await query.filter(hidden_at=None).order_by("id").first()
 
 
 async def challenge_section(request: Request, challenge: Challenge) -> Section | None:
@@ -126,7 +156,7 @@ async def challenge_section(request: Request, challenge: Challenge) -> Section |
         template="opendata/_provenance.html",
         slot="bottom",
         values={
-            "steps": steps(history, now=now),
+            "steps": steps(history, now=now, proposal=await proposal_of(challenge)),
             "challenge_id": challenge.id,
             "now": now,
         },

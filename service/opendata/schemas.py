@@ -63,6 +63,7 @@ class DashboardOut(BaseModel):
     challenges: int = Field(description="Published challenges (any state but draft)")
     awards: int
     winners: int = Field(description="Organizations that lead at least one award")
+    proposals_adopted: int = Field(description="Citizen proposals adopted into a challenge")
     incubated_startups: int = Field(description="Organizations admitted to an incubation cohort")
     pilots_reached: int = Field(description="Incubation projects that reached a pilot")
     challenges_by_status: list[CountOut]
@@ -82,6 +83,7 @@ def dashboard_out(d: dashboards.Dashboard) -> DashboardOut:
         challenges=d.challenges,
         awards=d.awards,
         winners=d.winners,
+        proposals_adopted=d.proposals_adopted,
         incubated_startups=d.incubated,
         pilots_reached=d.pilots,
         challenges_by_status=[CountOut(key=k, count=v) for k, v in d.by_status.items()],
