@@ -102,7 +102,7 @@ async def list_public(filters: ProposalFilters, *, cursor: str | None, limit: in
     if filters.status:
         query = query.filter(status=filters.status)
     if filters.sdg is not None:
-        query = query.filter(sdgs__contains=[filters.sdg])
+        query = query.filter(search_text__contains=f"[sdg:{filters.sdg}]")
     sort = filters.sort if filters.sort in SORTS else "supported"
     column, descending = SORTS[sort]
     if sort == "waiting":

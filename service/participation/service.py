@@ -97,8 +97,14 @@ def _no_links_yet(user: User, now: datetime, **texts: str) -> None:
             )
 
 
-def _search_text(title: str, description: str, affected: str) -> str:
-    return " ".join([title, description, affected]).lower()
+def sdg_token(goal: int) -> str:
+    return f"[sdg:{goal}]"
+
+
+def _search_text(title: str, description: str, affected: str, sdgs: list[int]) -> str:
+    """Lower-cased words to search, and a token per SDG: the SDG filter reads the same column
+    on PostgreSQL and SQLite (which has no JSON containment)."""
+    return " ".join([title, description, affected, *map(sdg_token, sdgs)]).lower()
 
 
 # --- similar titles ------------------------------------------------------------------------
@@ -151,7 +157,7 @@ async def create(ctx: Context, data: ProposalIn) -> Proposal:
         region=data.region,
         area=data.area,
         sdgs=data.sdgs,
-        search_text=_search_text(data.title, data.description, data.affected),
+        search_text=_search_text(data.title, data.description, data.affected, data.sdgs),
     )
     await audit.record(ctx, "proposal.create", object_type="proposal", object_id=proposal.id)
     await add_update(
@@ -180,7 +186,7 @@ async def edit(ctx: Context, proposal: Proposal, data: ProposalPatch) -> Proposa
     proposal.region = data.region
     proposal.area = data.area  # type: ignore[assignment]
     proposal.sdgs = data.sdgs
-    proposal.search_text = _search_text(data.title, data.description, data.affected)
+    proposal.search_text = _search_text(data.title, data.description, data.affected, data.sdgs)
     await proposal.save()
     await audit.record(ctx, "proposal.edit", object_type="proposal", object_id=proposal.id)
     return proposal

@@ -25,7 +25,7 @@ async def seed(count: int, **fields: object) -> list[int]:
                 "area": "mobility",
                 "sdgs": [11],
                 "support_count": n,
-                "search_text": f"problem {n} a problem of the neighbourhood",
+                "search_text": f"problem {n} a problem of the neighbourhood [sdg:11]",
             }
             values.update(fields)
             proposal = await Proposal.create(author=author, **values)
@@ -41,7 +41,7 @@ class TestFilters:
         water = await seed(
             1,
             title="Leaking pipes",
-            search_text="leaking pipes",
+            search_text="leaking pipes [sdg:6]",
             area="water",
             sdgs=[6],
             region="Sevilla",
@@ -120,3 +120,25 @@ class TestQueryCount:
         assert await self._queries(client, "/proposals", caplog) == few_page
         assert await self._queries(client, "/", caplog) == few_home
         assert few_api >= 1
+
+
+async def test_a_proposed_problem_is_found_by_its_goal_and_words(client: httpx.AsyncClient) -> None:
+    from tests.participation.helpers import propose
+
+    created = await propose(client, await factories.person(client), sdgs=[7, 1])
+    await propose(
+        client,
+        await factories.person(client),
+        title="Noisy bars at night",
+        sdgs=[17],
+        description="The bars of the square play music until four in the morning.",
+    )
+
+    async def ids(**params: object) -> list[int]:
+        return [
+            i["id"] for i in (await client.get("/api/v1/proposals", params=params)).json()["items"]
+        ]
+
+    assert await ids(sdg=7) == [created["id"]]
+    assert await ids(sdg=1) == [created["id"]]
+    assert await ids(q="calle mayor") == [created["id"]]
