@@ -18,6 +18,7 @@ from service.accounts.models import Membership, Organization, OrganizationKind, 
 from service.challenges.demo import seed_challenges
 from service.config import Settings
 from service.core.jobs import Job
+from service.matching.demo import seed_matching
 from service.investors.demo import seed_investors
 from service.incubation.demo import seed_incubation
 from service.participation.demo import seed_proposals
@@ -101,6 +102,7 @@ STEPS: list[tuple[str, Step]] = [
     ("people", seed_people),
     ("challenges", seed_challenges),
     ("rewards", seed_rewards),
+    ("matching", seed_matching),
     ("investors", seed_investors),
     ("incubation", seed_incubation),
     ("proposals", seed_proposals),

@@ -10,7 +10,7 @@ from typing import Any, cast
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from service.accounts.models import Organization, OrganizationKind, User
+from service.accounts.models import Organization, OrganizationKind, Role, User
 from service.audit import service as audit
 from service.challenges import service as challenges
 from service.challenges.models import Challenge
@@ -266,7 +266,35 @@ async def _recount(proposal: Proposal) -> None:
         # The clock of the city's formal answer starts once, and keeps running.
         proposal.threshold_reached_at = _now()
         fields.append("threshold_reached_at")
+        await _threshold_reached(proposal)
     await proposal.save(update_fields=fields)
+
+
+async def _threshold_reached(proposal: Proposal) -> None:
+    """The region's city managers are told that a formal answer is now due."""
+    assert proposal.threshold_reached_at is not None
+    await add_update(
+        proposal_id=proposal.id,
+        kind="threshold",
+        title=i18n.gettext("Enough supports: the city owes a formal answer"),
+        at=proposal.threshold_reached_at,
+        event_key=f"proposal:{proposal.id}:threshold",
+        link=f"/proposals/{proposal.id}",
+    )
+    city_ids = await Organization.filter(
+        kind=OrganizationKind.government, region__iexact=proposal.region.strip()
+    ).values_list("id", flat=True)
+    managers = await User.filter(
+        memberships__organization_id__in=list(city_ids),
+        memberships__role__in=[Role.manager, Role.owner],
+    ).distinct()
+    for manager in managers:
+        await notifications.notify(
+            manager,
+            title=i18n.gettext("A proposal of your region needs a formal answer"),
+            body=proposal.title,
+            link=f"/proposals/{proposal.id}",
+        )
 
 
 # --- deliberation --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import time_machine
 
 from service import db
 from service.audit.models import AuditEvent
+from service.notifications.models import Notification
 from service.participation.models import Proposal, Support
 from tests import factories
 from tests.participation.helpers import city, propose, support
@@ -108,6 +109,11 @@ class TestThreshold:
         await support(client, await factories.person(client), created["id"])
         reached = (await Proposal.get(id=created["id"])).threshold_reached_at
         assert reached is not None
+        told = await Notification.filter(user_id=the_city.manager.user.id).values_list(
+            "title", flat=True
+        )
+        assert told == ["A proposal of your region needs a formal answer"]
+        assert await Notification.filter(user_id=the_city.editor.user.id).count() == 0
         with time_machine.travel(datetime.now(UTC) + timedelta(days=5, hours=1), tick=False):
             detail = (await client.get(f"/api/v1/proposals/{created['id']}")).json()
             assert detail["waiting_days"] == 5
