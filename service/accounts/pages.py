@@ -348,6 +348,7 @@ async def _org_page(
     request: Request, org: Organization, status: int = 200, **extra: object
 ) -> Response:
     from service.challenges.models import PUBLIC_STATUSES, Challenge
+    from service.matching.service import challenges_for_page as for_you
 
     actor = context(request).actor
     role = actor.role_in(org.id)
@@ -369,6 +370,7 @@ async def _org_page(
         challenges=challenge_list,
         can_draft=actor.has_role(org.id, Role.editor, Role.manager)
         and org.kind is OrganizationKind.government,
+        recommended=await for_you(org.id, settings=context(request).settings) if role else [],
         **extra,
     )
 

@@ -134,6 +134,8 @@ class Corpus:
         self.text_t = self.text.T.tocsr()
         self.eligible = np.array([s.eligible for s in startups], dtype=bool)
         self.track = np.array([s.track_score for s in startups], dtype=np.float64)
+        self.stage_region = self.stage_idx * (no_region + 1) + self.region_idx
+        self.has_ask = ~np.isnan(self.log_ask)
         self.position = {int(i): n for n, i in enumerate(self.ids)}
 
     def __len__(self) -> int:
@@ -189,6 +191,26 @@ class ThesisBlock:
         self.region_table = regions
         self.region_strict = np.array([t.regions_strict for t in theses], dtype=bool) & has_regions
         self.text = corpus.space.transform([t.text for t in theses])
+        self._corpus_regions = no_region + 1
+
+    def screening_tables(
+        self, w: Mapping[str, float]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For the fast pass: stage and region folded into one table (-inf where a strict
+        filter refuses), indexed by stage * regions + region, and the ticket's two bounds."""
+        stage = self.stage_table[:, :, None]
+        region = self.region_table[:, None, :]
+        table = w["stage"] * stage + w["region"] * region
+        refused = (self.stage_strict[:, None, None] & (stage != 1.0)) | (
+            self.region_strict[:, None, None] & (region != 1.0)
+        )
+        table = np.where(refused, -np.inf, table).reshape(len(self.theses), -1)
+        # ticket = clip(min(1 + (a - lo) / 2, 1 + (hi - a) / 2), 0, 1), times its weight.
+        # An open end is a large finite bound (not inf), so that a startup without an ask
+        # can be sent below 0 (see `screen`).
+        low = np.minimum(w["ticket"] * (1.0 - self.log_lo / 2.0), 1e6)
+        high = np.minimum(w["ticket"] * (1.0 + self.log_hi / 2.0), 1e6)
+        return table, np.asarray(self.sector_count), low, high
 
 
 @dataclass
@@ -266,6 +288,129 @@ def top_indices(keys: np.ndarray, ids: np.ndarray, k: int) -> list[np.ndarray]:
     return result
 
 
+def screen(block: ThesisBlock, corpus: Corpus, weights: Mapping[str, float]) -> np.ndarray:
+    """The scores of a block in few passes over memory (-inf where a hard filter refuses).
+
+    The same sum as `score_block`, with the terms folded into lookup tables and computed in
+    a different order, so it may differ from it by float rounding (about 1e-15): it only
+    picks candidates, whose exact scores `score_pairs` then computes.
+    """
+    w = normalised_weights(weights)
+    table, _, low, high = block.screening_tables(w)
+    # Text first: its dense form is the buffer the other terms are added into. Sparse
+    # startups times the block's dense columns costs each startup's words times the block's
+    # width, whatever the size of the vocabulary.
+    theses_t = block.text.T.toarray()
+    theses_t *= w["text"]
+    score = np.ascontiguousarray((corpus.text @ theses_t).T)
+    score += np.take_along_axis(table, np.broadcast_to(corpus.stage_region, score.shape), 1)
+    # Sector: shared / min(counts) = shared * max(1/count, 1/count); when either count is 0,
+    # nothing is shared, so the inverse chosen for 0 does not matter.
+    term = block.sector @ corpus.sector.T
+    inverse = np.maximum(
+        w["sector"] * _inverse(block.sector_count)[:, None],
+        w["sector"] * _inverse(corpus.sector_count)[None, :],
+    )
+    term *= inverse
+    score += term
+    # Ticket: min(low + w a/2, high - w a/2) clipped to [0, w]; a startup without an ask
+    # gets 0 here and its neutral half through `base` below.
+    half = np.where(corpus.has_ask, w["ticket"] * corpus.log_ask / 2.0, -1e12)
+    np.add(low[:, None], half[None, :], out=term)
+    np.subtract(high[:, None], half[None, :], out=inverse)
+    np.minimum(term, inverse, out=term)
+    np.maximum(term, 0.0, out=term)
+    np.minimum(term, w["ticket"], out=term)
+    score += term
+    base = w["track"] * corpus.track + np.where(corpus.has_ask, 0.0, NEUTRAL * w["ticket"])
+    base[~corpus.eligible] = -np.inf
+    score += base[None, :]
+    return score
+
+
+def _inverse(counts: np.ndarray) -> np.ndarray:
+    return np.divide(1.0, counts, out=np.zeros_like(counts, dtype=np.float64), where=counts > 0)
+
+
+def score_pairs(
+    block: ThesisBlock,
+    corpus: Corpus,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    weights: Mapping[str, float],
+) -> Scored:
+    """Exact scores and components of the pairs (rows[j], cols[j]), as `score_block`."""
+    w = normalised_weights(weights)
+    shared = np.einsum("ij,ij->i", block.sector[rows], corpus.sector[cols])
+    smaller = np.minimum(block.sector_count[rows], corpus.sector_count[cols])
+    sector = np.divide(shared, smaller, out=np.zeros_like(shared), where=smaller > 0)
+    stage = block.stage_table[rows, corpus.stage_idx[cols]]
+    with np.errstate(invalid="ignore"):
+        below = block.log_lo[rows] - corpus.log_ask[cols]
+        above = corpus.log_ask[cols] - block.log_hi[rows]
+        gap = np.maximum(np.maximum(below, above), 0.0)
+        ticket = np.clip(1.0 - gap / 2.0, 0.0, 1.0)
+    ticket[np.isnan(corpus.log_ask[cols])] = NEUTRAL
+    region = block.region_table[rows, corpus.region_idx[cols]]
+    text = np.asarray(block.text[rows].multiply(corpus.text[cols]).sum(axis=1)).ravel()
+    np.clip(text, 0.0, 1.0, out=text)
+    track = corpus.track[cols]
+    score = (
+        w["sector"] * sector
+        + w["stage"] * stage
+        + w["ticket"] * ticket
+        + w["region"] * region
+        + w["text"] * text
+        + w["track"] * track
+    )
+    allowed = corpus.eligible[cols].copy()
+    allowed &= ~block.region_strict[rows] | (region == 1.0)
+    allowed &= ~block.stage_strict[rows] | (stage == 1.0)
+    components = {
+        "sector": sector,
+        "stage": stage,
+        "ticket": ticket,
+        "region": region,
+        "text": text,
+        "track": track,
+    }
+    return Scored(score=score, components=components, allowed=allowed)
+
+
+# How far below the k-th screened score a candidate may be and still be checked exactly.
+SCREEN_MARGIN = 1e-9
+
+
+def kth_largest(values: np.ndarray, k: int) -> np.ndarray:
+    """Each row's k-th largest value (-inf when it has fewer than k finite ones).
+
+    A strided sample of the columns gives a threshold a little below the k-th largest; the
+    values above it (a few times k) are partitioned exactly. Rows where the sample guessed
+    too high fall back to a full partition.
+    """
+    rows, n = values.shape
+    if n <= k:
+        return values.min(axis=1)
+    sample_size = min(n, max(4096, 16 * k))
+    result = np.empty(rows)
+    pending = list(range(rows))
+    if sample_size < n:
+        sample = values[:, np.linspace(0, n - 1, sample_size).astype(np.intp)]
+        # Aim at 3k values above the threshold in the whole row.
+        position = min(sample_size - 1, int(np.ceil(3 * k * sample_size / n)))
+        guess = -np.partition(-sample, position, axis=1)[:, position]
+        pending = []
+        for row in range(rows):
+            above = values[row][values[row] >= guess[row]]
+            if len(above) >= k:
+                result[row] = -np.partition(-above, k - 1)[k - 1]
+            else:
+                pending.append(row)
+    if pending:
+        result[pending] = -np.partition(-values[pending], k - 1, axis=1)[:, k - 1]
+    return result
+
+
 @dataclass
 class Ranked:
     """One startup in one thesis's ranking."""
@@ -274,6 +419,31 @@ class Ranked:
     rank: int
     score: float
     components: dict[str, float]
+
+
+@dataclass
+class Ranking:
+    """A thesis's best startups, best first, kept as arrays (items are built when read)."""
+
+    corpus: Corpus
+    columns: np.ndarray
+    scores: np.ndarray
+    components: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def __iter__(self) -> Iterator[Ranked]:
+        for position in range(len(self.columns)):
+            yield self[position]
+
+    def __getitem__(self, position: int) -> Ranked:
+        return Ranked(
+            startup=self.corpus.startups[self.columns[position]],
+            rank=position + 1,
+            score=float(self.scores[position]),
+            components={name: float(v[position]) for name, v in self.components.items()},
+        )
 
 
 def blocks(theses: Sequence[ThesisData], size: int) -> Iterator[Sequence[ThesisData]]:
@@ -287,28 +457,40 @@ def rank(
     weights: Mapping[str, float],
     *,
     k: int = 200,
-    block_size: int = 32,
-) -> Iterator[tuple[ThesisData, list[Ranked]]]:
+    block_size: int = 128,
+) -> Iterator[tuple[ThesisData, Ranking]]:
     """Each thesis with its best `k` startups, scored in blocks of theses."""
+    n = len(corpus)
+    empty = np.zeros(0, dtype=np.intp)
     for chunk in blocks(theses, block_size):
+        if n == 0 or k <= 0:
+            for thesis in chunk:
+                yield thesis, Ranking(corpus, empty, np.zeros(0), {})
+            continue
         block = ThesisBlock(chunk, corpus)
-        scored = score_block(block, corpus, weights)
-        keys = scored.keys
-        for row, picked in enumerate(top_indices(keys, corpus.ids, k)):
-            items = []
-            for position, col in enumerate(picked, start=1):
-                items.append(
-                    Ranked(
-                        startup=corpus.startups[col],
-                        rank=position,
-                        score=float(scored.score[row, col]),
-                        components={
-                            name: float(values[row, col])
-                            for name, values in scored.components.items()
-                        },
-                    )
-                )
-            yield chunk[row], items
+        # A fast pass picks the candidates (the k best and whatever ties or nearly ties
+        # them); their exact scores then decide, as the reference would.
+        fast = screen(block, corpus, weights)
+        kth = kth_largest(fast, k)
+        threshold = np.where(np.isfinite(kth), kth - SCREEN_MARGIN, -np.inf)
+        rows, cols = np.nonzero((fast >= threshold[:, None]) & np.isfinite(fast))
+        del fast
+        exact = score_pairs(block, corpus, rows, cols, weights)
+        keys = np.where(exact.allowed, np.round(exact.score, RANK_DECIMALS), FILTERED)
+        order = np.lexsort((corpus.ids[cols], -keys, rows))
+        order = order[keys[order] > FILTERED]
+        starts = np.searchsorted(rows[order], np.arange(len(chunk) + 1))
+        for row, thesis in enumerate(chunk):
+            picked = order[starts[row] : starts[row + 1]][:k]
+            yield (
+                thesis,
+                Ranking(
+                    corpus,
+                    cols[picked],
+                    exact.score[picked],
+                    {name: values[picked] for name, values in exact.components.items()},
+                ),
+            )
 
 
 def count_above(

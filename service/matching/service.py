@@ -14,7 +14,8 @@ commits. What other areas may call:
   `recompute_all(*, settings)`: the work behind the jobs of the same names (tasks.py) and the
   nightly cron; `refresh_tracks()` re-reads every track record and names the changed ones.
 - `matches_page(investor_id, *, after_rank, limit)`: one page of the stored ranking, one query.
-- `recommended_challenges(org_id, limit, *, settings) -> list[Recommendation]`.
+- `recommended_challenges(org_id, limit, *, settings)`: (Recommendation, Challenge) pairs;
+  `challenges_for_page(org_id, limit, *, settings)`: the same with reasons in words.
 - `create_demo_day(ctx, data)`, `schedule_demo_day(demo_day_id, *, settings)`,
   `demo_day_csv(demo_day)`, `demo_day_ics(demo_day, names)`.
 
@@ -278,7 +279,7 @@ async def load_corpus(*, refit: bool = False) -> Corpus:
 
 def _match_rows(
     thesis: ThesisData,
-    ranked: Sequence[scoring.Ranked],
+    ranked: scoring.Ranking,
     corpus: Corpus,
     weights: dict[str, float],
     now: datetime,
@@ -311,7 +312,7 @@ def _match_rows(
 
 
 async def _store(
-    results: Sequence[tuple[ThesisData, list[scoring.Ranked]]],
+    results: Sequence[tuple[ThesisData, scoring.Ranking]],
     corpus: Corpus,
     settings: Settings,
 ) -> int:
@@ -330,7 +331,7 @@ async def _store(
 
 def rank_theses(
     theses: Sequence[ThesisData], corpus: Corpus, settings: Settings
-) -> list[tuple[ThesisData, list[scoring.Ranked]]]:
+) -> list[tuple[ThesisData, scoring.Ranking]]:
     return list(scoring.rank(theses, corpus, settings.matching_weights, k=settings.matching_top_n))
 
 
@@ -498,6 +499,23 @@ async def recommended_challenges(
     by_id = {c.id: c for c in challenges}
     ranked = rank_challenges(applicant, data, settings.recommendation_weights, limit=limit)
     return [(r, by_id[r.challenge.id]) for r in ranked]
+
+
+async def challenges_for_page(
+    organization_id: int, limit: int = 5, *, settings: Settings
+) -> list[dict[str, Any]]:
+    """ "Challenges for you" on the organization's page: each challenge with its reasons in
+    the current language (empty for cities and investors)."""
+    return [
+        {
+            "id": challenge.id,
+            "title": challenge.title,
+            "summary": challenge.summary,
+            "closes_at": challenge.closes_at,
+            "reasons": explain.render_all(r.reasons),
+        }
+        for r, challenge in await recommended_challenges(organization_id, limit, settings=settings)
+    ]
 
 
 # --- demo days -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from starlette.applications import Starlette
 
 from service import db
 from service.accounts.models import Membership, OrganizationKind, Role
@@ -249,3 +250,26 @@ class TestRecommendedChallenges:
         url = f"/api/v1/organizations/{company.id}/recommended-challenges"
         assert (await client.get(url, headers=outsider.headers)).status_code == 404
         assert (await client.get(url)).status_code == 401
+
+
+class TestOrganizationPage:
+    async def test_members_see_challenges_for_them_with_reasons_visitors_do_not(
+        self, client: httpx.AsyncClient, app: Starlette
+    ) -> None:
+        member = await factories.make_user()
+        company, _ = await helpers.startup(sectors=["water"], region="Madrid")
+        async with db.transaction(None):
+            await Membership.create(user=member, organization=company, role=Role.member)
+        city = await factories.make_org(kind=OrganizationKind.government)
+        await open_challenge(city, title="Clean rivers", area="water", region="Madrid")
+        await open_challenge(city, title="Quiet streets", area="culture", region="Lisboa")
+        visitor = await client.get(f"/organizations/{company.id}")
+        assert visitor.status_code == 200
+        assert "Challenges for you" not in visitor.text
+        await factories.web_signin(client, member)
+        page = await client.get(f"/organizations/{company.id}")
+        assert page.status_code == 200
+        assert "Challenges for you" in page.text
+        assert page.text.index("Clean rivers") < page.text.index("Quiet streets")
+        assert "in your sector: Water" in page.text
+        assert "same region: Madrid" in page.text

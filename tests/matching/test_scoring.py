@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from service.config import Settings
@@ -16,9 +17,11 @@ from service.matching.scoring import (
     ThesisBlock,
     ThesisData,
     count_above,
+    kth_largest,
     normalised_weights,
     rank,
     score_block,
+    top_indices,
 )
 from service.matching.text import TextSpace
 from tests.matching import reference
@@ -348,3 +351,27 @@ class TestBatchEqualsReference:
                 and reference.score(reference.components(space, thesis, s), WEIGHTS) >= 0.4
             )
             assert count_above(thesis, corpus, WEIGHTS, 0.4) == expected
+
+
+class TestFastPath:
+    def test_kth_largest_with_ties_and_refused_values(self) -> None:
+        rng = np.random.default_rng(4)
+        values = np.round(rng.random((12, 9000)), 2)  # many ties
+        values[values < 0.3] = -np.inf
+        values[3, :] = -np.inf
+        values[3, :150] = 0.5  # fewer finite values than k
+        values[7, :] = 0.25  # all equal
+        expected = -np.partition(-values, 199, axis=1)[:, 199]
+        assert np.array_equal(kth_largest(values, 200), expected)
+
+    def test_large_corpus_ranks_as_the_plain_vectorised_scores(self) -> None:
+        # More startups than the sample of the fast path, so that it is taken.
+        rng = random.Random(5)
+        startups, theses = random_world(rng, 6000, 20)
+        space = TextSpace.fit([s.text for s in startups] + [t.text for t in theses])
+        corpus = Corpus(startups, space)
+        plain = score_block(ThesisBlock(theses, corpus), corpus, WEIGHTS)
+        expected = top_indices(plain.keys, corpus.ids, 200)
+        for row, (_, ranking) in enumerate(rank(theses, corpus, WEIGHTS, block_size=8)):
+            assert list(ranking.columns) == list(expected[row])
+            assert np.allclose(ranking.scores, plain.score[row, expected[row]], atol=1e-12)
