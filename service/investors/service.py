@@ -10,7 +10,9 @@ Rules kept here, whatever the caller:
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +31,7 @@ from service.challenges.models import (
     Criterion,
     Review,
 )
+from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, NotFound, ValidationFailed
 from service.core.i18n import N_, gettext
@@ -129,6 +132,19 @@ def reasons_in_words(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**r, "text": matching.render_reason(r)} for r in reasons]
 
 
+@functools.lru_cache(maxsize=8192)
+def _stored_reasons_in_words(language: str, stored: str) -> tuple[dict[str, Any], ...]:
+    return tuple(reasons_in_words(list(json.loads(stored) or [])))
+
+
+def stored_reasons(value: Any) -> list[dict[str, Any]]:
+    """A row's reasons in words; the same stored text in the same language is put into words
+    once (reasons repeat across startups and requests, and a page shows twenty)."""
+    if isinstance(value, str):
+        return list(_stored_reasons_in_words(i18n.current_locale.get(), value))
+    return reasons_in_words(list(value or []))
+
+
 async def _track_records(ids: list[int]) -> dict[int, TrackRecord]:
     records: dict[int, TrackRecord] = defaultdict(TrackRecord)
     if not ids:
@@ -178,7 +194,7 @@ async def dealflow(
             country=str(r["country"]),
             rank=int(r["rank"]),
             score=float(r["score"]),
-            reasons=reasons_in_words(list(repo.as_json(r["reasons"]) or [])),
+            reasons=stored_reasons(r["reasons"]),
             components=dict(repo.as_json(r["components"]) or {}),
             sectors=list(repo.as_json(r["sectors"]) or []),
             stage=r["stage"],
