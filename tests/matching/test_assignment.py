@@ -74,3 +74,25 @@ def test_larger_case_respects_capacities() -> None:
     meetings = assignment.assign(scores, slots, caps)
     check_capacities(meetings, slots, caps)
     assert len(meetings) == min(sum(slots), sum(caps))
+
+
+def test_column_generation_reaches_the_optimum_over_all_pairs() -> None:
+    # Large enough that candidates are restricted; the LP over every pair is the yardstick.
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    rng = np.random.default_rng(8)
+    scores = rng.random((120, 150)) ** 3
+    scores[:, :5] += 0.5  # popular startups: the best candidates are not enough
+    slots = rng.integers(1, 5, 120).tolist()
+    caps = rng.integers(1, 4, 150).tolist()
+    meetings = assignment.assign(scores, slots, caps)
+    check_capacities(meetings, slots, caps)
+    pi, ps = np.nonzero(scores > 0)
+    n = pi.size
+    a_ub = sparse.csr_matrix(
+        (np.ones(2 * n), (np.concatenate([pi, 120 + ps]), np.tile(np.arange(n), 2))),
+        shape=(270, n),
+    )
+    full = linprog(-scores[pi, ps], A_ub=a_ub, b_ub=np.array(slots + caps, float), bounds=(0, 1))
+    assert assignment.total(meetings) == pytest.approx(-full.fun, abs=1e-6)
