@@ -64,7 +64,10 @@ async def test_dashboards_map_and_provenance(
         ).to_be_visible()
         await visit.check(page, f"platform-dashboard-{language}")
 
-    await page.goto("/opendata/ecosystem?lang=en")
+    await page.goto("/opendata?lang=en")
+    await visit.check(page, "opendata")
+    await page.get_by_role("link", name="Ecosystem map", exact=True).first.click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Ecosystem map")
     await expect(
         page.get_by_role("img", name="Map of the organizations that worked together")
     ).to_be_visible()

@@ -251,6 +251,8 @@ class TestPages:
         org_page = await client.get(f"/organizations/{w.a.city.org.id}")
         assert f'href="/opendata/cities/{w.a.city.org.id}"' in org_page.text
         assert 'href="/opendata/dashboard"' in (await client.get("/")).text
+        index = (await client.get("/opendata")).text
+        assert 'href="/opendata/dashboard"' in index and 'href="/opendata/ecosystem"' in index
 
     async def test_the_dashboard_reads_in_spanish_and_portuguese(
         self, client: httpx.AsyncClient
