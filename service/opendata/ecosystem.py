@@ -212,6 +212,27 @@ def filtered(g: Graph, *, kind: str | None, region: str | None) -> Graph:
     return Graph([n for n in g.nodes if n.id in keep], edges, g.challenges)
 
 
+# Organizations drawn at most: past this, the most connected ones (the list has them all).
+MAX_DRAWN = 120
+
+
+def most_connected(g: Graph, limit: int = MAX_DRAWN) -> Graph:
+    """The `limit` organizations with the most ties, and the ties among them."""
+    if len(g.nodes) <= limit:
+        return g
+    degree: dict[int, int] = defaultdict(int)
+    for e in g.edges:
+        degree[e.source] += 1
+        degree[e.target] += 1
+    ranked = sorted(g.nodes, key=lambda n: (-degree[n.id], n.id))[:limit]
+    keep = {n.id for n in ranked}
+    return Graph(
+        [n for n in g.nodes if n.id in keep],
+        [e for e in g.edges if e.source in keep and e.target in keep],
+        g.challenges,
+    )
+
+
 def regions(g: Graph) -> list[str]:
     return sorted({n.region for n in g.nodes if n.region}, key=str.lower)
 

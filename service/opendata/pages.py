@@ -222,8 +222,13 @@ async def ecosystem_page(request: Request) -> Response:
         "names them all."
     ) % {"orgs": number(len(g.nodes)), "ties": number(len(g.edges))}
     desc += " " + "; ".join(f"{edge_labels[k]}: {number(n)}" for k, n in counts.items() if n)
+    drawn = ecosystem.most_connected(g)
+    if len(drawn.nodes) < len(g.nodes):
+        desc += " " + gettext(
+            "The drawing shows the %(count)s organizations with the most ties."
+        ) % {"count": number(len(drawn.nodes))}
     drawing = ecosystem.drawing(
-        g,
+        drawn,
         title=gettext("Map of the organizations that worked together"),
         desc=desc,
         kind_labels=kind_labels,
@@ -243,6 +248,8 @@ async def ecosystem_page(request: Request) -> Response:
         request,
         "opendata/ecosystem.html",
         drawing=drawing,
+        drawn=len(drawn.nodes),
+        drawn_all=len(drawn.nodes) == len(g.nodes),
         nodes=listed[(page - 1) * MAP_PAGE : page * MAP_PAGE],
         names=names,
         challenges=whole.challenges,

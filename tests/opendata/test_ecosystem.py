@@ -218,3 +218,19 @@ class TestProvenance:
         draft_page = await client.get(f"/challenges/{created.json()['id']}")
         assert draft_page.status_code == 200
         assert 'id="provenance"' not in draft_page.text
+
+
+def test_a_large_map_draws_the_most_connected() -> None:
+    from service.opendata.ecosystem import Edge, Graph, Node, drawing, most_connected
+
+    nodes = [Node(i, f"Org {i}", "startup", "North", "ES") for i in range(1, 201)]
+    # Org 1 is tied to everyone, Org 2 to the next ten: they are drawn first.
+    edges = [Edge(1, i, "award", [1]) for i in range(2, 201)]
+    edges += [Edge(2, i, "consortium", [1]) for i in range(3, 13)]
+    small = most_connected(Graph(nodes, edges), limit=12)
+    assert [n.id for n in small.nodes] == list(range(1, 13))
+    assert all(e.source in range(1, 13) and e.target in range(1, 13) for e in small.edges)
+    assert len(small.edges) == 11 + 10
+    svg = drawing(small, title="t", desc="d", kind_labels={}, edge_labels={})
+    assert svg.count("<path ") == len(small.edges) and "Org 13<" not in svg
+    assert most_connected(Graph(nodes[:5], []), limit=12).nodes == nodes[:5]
