@@ -27,7 +27,11 @@ class Section:
 
 Provider = Callable[[Request, Challenge], Awaitable[Section | None]]
 # Modules with a `challenge_section` provider, in the order their sections appear.
-PROVIDER_MODULES: list[str] = ["service.opendata.provenance", "service.incubation.sections"]
+PROVIDER_MODULES: list[str] = [
+    "service.opendata.provenance",
+    "service.participation.pages",
+    "service.incubation.sections",
+]
 
 
 def providers() -> list[Provider]:
