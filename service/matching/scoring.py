@@ -140,9 +140,29 @@ class Corpus:
         self.sector32 = self.sector.astype(np.float32)
         self.has_ask = ~np.isnan(self.log_ask)
         self.position = {int(i): n for n, i in enumerate(self.ids)}
+        self._screening: dict[
+            tuple[tuple[str, float], ...], tuple[np.ndarray, np.ndarray, np.ndarray]
+        ] = {}
 
     def __len__(self) -> int:
         return len(self.startups)
+
+    def screening_vectors(
+        self, w: Mapping[str, float]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-startup terms of the screening pass for these weights (kept: an on-demand
+        ranking of one investor should not recompute them)."""
+        key = tuple(sorted(w.items()))
+        if key not in self._screening:
+            f32 = np.float32
+            inverse = (w["sector"] * _inverse(self.sector_count)).astype(f32)
+            # Half the weighted log ask; without an ask, low enough for the term to be 0
+            # (its neutral half is in `base`).
+            half = np.where(self.has_ask, w["ticket"] * self.log_ask / 2.0, -1e12).astype(f32)
+            base = w["track"] * self.track + np.where(self.has_ask, 0.0, NEUTRAL * w["ticket"])
+            base[~self.eligible] = -np.inf
+            self._screening[key] = (inverse, half, base.astype(f32))
+        return self._screening[key]
 
     def take(self, indices: Sequence[int] | np.ndarray) -> Corpus:
         """The same corpus restricted to some startups (same text model and regions)."""
@@ -311,25 +331,23 @@ def screen(block: ThesisBlock, corpus: Corpus, weights: Mapping[str, float]) -> 
     score += np.take_along_axis(table.astype(f32), stage_region, 1)
     # Sector: shared / min(counts) = shared * max(1/count, 1/count); when either count is 0,
     # nothing is shared, so the inverse chosen for 0 does not matter.
+    startup_inverse, half, base = corpus.screening_vectors(w)
     term = block.sector.astype(f32) @ corpus.sector32.T
     inverse = np.maximum(
         (w["sector"] * _inverse(block.sector_count)).astype(f32)[:, None],
-        (w["sector"] * _inverse(corpus.sector_count)).astype(f32)[None, :],
+        startup_inverse[None, :],
     )
     term *= inverse
     score += term
     # Ticket: min(low + w a/2, high - w a/2) clipped to [0, w]; a startup without an ask
     # gets 0 here and its neutral half through `base` below.
-    half = np.where(corpus.has_ask, w["ticket"] * corpus.log_ask / 2.0, -1e12).astype(f32)
     np.add(low.astype(f32)[:, None], half[None, :], out=term)
     np.subtract(high.astype(f32)[:, None], half[None, :], out=inverse)
     np.minimum(term, inverse, out=term)
     np.maximum(term, f32(0.0), out=term)
     np.minimum(term, f32(w["ticket"]), out=term)
     score += term
-    base = w["track"] * corpus.track + np.where(corpus.has_ask, 0.0, NEUTRAL * w["ticket"])
-    base[~corpus.eligible] = -np.inf
-    score += base.astype(f32)[None, :]
+    score += base[None, :]
     return score
 
 
@@ -457,6 +475,43 @@ def blocks(theses: Sequence[ThesisData], size: int) -> Iterator[Sequence[ThesisD
         yield theses[start : start + size]
 
 
+def _rank_block(
+    chunk: Sequence[ThesisData], corpus: Corpus, weights: Mapping[str, float], k: int
+) -> list[tuple[ThesisData, Ranking]]:
+    n = len(corpus)
+    if n == 0 or k <= 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return [(thesis, Ranking(corpus, empty, np.zeros(0), {})) for thesis in chunk]
+    block = ThesisBlock(chunk, corpus)
+    # A fast pass picks the candidates (the k best and whatever ties or nearly ties them);
+    # their exact scores then decide, as the reference would.
+    fast = screen(block, corpus, weights)
+    kth = kth_largest(fast, k)
+    threshold = np.where(np.isfinite(kth), kth - SCREEN_MARGIN, -np.inf)
+    rows, cols = np.nonzero((fast >= threshold[:, None]) & np.isfinite(fast))
+    del fast
+    exact = score_pairs(block, corpus, rows, cols, weights)
+    keys = np.where(exact.allowed, np.round(exact.score, RANK_DECIMALS), FILTERED)
+    order = np.lexsort((corpus.ids[cols], -keys, rows))
+    order = order[keys[order] > FILTERED]
+    starts = np.searchsorted(rows[order], np.arange(len(chunk) + 1))
+    result = []
+    for row, thesis in enumerate(chunk):
+        picked = order[starts[row] : starts[row + 1]][:k]
+        result.append(
+            (
+                thesis,
+                Ranking(
+                    corpus,
+                    cols[picked],
+                    exact.score[picked],
+                    {name: values[picked] for name, values in exact.components.items()},
+                ),
+            )
+        )
+    return result
+
+
 def rank(
     theses: Sequence[ThesisData],
     corpus: Corpus,
@@ -466,37 +521,8 @@ def rank(
     block_size: int = 128,
 ) -> Iterator[tuple[ThesisData, Ranking]]:
     """Each thesis with its best `k` startups, scored in blocks of theses."""
-    n = len(corpus)
-    empty = np.zeros(0, dtype=np.intp)
     for chunk in blocks(theses, block_size):
-        if n == 0 or k <= 0:
-            for thesis in chunk:
-                yield thesis, Ranking(corpus, empty, np.zeros(0), {})
-            continue
-        block = ThesisBlock(chunk, corpus)
-        # A fast pass picks the candidates (the k best and whatever ties or nearly ties
-        # them); their exact scores then decide, as the reference would.
-        fast = screen(block, corpus, weights)
-        kth = kth_largest(fast, k)
-        threshold = np.where(np.isfinite(kth), kth - SCREEN_MARGIN, -np.inf)
-        rows, cols = np.nonzero((fast >= threshold[:, None]) & np.isfinite(fast))
-        del fast
-        exact = score_pairs(block, corpus, rows, cols, weights)
-        keys = np.where(exact.allowed, np.round(exact.score, RANK_DECIMALS), FILTERED)
-        order = np.lexsort((corpus.ids[cols], -keys, rows))
-        order = order[keys[order] > FILTERED]
-        starts = np.searchsorted(rows[order], np.arange(len(chunk) + 1))
-        for row, thesis in enumerate(chunk):
-            picked = order[starts[row] : starts[row + 1]][:k]
-            yield (
-                thesis,
-                Ranking(
-                    corpus,
-                    cols[picked],
-                    exact.score[picked],
-                    {name: values[picked] for name, values in exact.components.items()},
-                ),
-            )
+        yield from _rank_block(chunk, corpus, weights, k)
 
 
 def count_above(
