@@ -1,8 +1,9 @@
 """The figures of the public dashboards, for the whole platform or one city.
 
 Each figure comes from one small query function over what is already public: published
-challenges and the ledger's postings for them. A figure whose data does not exist on the
-platform yet is left out, never shown as a measured zero.
+challenges and the ledger's postings for them, awards, adopted citizen proposals (not hidden
+by moderation), startups admitted to a cohort and the steps of their pilot path. A whole
+dashboard costs the same fixed number of queries whatever the number of challenges.
 """
 
 from __future__ import annotations
@@ -180,11 +181,11 @@ async def award_delays(scope: Scope) -> list[Delay]:
     payments = await LedgerTransaction.filter(
         challenge_id__in=scope.ids(), kind=T.payout
     ).values_list("key", "created_at")
-    payout_ids = {p for p in (repository._payout_id(k) for k, _ in payments) if p is not None}
+    payout_ids = {p for p in (repository.payout_id_of(k) for k, _ in payments) if p is not None}
     award_of = dict(await Payout.filter(id__in=payout_ids).values_list("id", "milestone__award_id"))
     first: dict[int, datetime] = {}
     for key, at in payments:
-        award_id = award_of.get(repository._payout_id(key))
+        award_id = award_of.get(repository.payout_id_of(key))
         if award_id is not None and (award_id not in first or at < first[award_id]):
             first[award_id] = at
     return [Delay(a, c, at, first.get(a)) for a, c, at in awards]

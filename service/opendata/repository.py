@@ -116,7 +116,7 @@ async def histories(challenges: list[Challenge]) -> list[History]:
     ]
 
 
-def _payout_id(key: str) -> int | None:
+def payout_id_of(key: str) -> int | None:
     """The payout a ledger transaction is for: keys are "payout:<id>", "reversal:<id>:<n>"."""
     parts = key.split(":")
     try:
@@ -131,7 +131,7 @@ async def _movements(challenge_ids: list[int]) -> dict[int, list[Movement]]:
         challenge_id__in=challenge_ids,
         kind__in=[TransactionKind.payout, TransactionKind.reversal],
     ).order_by("id")
-    payout_ids = {p for p in (_payout_id(r.key) for r in rows) if p is not None}
+    payout_ids = {p for p in (payout_id_of(r.key) for r in rows) if p is not None}
     payouts = {
         p["id"]: p
         for p in await Payout.filter(id__in=payout_ids).values(
@@ -140,7 +140,7 @@ async def _movements(challenge_ids: list[int]) -> dict[int, list[Movement]]:
     }
     found: dict[int, list[Movement]] = defaultdict(list)
     for row in rows:
-        payout = payouts.get(_payout_id(row.key))
+        payout = payouts.get(payout_id_of(row.key))
         if payout is None:
             continue
         found[row.challenge_id].append(
