@@ -333,6 +333,9 @@ async def verify_organization(ctx: Context, org: Organization) -> Organization:
     if org.verified_at is None:
         org.verified_at = datetime.now(UTC)
         await org.save(update_fields=["verified_at"])
+        from service.matching.service import organization_verified
+
+        organization_verified(org)
         await audit.record(
             ctx,
             "organization.verify",

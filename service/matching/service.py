@@ -8,6 +8,8 @@ commits. What other areas may call:
 - `save_profile(ctx, org, data: ProfileIn) -> StartupProfile`: the same for a startup,
   university or research centre (`NotAnApplicant` otherwise), queuing `matching.recompute_startup`.
 - `get_thesis(org_id)`, `get_profile(org_id)`: the stored rows or None.
+- `organization_verified(org)`: queues the recompute its verification calls for (the
+  accounts area calls it when an operator verifies an organization).
 - `preview_count(data: ThesisIn, *, settings) -> int`: how many startups would pass the thesis's
   hard filters and score at least `settings.matching_preview_floor` (a live preview).
 - `recompute_investor(org_id, *, settings)`, `recompute_startup(org_id, *, settings)`,
@@ -95,6 +97,15 @@ def queue_startup(organization_id: int) -> None:
         defer_seconds=DEBOUNCE_SECONDS,
         organization_id=organization_id,
     )
+
+
+def organization_verified(org: Organization) -> None:
+    """An operator verified the organization: its side of the deal flow counts from now on
+    (called by the accounts area in the verifying transaction)."""
+    if org.kind is OrganizationKind.investor:
+        queue_investor(org.id)
+    elif org.kind in APPLICANT_KINDS:
+        queue_startup(org.id)
 
 
 # --- theses and profiles -------------------------------------------------------------------

@@ -342,3 +342,21 @@ class TestDemoDay:
         assert wrong.status_code == 422
         assert "investors" in wrong.json()["fields"]
         assert not await DemoDay.exists()
+
+
+class TestVerification:
+    async def test_verifying_an_investor_or_a_startup_ranks_it(
+        self, client: httpx.AsyncClient, worker_burst: Burst
+    ) -> None:
+        operator = await factories.person(client, operator=True, totp=True)
+        fund, _ = await helpers.investor(verified=False, sectors=["mobility"])
+        company, _ = await helpers.startup(sectors=["mobility"])
+        newcomer, _ = await helpers.startup(verified=False, sectors=["mobility"])
+        for org in (fund, newcomer):
+            response = await client.post(
+                f"/api/v1/organizations/{org.id}/verify", headers=operator.headers
+            )
+            assert response.status_code == 200, response.text
+        await worker_burst()
+        ranked = await Match.filter(investor_id=fund.id).order_by("rank")
+        assert {m.startup_id for m in ranked} == {company.id, newcomer.id}
