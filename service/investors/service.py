@@ -820,7 +820,14 @@ async def unpick(ctx: Context, city: Organization, startup_id: int) -> bool:
 
 async def picks_of_city(city: Organization) -> list[CityPick]:
     return (
-        await CityPick.filter(city_id=city.id).select_related("startup").order_by("-id").limit(100)
+        await CityPick.filter(
+            city_id=city.id,
+            startup__startup_profile__dealflow_opt_in=True,
+            startup__verified_at__isnull=False,
+        )
+        .select_related("startup")
+        .order_by("-id")
+        .limit(100)
     )
 
 

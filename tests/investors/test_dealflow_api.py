@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 from starlette.applications import Starlette
 
+from service import db
 from service.accounts.models import OrganizationKind
-from service.investors.models import ProfileView
+from service.investors.models import CityPick, ProfileView
 from tests import factories
 from tests.investors import helpers
 
@@ -76,6 +77,9 @@ class TestOptIn:
         await helpers.rank(world.investor, [hidden.org])  # even if matching stored it
         city = await factories.make_org(kind=OrganizationKind.government, name="City Z")
         await helpers.win(city, hidden.org)
+        async with db.transaction(None):
+            # Pinned by a city before it opted out: still not shown.
+            await CityPick.create(city=city, startup=hidden.org, note="Hidden Venture rocks")
         h = world.partner.headers
         bodies = [
             (await client.get(url(world.investor.id), headers=h)).text,
