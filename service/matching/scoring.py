@@ -109,7 +109,17 @@ class Corpus:
         region_index: dict[str, int] | None = None,
         text: sparse.csr_matrix | None = None,
     ) -> None:
-        self.startups = list(startups)
+        # Columns are ordered by the ask (none last): in the screening pass each investor's
+        # ticket term is then a few slices of a row instead of passes over all of it.
+        asks = [s.funding_ask_minor for s in startups]
+        order = sorted(
+            range(len(startups)),
+            key=lambda i: (asks[i] is None or asks[i] <= 0, asks[i] or 0, i),  # type: ignore[operator]
+        )
+        startups = [startups[i] for i in order]
+        if text is not None:
+            text = text[np.asarray(order, dtype=np.intp)]
+        self.startups = startups
         self.space = space
         self.ids = np.array([s.organization_id for s in startups], dtype=np.int64)
         self.sector = _sector_matrix([s.sectors for s in startups])
@@ -339,16 +349,45 @@ def screen(block: ThesisBlock, corpus: Corpus, weights: Mapping[str, float]) -> 
     )
     term *= inverse
     score += term
-    # Ticket: min(low + w a/2, high - w a/2) clipped to [0, w]; a startup without an ask
-    # gets 0 here and its neutral half through `base` below.
-    np.add(low.astype(f32)[:, None], half[None, :], out=term)
-    np.subtract(high.astype(f32)[:, None], half[None, :], out=inverse)
-    np.minimum(term, inverse, out=term)
-    np.maximum(term, f32(0.0), out=term)
-    np.minimum(term, f32(w["ticket"]), out=term)
-    score += term
+    del term, inverse
+    _add_ticket(score, low, high, half, w["ticket"])
     score += base[None, :]
     return score
+
+
+def _add_ticket(
+    score: np.ndarray, low: np.ndarray, high: np.ndarray, half: np.ndarray, weight: float
+) -> None:
+    """Add min(low + h, high - h) clipped to [0, weight] to each row, h being the startups'
+    weighted half log asks, in ascending order (without an ask: -1e12, first, or +inf).
+
+    Along sorted h the term is 0, rises (low + h), holds at the weight, falls (high - h) and
+    is 0 again: each row gets three slices.
+    """
+    f32 = np.float32
+    asked = half > -1e11
+    count = int(asked.sum())
+    order_ok = bool(asked[:count].all()) and bool(np.all(np.diff(half[:count]) >= 0))
+    if not order_ok or not np.all(weight - low <= high - weight):
+        # Not sorted (or a thesis whose range is upside down): the plain way.
+        term = np.minimum(low.astype(f32)[:, None] + half, high.astype(f32)[:, None] - half)
+        score += np.clip(term, f32(0.0), f32(weight))
+        return
+    sorted_half = np.where(half < -1e11, np.inf, half)
+    rises = np.searchsorted(sorted_half, -low, side="left")
+    full = np.searchsorted(sorted_half, weight - low, side="left")
+    falls = np.searchsorted(sorted_half, high - weight, side="right")
+    ends = np.searchsorted(sorted_half, high, side="right")
+    for row in range(score.shape[0]):
+        a, b, c, d = rises[row], max(rises[row], full[row]), falls[row], ends[row]
+        c = max(b, c)
+        d = max(c, d)
+        if a < b:
+            score[row, a:b] += np.minimum(low[row] + half[a:b], weight).astype(f32)
+        if b < c:
+            score[row, b:c] += f32(weight)
+        if c < d:
+            score[row, c:d] += np.maximum(high[row] - half[c:d], 0.0).astype(f32)
 
 
 def _inverse(counts: np.ndarray) -> np.ndarray:
@@ -487,8 +526,10 @@ def _rank_block(
     # their exact scores then decide, as the reference would.
     fast = screen(block, corpus, weights)
     kth = kth_largest(fast, k)
-    threshold = np.where(np.isfinite(kth), kth - SCREEN_MARGIN, -np.inf)
-    rows, cols = np.nonzero((fast >= threshold[:, None]) & np.isfinite(fast))
+    # Refused pairs are -inf, below the lowest float: one comparison leaves them out.
+    lowest = np.finfo(fast.dtype).min
+    threshold = np.where(np.isfinite(kth), kth - SCREEN_MARGIN, lowest).astype(fast.dtype)
+    rows, cols = np.nonzero(fast >= threshold[:, None])
     del fast
     exact = score_pairs(block, corpus, rows, cols, weights)
     keys = np.where(exact.allowed, np.round(exact.score, RANK_DECIMALS), FILTERED)
