@@ -328,6 +328,63 @@ async def decline_intro(request: Request, json: schemas.AnswerIn) -> Response:
     return await _answer(request, json, accept=False)
 
 
+async def _intro_page(lines: list[investors.IntroLine], limit: int) -> Response:
+    shown = lines[:limit]
+    cursor = str(shown[-1].intro.id) if len(lines) > limit else None
+    return json(schemas.IntroListOut(items=[intro_out(line) for line in shown], next_cursor=cursor))
+
+
+LIST_DOC = Doc(HTTP_200=schemas.IntroListOut, HTTP_403=ErrorOut, HTTP_404=ErrorOut)
+
+
+@guard("investors.dealflow", load=perms.load_investor)
+@api.validate(query=schemas.ListQuery, resp=LIST_DOC, tags=[TAG], security=SECURED)
+async def investor_intros(request: Request, query: schemas.ListQuery) -> Response:
+    """The investor's intro requests, newest first; contacts only on accepted ones."""
+    lines = await investors.intros_of_investor(
+        request.state.obj.id, before_id=query.cursor, limit=query.limit + 1
+    )
+    return await _intro_page(lines, query.limit)
+
+
+@guard("investors.startup", load=perms.load_startup)
+@api.validate(query=schemas.ListQuery, resp=LIST_DOC, tags=[TAG], security=SECURED)
+async def startup_intros(request: Request, query: schemas.ListQuery) -> Response:
+    """The intro requests a startup received, newest first, to accept or decline."""
+    lines = await investors.intros_of_startup(
+        request.state.obj.id, before_id=query.cursor, limit=query.limit + 1
+    )
+    return await _intro_page(lines, query.limit)
+
+
+@guard("investors.startup", load=perms.load_startup)
+@api.validate(
+    query=schemas.ListQuery,
+    resp=Doc(HTTP_200=schemas.ViewersOut, HTTP_404=ErrorOut),
+    tags=[TAG],
+    security=SECURED,
+)
+async def startup_viewers(request: Request, query: schemas.ListQuery) -> Response:
+    """Which investors viewed the startup's detail, how often and when last (latest first)."""
+    offset = query.cursor or 0
+    views = await investors.viewers_of(request.state.obj.id, offset=offset, limit=query.limit + 1)
+    shown = views[: query.limit]
+    return json(
+        schemas.ViewersOut(
+            items=[
+                schemas.ViewerOut(
+                    investor_organization_id=v.investor_id,
+                    investor_name=v.investor.name,
+                    views=v.views,
+                    last_viewed_at=v.last_viewed_at,
+                )
+                for v in shown
+            ],
+            next_cursor=str(offset + query.limit) if len(views) > query.limit else None,
+        )
+    )
+
+
 # --- city picks ----------------------------------------------------------------------------
 
 
@@ -376,6 +433,9 @@ routes: list[BaseRoute] = [
     Route(f"{INVESTOR}/watchlist", watchlist, methods=["GET"]),
     Route(f"{INVESTOR}/watchlist/{{startup_id:int}}", watch, methods=["PUT"]),
     Route(f"{INVESTOR}/watchlist/{{startup_id:int}}", unwatch, methods=["DELETE"]),
+    Route(f"{INVESTOR}/intro-requests", investor_intros, methods=["GET"]),
+    Route(f"{V1}/startups/{{startup_id:int}}/intro-requests", startup_intros, methods=["GET"]),
+    Route(f"{V1}/startups/{{startup_id:int}}/viewers", startup_viewers, methods=["GET"]),
     Route(f"{V1}/intro-requests", request_intro, methods=["POST"]),
     Route(INTRO, get_intro, methods=["GET"]),
     Route(f"{INTRO}/accept", accept_intro, methods=["POST"]),

@@ -189,3 +189,25 @@ class StartupOut(BaseModel):
     track_record: TrackRecordOut
     watched: bool
     note: str | None
+
+
+class ListQuery(BaseModel):
+    cursor: int | None = Field(default=None, ge=1, le=MAX_ID, description="From next_cursor")
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class IntroListOut(BaseModel):
+    items: list[IntroOut]
+    next_cursor: str | None = None
+
+
+class ViewerOut(BaseModel):
+    investor_organization_id: int
+    investor_name: str
+    views: int
+    last_viewed_at: datetime
+
+
+class ViewersOut(BaseModel):
+    items: list[ViewerOut]
+    next_cursor: str | None = None

@@ -746,35 +746,43 @@ async def intro_line(intro: IntroRequest) -> IntroLine:
     return _line(intro)
 
 
-async def intros_of_investor(investor_id: int) -> list[IntroLine]:
+async def intros_of_investor(
+    investor_id: int, *, before_id: int | None = None, limit: int = 200
+) -> list[IntroLine]:
+    query = IntroRequest.filter(
+        investor_id=investor_id, startup__startup_profile__dealflow_opt_in=True
+    )
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
     intros = (
-        await IntroRequest.filter(
-            investor_id=investor_id,
-            startup__startup_profile__dealflow_opt_in=True,
-        )
-        .select_related("investor", "startup", "requested_by", "answered_by")
+        await query.select_related("investor", "startup", "requested_by", "answered_by")
         .order_by("-id")
-        .limit(200)
+        .limit(limit)
     )
     return [_line(i) for i in intros]
 
 
-async def intros_of_startup(startup_id: int) -> list[IntroLine]:
+async def intros_of_startup(
+    startup_id: int, *, before_id: int | None = None, limit: int = 200
+) -> list[IntroLine]:
+    query = IntroRequest.filter(startup_id=startup_id)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
     intros = (
-        await IntroRequest.filter(startup_id=startup_id)
-        .select_related("investor", "startup", "requested_by", "answered_by")
+        await query.select_related("investor", "startup", "requested_by", "answered_by")
         .order_by("-id")
-        .limit(200)
+        .limit(limit)
     )
     return [_line(i) for i in intros]
 
 
-async def viewers_of(startup_id: int) -> list[ProfileView]:
+async def viewers_of(startup_id: int, *, offset: int = 0, limit: int = 200) -> list[ProfileView]:
     return (
         await ProfileView.filter(startup_id=startup_id)
         .select_related("investor")
-        .order_by("-last_viewed_at")
-        .limit(200)
+        .order_by("-last_viewed_at", "-id")
+        .offset(offset)
+        .limit(limit)
     )
 
 

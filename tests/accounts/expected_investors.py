@@ -39,6 +39,9 @@ EXPECTED: dict[str, Who] = {
     f"GET {INV_API}/watchlist": INVESTOR,
     f"PUT {INV_API}/watchlist/{{startup_id:int}}": INVESTOR,
     f"DELETE {INV_API}/watchlist/{{startup_id:int}}": INVESTOR,
+    f"GET {INV_API}/intro-requests": INVESTOR,
+    f"GET {V1}/startups/{{startup_id:int}}/intro-requests": APPLICANT,
+    f"GET {V1}/startups/{{startup_id:int}}/viewers": APPLICANT,
     # The body names the investor organization; the matrix's body is not valid (422).
     f"POST {V1}/intro-requests": SIGNED_IN,
     f"GET {INTRO_API}": EITHER_SIDE,

@@ -228,3 +228,46 @@ class TestWatchlist:
         assert len(new) == 2
         assert any("won the challenge" in b and "Startup 1" in b for b in new)
         assert any("delivered the milestone" in b for b in new)
+
+
+class TestLists:
+    async def test_each_side_lists_its_requests_and_the_startup_its_viewers(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        world = await helpers.deal(client, startups=3)
+        startup = world.startups[0]
+        ids = [(await ask(client, world, s.org.id)).json()["id"] for s in world.startups]
+        mine = await client.get(
+            f"/api/v1/investors/{world.investor.id}/intro-requests?limit=2",
+            headers=world.partner.headers,
+        )
+        assert mine.status_code == 200
+        assert [i["id"] for i in mine.json()["items"]] == [ids[2], ids[1]]
+        rest = await client.get(
+            f"/api/v1/investors/{world.investor.id}/intro-requests?limit=2"
+            f"&cursor={mine.json()['next_cursor']}",
+            headers=world.partner.headers,
+        )
+        assert [i["id"] for i in rest.json()["items"]] == [ids[0]]
+        assert rest.json()["next_cursor"] is None
+        received = await client.get(
+            f"/api/v1/startups/{startup.org.id}/intro-requests", headers=startup.owner.headers
+        )
+        assert [i["id"] for i in received.json()["items"]] == [ids[0]]
+        assert world.partner.user.email not in received.text
+        # Another startup's member sees none of it.
+        other = world.startups[1].owner
+        refused = await client.get(
+            f"/api/v1/startups/{startup.org.id}/intro-requests", headers=other.headers
+        )
+        assert refused.status_code == 404
+        await client.get(
+            f"/api/v1/investors/{world.investor.id}/startups/{startup.org.id}",
+            headers=world.partner.headers,
+        )
+        viewers = await client.get(
+            f"/api/v1/startups/{startup.org.id}/viewers", headers=startup.owner.headers
+        )
+        assert [(v["investor_name"], v["views"]) for v in viewers.json()["items"]] == [
+            ("Seed Fund", 1)
+        ]
