@@ -16,6 +16,13 @@ sum (weights from settings, divided by their total) of components each in [0, 1]
 
 Ranking orders by the score rounded to 1e-10 (so that float noise never reorders ties), then by
 the startup's organization id. `tests/matching/reference.py` restates all of it pair by pair.
+
+How it is computed (`rank`): theses go in blocks; a screening pass (`screen`) scores a block
+against every startup in single precision with the terms folded into lookup tables and
+slices, few passes over memory; the k-th best screened score of each thesis is found from a
+sample (`kth_largest`); every pair within 1e-5 of it is then scored exactly, in double
+precision, by the plain formulas (`score_pairs`), and those exact scores decide the order.
+`score_block` is the plain version over a whole block (previews, one startup, demo days).
 """
 
 from __future__ import annotations
