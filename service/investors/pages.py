@@ -54,6 +54,20 @@ def intro_status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+LIST_PAGE = 50
+
+
+def _cursor(request: Request) -> int | None:
+    """An id cursor from the query (anything else starts from the top)."""
+    raw = request.query_params.get("cursor", "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+
+
+def _paged(lines: list[Any], key: Any) -> tuple[list[Any], int | None]:
+    shown = lines[:LIST_PAGE]
+    return shown, (key(shown[-1]) if len(lines) > LIST_PAGE else None)
+
+
 def _listish(values: dict[str, Any], name: str) -> list[str]:
     value = values.get(name, [])
     return [str(v) for v in value] if isinstance(value, list) else ([str(value)] if value else [])
@@ -307,11 +321,16 @@ async def unwatch_page(request: Request) -> Response:
 @guard("investors.dealflow", load=perms.load_investor)
 async def watchlist_page(request: Request) -> Response:
     org: Organization = request.state.obj
+    lines, cursor = _paged(
+        await investors.watchlist(org, before_id=_cursor(request), limit=LIST_PAGE + 1),
+        lambda line: line.watch.id,
+    )
     return render(
         request,
         "investors/watchlist.html",
         org=org,
-        lines=await investors.watchlist(org),
+        lines=lines,
+        next_cursor=cursor,
         **_labels(),
     )
 
@@ -339,11 +358,16 @@ async def intro_page(request: Request) -> Response:
 @guard("investors.dealflow", load=perms.load_investor)
 async def intros_page(request: Request) -> Response:
     org: Organization = request.state.obj
+    lines, cursor = _paged(
+        await investors.intros_of_investor(org.id, before_id=_cursor(request), limit=LIST_PAGE + 1),
+        lambda line: line.intro.id,
+    )
     return render(
         request,
         "investors/intros.html",
         org=org,
-        lines=await investors.intros_of_investor(org.id),
+        lines=lines,
+        next_cursor=cursor,
         limit=request.app.state.settings.intro_open_limit,
         open_count=await investors.open_count(org.id),
         **_labels(),
@@ -442,12 +466,18 @@ async def save_profile_page(request: Request) -> Response:
 @guard("investors.startup", load=perms.load_startup)
 async def interest_page(request: Request) -> Response:
     org: Organization = request.state.obj
+    lines, cursor = _paged(
+        await investors.intros_of_startup(org.id, before_id=_cursor(request), limit=LIST_PAGE + 1),
+        lambda line: line.intro.id,
+    )
     return render(
         request,
         "investors/interest.html",
         org=org,
-        views=await investors.viewers_of(org.id),
-        lines=await investors.intros_of_startup(org.id),
+        # The latest viewers; all of them are in the API (GET .../viewers, paginated).
+        views=await investors.viewers_of(org.id, limit=LIST_PAGE),
+        lines=lines,
+        next_cursor=cursor,
         **_labels(),
     )
 

@@ -461,18 +461,18 @@ class WatchLine:
     track: TrackRecord
 
 
-async def watchlist(investor: Organization) -> list[WatchLine]:
-    """The investor's watched startups that are still in the deal flow (three statements)."""
-    watches = (
-        await Watch.filter(
-            investor_id=investor.id,
-            startup__startup_profile__dealflow_opt_in=True,
-            startup__verified_at__isnull=False,
-        )
-        .select_related("startup")
-        .order_by("-id")
-        .limit(200)
+async def watchlist(
+    investor: Organization, *, before_id: int | None = None, limit: int = 200
+) -> list[WatchLine]:
+    """The investor's watched startups that are still in the deal flow (two statements)."""
+    query = Watch.filter(
+        investor_id=investor.id,
+        startup__startup_profile__dealflow_opt_in=True,
+        startup__verified_at__isnull=False,
     )
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    watches = await query.select_related("startup").order_by("-id").limit(limit)
     tracks = await _track_records([w.startup_id for w in watches])
     return [WatchLine(watch=w, name=w.startup.name, track=tracks[w.startup_id]) for w in watches]
 

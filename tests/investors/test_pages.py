@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -250,3 +251,22 @@ class TestFlows:
         async with signed_in(client, world.partner) as (investor_browser, _):
             flow = await investor_browser.get(f"/investors/{world.investor.id}/dealflow")
             assert "City picks" in flow.text and "Buses on time" in flow.text
+
+
+class TestPagination:
+    async def test_the_watchlist_page_goes_back_50_at_a_time(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        investor, partner = await helpers.make_investor(client)
+        for n in range(55):
+            startup = await helpers.make_startup(client, name=f"Watched {n:02d}", with_token=False)
+            await Watch.create(investor=investor, startup=startup.org)
+        async with signed_in(client, partner) as (browser, _):
+            first = await browser.get(f"/investors/{investor.id}/watchlist")
+            assert first.text.count('class="card"') == 50
+            assert "Watched 54" in first.text and "Watched 04" not in first.text
+            older = re.search(r'href="(/investors/\d+/watchlist\?cursor=\d+)"', first.text)
+            assert older, "no link to the older ones"
+            rest = await browser.get(older.group(1))
+            assert rest.text.count('class="card"') == 5
+            assert "Watched 00" in rest.text and "?cursor=" not in rest.text
