@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 from icalendar import Calendar, Event
-from tortoise.functions import Count, Min
+from tortoise.functions import Count, Max, Min
 
 from service.accounts.models import APPLICANT_KINDS, Organization, OrganizationKind
 from service.audit import service as audit
@@ -280,9 +280,35 @@ async def text_space(startups: Sequence[StartupData], *, refit: bool) -> TextSpa
     return space
 
 
-async def load_corpus(*, refit: bool = False) -> Corpus:
+# The last corpus built in this process, with the fingerprint of the data it was built from:
+# a live preview finds it again as long as no profile, verification or text model changed
+# (a profile saved through its model moves its `updated_at`). Jobs always read afresh.
+_cached: dict[str, tuple[tuple[Any, ...], Corpus]] = {}
+
+
+async def _fingerprint() -> tuple[Any, ...]:
+    profiles = (
+        await StartupProfile.all()
+        .annotate(n=Count("id"), last=Max("updated_at"))
+        .values_list("n", "last")
+    )
+    verified = await Organization.filter(
+        verified_at__isnull=False, startup_profile__id__isnull=False
+    ).count()
+    model = await TextModel.all().order_by("-id").values_list("id", flat=True)
+    return (tuple(profiles[0]) if profiles else (), verified, model[0] if model else None)
+
+
+async def load_corpus(*, refit: bool = False, cached: bool = False) -> Corpus:
+    if cached and not refit:
+        key = await _fingerprint()
+        found = _cached.get("corpus")
+        if found is not None and found[0] == key:
+            return found[1]
     startups = await load_startups()
-    return Corpus(startups, await text_space(startups, refit=refit))
+    corpus = Corpus(startups, await text_space(startups, refit=refit))
+    _cached["corpus"] = (await _fingerprint(), corpus)
+    return corpus
 
 
 # --- storing rankings ----------------------------------------------------------------------
@@ -415,7 +441,7 @@ async def refresh_tracks(organization_ids: Sequence[int] | None = None) -> list[
         fresh = signals[profile.organization_id]
         if fresh != profile.track:
             await StartupProfile.filter(id=profile.id).update(
-                track=fresh, track_score=track.track_score(fresh)
+                track=fresh, track_score=track.track_score(fresh), updated_at=datetime.now(UTC)
             )
             changed.append(profile.organization_id)
     return changed
@@ -440,7 +466,7 @@ async def recompute_all(
 async def preview_count(data: ThesisIn, *, settings: Settings) -> int:
     """How many startups would pass this thesis's hard filters and score at least the
     preview floor (for a live preview while the thesis is edited; nothing is stored)."""
-    corpus = await load_corpus()
+    corpus = await load_corpus(cached=True)
     return scoring.count_above(
         thesis_data(data, 0), corpus, settings.matching_weights, settings.matching_preview_floor
     )

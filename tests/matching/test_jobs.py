@@ -276,6 +276,21 @@ class TestPreview:
         )
         assert await matching.preview_count(strict, settings=settings) == 1
 
+    async def test_a_saved_profile_shows_in_the_next_preview(
+        self, app: Starlette, settings: Settings
+    ) -> None:
+        thesis = ThesisIn(sectors=["water"], stages=["seed"])  # type: ignore[list-item]
+        company, _ = await helpers.startup(sectors=["mobility"], stage="idea")
+        assert await matching.preview_count(thesis, settings=settings) == 0
+        assert await matching.preview_count(thesis, settings=settings) == 0
+        async with db.transaction(app.state.deps.queue):
+            await matching.save_profile(
+                system_context(settings),
+                company,
+                ProfileIn(sectors=["water"], stage="seed", dealflow_opt_in=True),  # type: ignore[list-item]
+            )
+        assert await matching.preview_count(thesis, settings=settings) == 1
+
 
 class TestDemoDay:
     async def test_operator_schedules_and_downloads_it(
