@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from service import db
 from service.accounts.models import OrganizationKind, Role, User
@@ -32,6 +32,21 @@ STARTUPS = [
     ("ParkLane", ["mobility", "environment"], "pre_seed", 15_000_000, "Parking sensors."),
     ("Quiet Co", ["water"], "seed", 10_000_000, "Not in the deal flow."),
 ]
+
+
+async def fits_phone(page: Page, screenshots: Path, name: str) -> None:
+    """The page on a phone-sized screen: photographed, and no sideways scrolling."""
+    size = page.viewport_size
+    await page.set_viewport_size({"width": 360, "height": 740})
+    try:
+        await page.screenshot(path=screenshots / f"investors-phone-{name}.png", full_page=True)
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px on a phone"
+    finally:
+        if size is not None:
+            await page.set_viewport_size(size)
 
 
 async def _people() -> tuple[User, int, dict[str, tuple[User, int]]]:
@@ -79,6 +94,7 @@ async def test_thesis_dealflow_watch_intro_accept(
         await page.get_by_label("Regions, separated by commas").fill("Madrid")
         await page.get_by_label("In your words").fill("Mobility and water for Spanish cities.")
         await visit.check(page, "thesis")
+        await fits_phone(page, screenshots, "thesis")
         await page.get_by_role("button", name="Save the thesis").click()
         await expect(page.locator(".notice.ok")).to_have_text("Thesis saved.")
 
@@ -94,6 +110,7 @@ async def test_thesis_dealflow_watch_intro_accept(
         await expect(main.get_by_text("Quiet Co")).to_have_count(0)
         await expect(main.get_by_text(re.compile(r"^Why:")).first).to_be_visible()
         await visit.check(page, "dealflow")
+        await fits_phone(page, screenshots, "dealflow")
         await page.get_by_label("Sector").select_option("water")
         await page.get_by_role("button", name="Show startups").click()
         await expect(main.get_by_role("link", name="RiverSense")).to_be_visible()
@@ -103,6 +120,7 @@ async def test_thesis_dealflow_watch_intro_accept(
         await main.get_by_role("link", name="RiverSense").click()
         await expect_heading(page, "RiverSense")
         await visit.check(page, "startup")
+        await fits_phone(page, screenshots, "startup")
         await page.get_by_label("Private note (only your organization sees it)").fill(
             "Met them at the water fair."
         )
