@@ -18,9 +18,9 @@ from service.accounts.models import Membership, Organization, OrganizationKind, 
 from service.challenges.demo import seed_challenges
 from service.config import Settings
 from service.core.jobs import Job
-from service.matching.demo import seed_matching
-from service.investors.demo import seed_investors
 from service.incubation.demo import seed_incubation
+from service.investors.demo import seed_investors
+from service.matching.demo import seed_matching
 from service.participation.demo import seed_proposals
 from service.rewards.demo import seed_rewards
 
