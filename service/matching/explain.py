@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from scipy import sparse
-
 from service.core.i18n import gettext, ngettext
 from service.core.money import minor_units
 from service.core.vocab import area_label
 from service.matching.scoring import COMPONENTS, SECTORS, StartupData, ThesisData, norm_region
-from service.matching.text import TextSpace
+from service.matching.text import Row, TextSpace
 
 MAX_REASONS = 3
 TEXT_WORTH_SAYING = 0.05
@@ -170,12 +168,13 @@ def reasons_for(
     weights: Mapping[str, float],
     *,
     space: TextSpace | None = None,
-    thesis_row: sparse.csr_matrix | None = None,
-    startup_row: sparse.csr_matrix | None = None,
+    thesis_row: Row | None = None,
+    startup_row: Row | None = None,
 ) -> list[dict[str, Any]]:
     """The two or three components that add most to the score, among those worth saying."""
     terms: list[str] = []
-    if space is not None and thesis_row is not None and startup_row is not None:
+    worth = float(components.get("text", 0.0)) >= TEXT_WORTH_SAYING
+    if worth and space is not None and thesis_row is not None and startup_row is not None:
         terms = space.shared_terms(thesis_row, startup_row)
     candidates = []
     for position, name in enumerate(COMPONENTS):

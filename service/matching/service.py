@@ -59,7 +59,7 @@ from service.matching.models import (
 from service.matching.recommend import ApplicantData, ChallengeData, Recommendation, rank_challenges
 from service.matching.schemas import DemoDayIn, ProfileIn, ThesisIn
 from service.matching.scoring import Corpus, StartupData, ThesisData
-from service.matching.text import TextSpace
+from service.matching.text import RowView, TextSpace
 
 DEBOUNCE_SECONDS = 2.0
 Progress = Callable[[int], None]
@@ -321,7 +321,7 @@ def _match_rows(
     weights: dict[str, float],
     now: datetime,
 ) -> list[Match]:
-    thesis_row = corpus.space.transform([thesis.text])
+    thesis_row = RowView.of(corpus.space.transform([thesis.text]), 0)
     rows = []
     for item in ranked:
         position = corpus.position[item.startup.organization_id]
@@ -332,7 +332,7 @@ def _match_rows(
             weights,
             space=corpus.space,
             thesis_row=thesis_row,
-            startup_row=corpus.text[position],
+            startup_row=RowView.of(corpus.text, position),
         )
         rows.append(
             Match(

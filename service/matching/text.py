@@ -8,6 +8,8 @@ Rows are L2-normalised, so the cosine of two texts is the dot product of their r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy import sparse
@@ -46,6 +48,29 @@ def _vectorizer(vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
         dtype=np.float64,
         vocabulary=vocabulary,
     )
+
+
+class Row(Protocol):
+    """A sparse row: its column indices (sorted) and their values."""
+
+    @property
+    def indices(self) -> np.ndarray: ...
+
+    @property
+    def data(self) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class RowView:
+    """A row of a CSR matrix, without scipy's indexing (it is read thousands of times)."""
+
+    indices: np.ndarray
+    data: np.ndarray
+
+    @classmethod
+    def of(cls, matrix: sparse.csr_matrix, row: int) -> RowView:
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        return cls(matrix.indices[start:end], matrix.data[start:end])
 
 
 class TextSpace:
@@ -88,10 +113,15 @@ class TextSpace:
         matrix = self.vectorizer.transform(list(texts))
         return sparse.csr_matrix(matrix, dtype=np.float64)
 
-    def shared_terms(self, a: sparse.csr_matrix, b: sparse.csr_matrix, limit: int = 3) -> list[str]:
+    def shared_terms(self, a: Row, b: Row, limit: int = 3) -> list[str]:
         """The words that weigh most in the similarity of two rows."""
-        product = a.multiply(b).tocsr()
-        if product.nnz == 0 or self.terms is None:
+        if self.terms is None:
             return []
-        order = np.argsort(-product.data, kind="stable")[:limit]
-        return [str(self.terms[product.indices[i]]) for i in order]
+        common, in_a, in_b = np.intersect1d(
+            a.indices, b.indices, assume_unique=True, return_indices=True
+        )
+        if common.size == 0:
+            return []
+        weights = a.data[in_a] * b.data[in_b]
+        order = np.argsort(-weights, kind="stable")[:limit]
+        return [str(self.terms[common[i]]) for i in order]
