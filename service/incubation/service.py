@@ -785,6 +785,16 @@ async def check_in_alerts(ctx: Context, *, now: datetime) -> tuple[int, int]:
                         body=cohort.name,
                         link=f"/places/{place.id}",
                     )
+                    await _send_email(
+                        user.email,
+                        "check_in_late",
+                        language=user.language,
+                        organization=place.organization.name,
+                        step=last.step + 1,
+                        cohort=cohort.name,
+                        due=last.due_at.strftime("%Y-%m-%d %H:%M UTC"),
+                        link=f"{ctx.settings.base_url}/places/{place.id}",
+                    )
             if (
                 len(states) >= 2
                 and states[-2].step == last.step - 1
@@ -803,6 +813,14 @@ async def check_in_alerts(ctx: Context, *, now: datetime) -> tuple[int, int]:
                         % {"name": place.organization.name},
                         body=cohort.name,
                         link=f"/cohorts/{cohort.id}/board",
+                    )
+                    await _send_email(
+                        user.email,
+                        "check_in_flag",
+                        language=user.language,
+                        organization=place.organization.name,
+                        cohort=cohort.name,
+                        link=f"{ctx.settings.base_url}/cohorts/{cohort.id}/board",
                     )
     return reminders, flags
 

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from service.config import Settings
 from service.incubation import tasks
 from service.incubation.models import Cadence, CheckIn, CheckInAlert, Cohort, current_step
-from service.notifications.models import Notification
+from service.notifications.models import Notification, OutboxEmail
 from tests import factories
 from tests.incubation import helpers
 
@@ -99,6 +99,12 @@ class TestCron:
         flags = await Notification.filter(user_id=manager.id, title__contains="twice in a row")
         assert len(flags) == 1
         assert flags[0].link == f"/cohorts/{world.cohort_id}/board"
+        # The e-mails wait in the outbox (jobs queued while travelling in time are due then).
+        late_mail = await OutboxEmail.filter(to=winner.email).order_by("id")
+        assert [m.subject for m in late_mail] == ["Your check-in is late"] * 2
+        assert f"/places/{world.place_id}" in late_mail[0].body
+        (flag_mail,) = await OutboxEmail.filter(to=manager.email)
+        assert "twice in a row" in flag_mail.subject
         assert await CheckInAlert.filter(place_id=world.place_id).count() == 3
         board = await client.get(
             f"/api/v1/cohorts/{world.cohort_id}/board", headers=world.city.manager.headers
