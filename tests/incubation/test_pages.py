@@ -245,3 +245,25 @@ class TestQueryCount:
             response = await client.get(url, headers=world.city.manager.headers)
         assert response.status_code == 200, url
         return len([r for r in caplog.records if r.name == "tortoise.db_client"])
+
+
+class TestRefusePage:
+    async def test_turning_a_place_down_needs_a_reason(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        world = await helpers.offered(client, settings)
+        csrf = await signed_in(client, world.a.winner)
+        offer = await client.get(f"/places/{world.place_id}")
+        assert "Turn the place down" in offer.text
+        silent = await client.post(
+            f"/places/{world.place_id}/refuse", data={"csrf_token": csrf, "reason": ""}
+        )
+        assert silent.status_code == 422
+        assert 'id="f-reason-error"' in silent.text
+        assert (await Place.get(id=world.place_id)).status.value == "offered"
+        refused = await client.post(
+            f"/places/{world.place_id}/refuse",
+            data={"csrf_token": csrf, "reason": "We are moving to Lisbon."},
+        )
+        assert refused.status_code == 303
+        assert (await Place.get(id=world.place_id)).status.value == "refused"
