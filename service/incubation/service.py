@@ -267,11 +267,14 @@ async def offer_places_for_new_awards(ctx: Context, *, now: datetime) -> int:
     with room: an offer each. Awards without such a cohort are tried again on the next run."""
     offered = Subquery(Place.filter(award_id__isnull=False).values("award_id"))
     cities = Subquery(Programme.all().values("organization_id"))
+    # A winner of long ago is not offered a cohort that opens years later.
     awards = (
-        await Award.filter(challenge__organization_id__in=cities)
+        await Award.filter(
+            challenge__organization_id__in=cities, created_at__gte=now - timedelta(days=365)
+        )
         .exclude(id__in=offered)
         .order_by("id")
-        .limit(200)
+        .limit(500)
     )
     count = 0
     for award in awards:
