@@ -6,6 +6,7 @@ truncating every table after each test; the database is dropped at the end of th
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 import uuid
@@ -126,13 +127,24 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         await deps.redis.delete(*keys)
 
 
+# A burst worker waits for every queued job, deferred ones included: a job queued for later
+# (or queued while a test travelled in time) would keep it waiting for ever.
+BURST_LIMIT_SECONDS = 120.0
+
+
 async def run_worker_burst(app: Starlette) -> None:
     """Run a real arq worker until the queue is empty (its own Redis pool, as in production)."""
     deps: bootstrap.Deps = app.state.deps
     redis = await connect(deps.settings.redis_url, deps.settings.queue_name)
     worker = create_worker(replace(deps, redis=redis), burst=True)
     try:
-        await worker.async_run()
+        await asyncio.wait_for(worker.async_run(), BURST_LIMIT_SECONDS)
+    except TimeoutError:
+        waiting = await redis.zrange(deps.settings.queue_name, 0, -1, withscores=True)
+        raise AssertionError(
+            f"the worker did not empty the queue in {BURST_LIMIT_SECONDS:.0f} s; still queued "
+            f"(job id, due at in ms since the epoch): {waiting}"
+        ) from None
     finally:
         await worker.close()
 
