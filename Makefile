@@ -69,6 +69,7 @@ test: lint typecheck compose-check i18n-check unit browser
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) || echo "wrk unavailable: using the httpx load generator"
 	$(PY) -m tests.bench
+	$(PY) -m tests.matching.bench
 
 clean:
 	rm -rf var/civic.sqlite3 var/redis
