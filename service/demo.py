@@ -16,9 +16,11 @@ from tqdm import tqdm
 from service import db
 from service.accounts.models import Membership, Organization, OrganizationKind, Role, User
 from service.challenges.demo import seed_challenges
+from service.challenges.models import JudgeAssignment
 from service.config import Settings
 from service.core.jobs import Job
 from service.incubation.demo import seed_incubation
+from service.incubation.models import Mentor
 from service.investors.demo import seed_investors
 from service.matching.demo import seed_matching
 from service.participation.demo import seed_proposals
@@ -142,8 +144,17 @@ async def print_accounts() -> None:
         print(
             f"  {membership.user.email:36} {membership.role.value:8} {org.kind.value:16} {org.name}"
         )
+    judges = set(await JudgeAssignment.all().values_list("user_id", flat=True))
+    mentors = set(await Mentor.filter(user_id__not_isnull=True).values_list("user_id", flat=True))
     for user in await User.filter(memberships__id__isnull=True).order_by("id"):
-        role = "operator (turn on two-factor sign-in to act)" if user.is_operator else "citizen"
+        if user.is_operator:
+            role = "operator (turn on two-factor sign-in to act)"
+        elif user.id in judges:
+            role = "judge"
+        elif user.id in mentors:
+            role = "mentor"
+        else:
+            role = "citizen"
         print(f"  {user.email:36} {role}")
 
 
