@@ -273,6 +273,10 @@ def _shape(shape: str, x: float, y: float, colour: str, r: float = 7) -> str:
     return f'<polygon points="{points}" fill="{colour}"/>'
 
 
+# Room left and right of the circle for the names of the organizations on its sides.
+LABEL_ROOM = 160
+
+
 def drawing(
     g: Graph, *, title: str, desc: str, kind_labels: dict[str, str], edge_labels: dict[str, str]
 ) -> Markup:
@@ -283,11 +287,13 @@ def drawing(
     height = SIZE + 16 + 24 * max(len(node_kinds), len(edge_kinds), 1)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="ecosystem-map" '
-        f'viewBox="0 0 {SIZE} {height}" width="100%" style="max-width:{SIZE}px;height:auto" '
+        f'viewBox="{-LABEL_ROOM} 0 {SIZE + 2 * LABEL_ROOM} {height}" width="100%" '
+        f'style="max-width:{SIZE + 2 * LABEL_ROOM}px;height:auto" '
         f'aria-labelledby="ecosystem-map-title ecosystem-map-desc">',
         f'<title id="ecosystem-map-title">{escape(title)}</title>',
         f'<desc id="ecosystem-map-desc">{escape(desc)}</desc>',
-        f'<rect width="{SIZE}" height="{height}" fill="#ffffff"/>',
+        f'<rect x="{-LABEL_ROOM}" width="{SIZE + 2 * LABEL_ROOM}" height="{height}" '
+        'fill="#ffffff"/>',
     ]
     where = {n.id: xy for n, xy in zip(g.nodes, layout(g.nodes), strict=True)}
     # Ties of several kinds between the same two organizations bend apart, so none hides
