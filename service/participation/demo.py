@@ -135,15 +135,18 @@ async def seed_proposals(settings: Settings) -> None:
         if adopted:
             challenge = await Challenge.get_or_none(title=adopted)
             if challenge is not None:
-                # The demo challenge already exists: link the proposal it was born from.
+                # The demo challenge already exists: link the proposal it was born from, dated
+                # as it would have happened, the proposal weeks before the challenge.
+                adopted_at = (challenge.published_at or challenge.created_at) - timedelta(days=7)
                 await Challenge.filter(id=challenge.id).update(proposal_id=proposal.id)
                 await Proposal.filter(id=proposal.id).update(
                     status=ProposalStatus.adopted,
                     challenge_id=challenge.id,
                     adopted_by_id=manager.id,
-                    adopted_at=challenge.created_at,
-                    responded_at=challenge.created_at,
+                    adopted_at=adopted_at,
+                    responded_at=adopted_at,
                     responded_by_id=manager.id,
+                    created_at=adopted_at - timedelta(days=30),
                 )
         elif backers >= 5:
             await service.respond(
