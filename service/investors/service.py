@@ -16,7 +16,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -50,6 +50,8 @@ from service.matching.models import StartupProfile
 from service.notifications import service as notifications
 from service.rewards.models import Milestone
 
+# The lists of startups an organization keeps, each with a note.
+Kept = TypeVar("Kept", Watch, CityPick)
 MAX_PAGE = 100
 PICKS_SHOWN = 10
 CSV_LIMIT = 200  # the stored ranking holds at most the top 200 per investor
@@ -418,40 +420,59 @@ async def _add_scores(history: list[HistoryLine], applications: list[Application
 # --- watchlist -----------------------------------------------------------------------------
 
 
-async def watch(ctx: Context, investor: Organization, startup_id: int, *, note: str) -> Watch:
+async def _keep(
+    ctx: Context,
+    model: type[Kept],
+    owner: Organization,
+    owner_field: str,
+    startup_id: int,
+    *,
+    note: str,
+    action: str,
+) -> Kept:
+    """Put a startup on an organization's list (a watchlist, city picks), or change its note."""
     await visible_profile(startup_id)
-    existing = await Watch.get_or_none(investor_id=investor.id, startup_id=startup_id)
+    keys: dict[str, Any] = {f"{owner_field}_id": owner.id, "startup_id": startup_id}
+    existing = await model.get_or_none(**keys)
     if existing is not None:
         existing.note = note
         await existing.save(update_fields=["note"])
         return existing
-    item = await Watch.create(
-        investor_id=investor.id,
-        startup_id=startup_id,
-        note=note,
-        created_by_id=ctx.actor.user.id if ctx.actor.user else None,
+    item = await model.create(
+        **keys, note=note, created_by_id=ctx.actor.user.id if ctx.actor.user else None
     )
     await audit.record(
-        ctx,
-        "investors.watch",
-        object_type="organization",
-        object_id=startup_id,
-        organization_id=investor.id,
+        ctx, action, object_type="organization", object_id=startup_id, organization_id=owner.id
     )
     return item
 
 
-async def unwatch(ctx: Context, investor: Organization, startup_id: int) -> bool:
-    removed = await Watch.filter(investor_id=investor.id, startup_id=startup_id).delete()
+async def _drop(
+    ctx: Context,
+    model: type[Kept],
+    owner: Organization,
+    owner_field: str,
+    startup_id: int,
+    *,
+    action: str,
+) -> bool:
+    keys: dict[str, Any] = {f"{owner_field}_id": owner.id, "startup_id": startup_id}
+    removed = await model.filter(**keys).delete()
     if removed:
         await audit.record(
-            ctx,
-            "investors.unwatch",
-            object_type="organization",
-            object_id=startup_id,
-            organization_id=investor.id,
+            ctx, action, object_type="organization", object_id=startup_id, organization_id=owner.id
         )
     return bool(removed)
+
+
+async def watch(ctx: Context, investor: Organization, startup_id: int, *, note: str) -> Watch:
+    return await _keep(
+        ctx, Watch, investor, "investor", startup_id, note=note, action="investors.watch"
+    )
+
+
+async def unwatch(ctx: Context, investor: Organization, startup_id: int) -> bool:
+    return await _drop(ctx, Watch, investor, "investor", startup_id, action="investors.unwatch")
 
 
 @dataclass
@@ -791,39 +812,13 @@ async def viewers_of(startup_id: int, *, offset: int = 0, limit: int = 200) -> l
 
 async def pick(ctx: Context, city: Organization, startup_id: int, *, note: str) -> CityPick:
     text = _check_message(note, name="note", required=False)
-    await visible_profile(startup_id)
-    existing = await CityPick.get_or_none(city_id=city.id, startup_id=startup_id)
-    if existing is not None:
-        existing.note = text
-        await existing.save(update_fields=["note"])
-        return existing
-    item = await CityPick.create(
-        city_id=city.id,
-        startup_id=startup_id,
-        note=text,
-        created_by_id=ctx.actor.user.id if ctx.actor.user else None,
+    return await _keep(
+        ctx, CityPick, city, "city", startup_id, note=text, action="investors.city_pick"
     )
-    await audit.record(
-        ctx,
-        "investors.city_pick",
-        object_type="organization",
-        object_id=startup_id,
-        organization_id=city.id,
-    )
-    return item
 
 
 async def unpick(ctx: Context, city: Organization, startup_id: int) -> bool:
-    removed = await CityPick.filter(city_id=city.id, startup_id=startup_id).delete()
-    if removed:
-        await audit.record(
-            ctx,
-            "investors.city_unpick",
-            object_type="organization",
-            object_id=startup_id,
-            organization_id=city.id,
-        )
-    return bool(removed)
+    return await _drop(ctx, CityPick, city, "city", startup_id, action="investors.city_unpick")
 
 
 async def picks_of_city(city: Organization) -> list[CityPick]:
