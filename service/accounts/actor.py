@@ -54,10 +54,13 @@ def hash_token(token: str) -> str:
 
 async def _load_roles(actor: Actor) -> None:
     assert actor.user is not None
-    memberships = await Membership.filter(user_id=actor.user.id).select_related("organization")
-    for membership in memberships:
-        actor.roles[membership.organization.id] = membership.role
-        actor.kinds[membership.organization.id] = membership.organization.kind
+    # Plain values, not model objects: this runs on every signed-in request.
+    rows = await Membership.filter(user_id=actor.user.id).values_list(
+        "organization_id", "role", "organization__kind"
+    )
+    for organization_id, role, kind in rows:
+        actor.roles[organization_id] = Role(role)
+        actor.kinds[organization_id] = OrganizationKind(kind)
 
 
 async def from_session_token(token: str) -> Actor:
