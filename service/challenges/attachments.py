@@ -48,10 +48,13 @@ class ReceivedFile:
 
 
 @asynccontextmanager
-async def received_file(request: Request) -> AsyncIterator[ReceivedFile]:
-    """Store the multipart part named `file`; remove it again when the block fails."""
+async def received_file(
+    request: Request, *, max_bytes: int | None = None
+) -> AsyncIterator[ReceivedFile]:
+    """Store the multipart part named `file` (within `max_bytes` when given, else the site's
+    upload limit); remove it again when the block fails."""
     storage = request.app.state.deps.storage
-    received = await _receive(request)
+    received = await _receive(request, max_bytes)
     try:
         yield received
     except Exception:
@@ -59,9 +62,9 @@ async def received_file(request: Request) -> AsyncIterator[ReceivedFile]:
         raise
 
 
-async def _receive(request: Request) -> ReceivedFile:
+async def _receive(request: Request, max_bytes: int | None) -> ReceivedFile:
     """Read the multipart body as it arrives, within the size limit and the allowed types."""
-    limit = request.app.state.settings.max_upload_bytes
+    limit = max_bytes or request.app.state.settings.max_upload_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise PayloadTooLarge(_too_large(limit))
@@ -111,9 +114,10 @@ async def upload(request: Request, challenge: Challenge) -> Attachment:
 
 
 async def file_response(
-    request: Request, *, stored_name: str, content_type: str, filename: str
+    request: Request, *, stored_name: str, content_type: str, filename: str, inline: bool = False
 ) -> Response:
-    """The stored file as a download: never shown inline, never sniffed as another type."""
+    """The stored file, as a download unless `inline` (only for checked images), never
+    sniffed as another type."""
     storage = request.app.state.deps.storage
     try:
         path: Path = await storage.path(stored_name)
@@ -123,7 +127,7 @@ async def file_response(
         path,
         media_type=content_type,
         filename=filename,
-        content_disposition_type="attachment",
+        content_disposition_type="inline" if inline else "attachment",
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
     )
 

@@ -186,3 +186,23 @@ class SyncMark(Model):
 
     class Meta:
         table = "participation_sync_marks"
+
+
+class ProposalPhoto(Model):
+    """The optional photo of a proposal, with the words that describe it to those who cannot
+    see it."""
+
+    id = fields.IntField(primary_key=True)
+    proposal: fields.OneToOneRelation[Proposal] = fields.OneToOneField(
+        "civic.Proposal", related_name="photo", on_delete=fields.CASCADE
+    )
+    stored_name = fields.CharField(max_length=200)
+    content_type = fields.CharField(max_length=100)
+    size = fields.IntField()
+    sha256 = fields.CharField(max_length=64)
+    alt = fields.CharField(max_length=200)
+    uploaded_at = fields.DatetimeField(auto_now_add=True)
+    proposal_id: int
+
+    class Meta:
+        table = "proposal_photos"

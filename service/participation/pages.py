@@ -14,10 +14,11 @@ from starlette.routing import BaseRoute, Route
 
 from service.accounts.models import Organization, OrganizationKind, Role
 from service.accounts.permissions import actor_of, guard, load_organization
+from service.challenges import attachments
 from service.challenges import permissions as challenge_perms
 from service.challenges.models import Challenge
 from service.challenges.sections import Section
-from service.core.errors import ServiceError, field_and_message
+from service.core.errors import NotFound, ServiceError, field_and_message
 from service.core.forms import errors_of, form_values, parse, redirect, render, translate_error
 from service.core.i18n import gettext
 from service.core.vocab import SDGS, Area, area_label, sdg_label
@@ -25,8 +26,8 @@ from service.core.web import context, transaction
 from service.participation import permissions as perms
 from service.participation import presenters, repository, schemas
 from service.participation import service as participation
-from service.participation.models import Proposal, Update
-from service.participation.routes import filters_of, managed_city, throttle
+from service.participation.models import Proposal, ProposalPhoto, Update
+from service.participation.routes import filters_of, managed_city, store_photo, throttle
 
 PAGE_SIZE = 20
 SORTS = [("supported", "Most supported"), ("newest", "Newest"), ("waiting", "Waiting longest")]
@@ -223,6 +224,7 @@ async def _render_detail(request: Request, status_code: int = 200, **extra: Any)
         challenge=challenge,
         updates=await repository.updates_of_proposal(proposal, limit=20),
         is_author=bool(user and user.id == proposal.author_id),
+        photo=await ProposalPhoto.get_or_none(proposal_id=proposal.id),
         cities=cities,
         can_moderate=(actor.is_operator and actor.mfa) or bool(cities),
         **vocabulary(),
@@ -248,6 +250,41 @@ async def _act(
             request.state.obj = await perms.load_proposal_by_id(request, proposal_id)
         return await _render_detail(request, exc.status_code, **{key: errors_of(exc)}, **shown)
     return redirect(request, f"/proposals/{proposal_id}#{anchor}", notice=notice)
+
+
+@guard("public", load=perms.load_proposal)
+async def photo(request: Request) -> Response:
+    """The proposal's photo, shown in its page; none for a hidden proposal."""
+    proposal = request.state.obj
+    found = await ProposalPhoto.get_or_none(proposal_id=proposal.id)
+    if found is None or proposal.hidden_at is not None:
+        raise NotFound(gettext("This proposal has no photo."))
+    return await attachments.file_response(
+        request,
+        stored_name=found.stored_name,
+        content_type=found.content_type,
+        filename=f"proposal-{proposal.id}-photo",
+        inline=True,
+    )
+
+
+@guard("proposal.edit", load=perms.load_proposal)
+async def photo_page(request: Request) -> Response:
+    async def action() -> None:
+        await store_photo(request)
+
+    return await _act(request, "photo", gettext("The photo was saved."), action, "photo_errors")
+
+
+@guard("proposal.edit", load=perms.load_proposal)
+async def remove_photo_page(request: Request) -> Response:
+    async def action() -> None:
+        async with transaction(request):
+            removed = await participation.remove_photo(context(request), request.state.obj)
+        if removed:
+            await request.app.state.deps.storage.delete(removed)
+
+    return await _act(request, "photo", gettext("The photo was removed."), action, "photo_errors")
 
 
 @guard("signed_in", load=perms.load_proposal)
@@ -498,6 +535,9 @@ routes: list[BaseRoute] = [
     Route("/proposals/new", new_page, methods=["GET", "POST"]),
     Route("/proposals/{proposal_id:int}", detail_page, methods=["GET"]),
     Route("/proposals/{proposal_id:int}/edit", edit_page, methods=["GET", "POST"]),
+    Route("/proposals/{proposal_id:int}/photo", photo, methods=["GET"]),
+    Route("/proposals/{proposal_id:int}/photo", photo_page, methods=["POST"]),
+    Route("/proposals/{proposal_id:int}/photo/remove", remove_photo_page, methods=["POST"]),
     Route("/proposals/{proposal_id:int}/support", support_page, methods=["POST"]),
     Route("/proposals/{proposal_id:int}/unsupport", unsupport_page, methods=["POST"]),
     Route("/proposals/{proposal_id:int}/comments", comment_page, methods=["POST"]),

@@ -11,14 +11,16 @@ from starlette.routing import BaseRoute, Route
 
 from service.accounts.models import Organization, Role
 from service.accounts.permissions import actor_of, guard, load_organization
+from service.challenges import attachments
 from service.challenges import permissions as challenge_perms
 from service.core.api import ErrorOut, api, json
 from service.core.errors import NotFound, PermissionDenied
+from service.core.i18n import gettext
 from service.core.web import context, limit, transaction
 from service.participation import permissions as perms
 from service.participation import presenters, repository, schemas
 from service.participation import service as participation
-from service.participation.models import Proposal
+from service.participation.models import Proposal, ProposalPhoto
 
 TAG = "participation"
 V1 = "/api/v1"
@@ -421,6 +423,75 @@ async def set_threshold(request: Request, json: schemas.ThresholdIn) -> Response
     return _json(schemas.ThresholdOut(region=row.region, supports=row.supports))
 
 
+@guard("proposal.edit", load=perms.load_proposal)
+@api.validate(
+    form=schemas.PhotoIn,
+    resp=Doc(
+        HTTP_200=schemas.PhotoOut,
+        HTTP_403=ErrorOut,
+        HTTP_404=ErrorOut,
+        HTTP_409=ErrorOut,
+        HTTP_413=ErrorOut,
+        HTTP_415=ErrorOut,
+        HTTP_422=ErrorOut,
+    ),
+    tags=[TAG],
+    security=SECURED,
+    # The image is streamed to storage within its size limit, not parsed whole beforehand.
+    skip_validation=True,
+)
+async def put_photo(request: Request) -> Response:
+    """Add or replace the proposal's photo (the author, until the first support)."""
+    photo = await store_photo(request)
+    return _json(photo_out(photo))
+
+
+async def store_photo(request: Request) -> ProposalPhoto:
+    """Receive the upload and keep it as the proposal's photo; the replaced file goes once
+    the change is committed."""
+    storage = request.app.state.deps.storage
+    limit = participation.PHOTO_MAX_BYTES
+    async with (
+        attachments.received_file(request, max_bytes=limit) as received,
+        transaction(request),
+    ):
+        alt = (await request.form()).get("alt")
+        photo, replaced = await participation.set_photo(
+            context(request),
+            request.state.obj,
+            stored=received.stored,
+            alt=alt if isinstance(alt, str) else "",
+        )
+    if replaced:
+        await storage.delete(replaced)
+    return photo
+
+
+def photo_out(photo: ProposalPhoto) -> schemas.PhotoOut:
+    return schemas.PhotoOut(
+        url=f"/proposals/{photo.proposal_id}/photo",
+        alt=photo.alt,
+        content_type=photo.content_type,
+        size=photo.size,
+    )
+
+
+@guard("proposal.edit", load=perms.load_proposal)
+@api.validate(
+    resp=Doc(HTTP_204=None, HTTP_403=ErrorOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut),
+    tags=[TAG],
+    security=SECURED,
+)
+async def delete_photo(request: Request) -> Response:
+    """Remove the proposal's photo (the author, until the first support)."""
+    async with transaction(request):
+        removed = await participation.remove_photo(context(request), request.state.obj)
+    if removed is None:
+        raise NotFound(gettext("This proposal has no photo."))
+    await request.app.state.deps.storage.delete(removed)
+    return Response(status_code=204)
+
+
 def _json(model: schemas.BaseModel, status: int = 200) -> Response:
     return json(model, status)
 
@@ -431,6 +502,8 @@ routes: list[BaseRoute] = [
     Route(f"{V1}/proposals/similar", similar_proposals, methods=["GET"]),
     Route(PROPOSAL, get_proposal, methods=["GET"]),
     Route(PROPOSAL, edit_proposal, methods=["PATCH"]),
+    Route(f"{PROPOSAL}/photo", put_photo, methods=["PUT"]),
+    Route(f"{PROPOSAL}/photo", delete_photo, methods=["DELETE"]),
     Route(f"{PROPOSAL}/supports", support, methods=["POST"]),
     Route(f"{PROPOSAL}/supports", withdraw_support, methods=["DELETE"]),
     Route(f"{PROPOSAL}/comments", list_comments, methods=["GET"]),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from service.core.i18n import N_
 from service.core.money import CURRENCIES
@@ -236,3 +237,19 @@ class UpdateOut(BaseModel):
 class UpdateList(BaseModel):
     items: list[UpdateOut]
     next_cursor: str | None = None
+
+
+class PhotoIn(BaseModel):
+    """A multipart/form-data body: the image in part `file`, its description in part `alt`."""
+
+    file: Annotated[Any, WithJsonSchema({"type": "string", "format": "binary"})] = Field(
+        description="A JPEG, PNG or WebP image of at most 5 MB"
+    )
+    alt: str = Field(max_length=200, description="What the photo shows, in a few words")
+
+
+class PhotoOut(BaseModel):
+    url: str
+    alt: str
+    content_type: str
+    size: int

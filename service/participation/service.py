@@ -19,12 +19,14 @@ from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from service.core.i18n import N_
+from service.integrations.storage import StoredFile
 from service.notifications import service as notifications
 from service.participation import repository
 from service.participation.models import (
     Comment,
     CommentReport,
     Proposal,
+    ProposalPhoto,
     ProposalStatus,
     RegionThreshold,
     Stance,
@@ -171,12 +173,18 @@ async def create(ctx: Context, data: ProposalIn) -> Proposal:
     return proposal
 
 
-async def edit(ctx: Context, proposal: Proposal, data: ProposalPatch) -> Proposal:
+async def _editable(proposal: Proposal) -> Proposal:
+    """The proposal, locked, if its author may still change it: until the first support."""
     proposal = await repository.get_for_update(proposal.id)
     if proposal.support_count > 0 or await Support.filter(proposal_id=proposal.id).exists():
         raise ProposalLocked()
     if proposal.hidden_at is not None or proposal.status is not P.open:
         raise ProposalClosed()
+    return proposal
+
+
+async def edit(ctx: Context, proposal: Proposal, data: ProposalPatch) -> Proposal:
+    proposal = await _editable(proposal)
     _no_links_yet(
         _user(ctx), _now(), title=data.title, description=data.description, affected=data.affected
     )
@@ -190,6 +198,57 @@ async def edit(ctx: Context, proposal: Proposal, data: ProposalPatch) -> Proposa
     await proposal.save()
     await audit.record(ctx, "proposal.edit", object_type="proposal", object_id=proposal.id)
     return proposal
+
+
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+
+
+class NotAPhoto(ValidationFailed):
+    status_code = 415
+    default_detail = N_("A proposal's photo must be a JPEG, PNG or WebP image.")
+
+
+async def set_photo(
+    ctx: Context, proposal: Proposal, *, stored: StoredFile, alt: str
+) -> tuple[ProposalPhoto, str | None]:
+    """Add or replace the photo; returns it and the stored name of the one it replaced (to
+    delete once committed)."""
+    alt = " ".join(alt.split())
+    if not alt or len(alt) > 200:
+        raise ValidationFailed(
+            i18n.gettext("Describe the photo in a few words (at most 200 characters)."),
+            fields={"alt": "required" if not alt else "too_long"},
+        )
+    if stored.content_type not in PHOTO_TYPES:
+        raise NotAPhoto(i18n.gettext(NotAPhoto.default_detail))
+    proposal = await _editable(proposal)
+    old = await ProposalPhoto.get_or_none(proposal_id=proposal.id)
+    if old is not None:
+        await old.delete()
+    photo = await ProposalPhoto.create(
+        proposal_id=proposal.id,
+        stored_name=stored.name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        alt=alt,
+    )
+    await audit.record(
+        ctx, "proposal.photo", object_type="proposal", object_id=proposal.id, size=stored.size
+    )
+    return photo, old.stored_name if old else None
+
+
+async def remove_photo(ctx: Context, proposal: Proposal) -> str | None:
+    """Remove the photo; returns its stored name (to delete once committed), None if none."""
+    proposal = await _editable(proposal)
+    photo = await ProposalPhoto.get_or_none(proposal_id=proposal.id)
+    if photo is None:
+        return None
+    await photo.delete()
+    await audit.record(ctx, "proposal.photo_remove", object_type="proposal", object_id=proposal.id)
+    return photo.stored_name
 
 
 async def threshold_of(region: str) -> int:

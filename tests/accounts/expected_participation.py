@@ -9,11 +9,13 @@ actor's own. Written from PRODUCT.md's rules and the participation issue.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 from service import db
-from service.participation.models import Comment, Proposal
+from service.participation.models import Comment, Proposal, ProposalPhoto
+from tests.participation.images import PNG
 
 Who = Callable[[str], bool]
 
@@ -36,6 +38,8 @@ EXPECTED: dict[str, Who] = {
     f"GET {V1}/proposals/similar": ANYONE,
     f"GET {PROPOSAL}": ANYONE,
     f"PATCH {PROPOSAL}": AUTHOR,
+    f"PUT {PROPOSAL}/photo": AUTHOR,
+    f"DELETE {PROPOSAL}/photo": AUTHOR,
     f"POST {PROPOSAL}/supports": SIGNED_IN,
     f"DELETE {PROPOSAL}/supports": SIGNED_IN,
     f"GET {PROPOSAL}/comments": ANYONE,
@@ -58,7 +62,10 @@ EXPECTED: dict[str, Who] = {
     "GET /proposals/new": SIGNED_IN,
     "POST /proposals/new": SIGNED_IN,
     f"GET {PAGE}": ANYONE,
+    f"GET {PAGE}/photo": ANYONE,
     f"GET {PAGE}/edit": AUTHOR,
+    f"POST {PAGE}/photo": AUTHOR,
+    f"POST {PAGE}/photo/remove": AUTHOR,
     f"POST {PAGE}/edit": AUTHOR,
     f"POST {PAGE}/support": SIGNED_IN,
     f"POST {PAGE}/unsupport": SIGNED_IN,
@@ -86,5 +93,16 @@ async def path_values(world: Any, settings: Any) -> dict[str, str]:
         )
         comment = await Comment.create(
             proposal=proposal, author=world.users["citizen"], text="I agree, it is dark."
+        )
+        stored = f"{secrets.token_hex(8)}.png"
+        settings.storage_dir.mkdir(parents=True, exist_ok=True)
+        (settings.storage_dir / stored).write_bytes(PNG)
+        await ProposalPhoto.create(
+            proposal=proposal,
+            stored_name=stored,
+            content_type="image/png",
+            size=len(PNG),
+            sha256="0" * 64,
+            alt="A dark street at night",
         )
     return {"proposal_id": str(proposal.id), "comment_id": str(comment.id)}
