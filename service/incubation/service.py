@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import jinja2
 from tortoise.expressions import Subquery
 
 from service.accounts.models import Membership, Organization, OrganizationKind, Role, User
@@ -24,8 +23,6 @@ from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, PermissionDenied, ValidationFailed
 from service.core.i18n import N_
-from service.core.jobs import enqueue
-from service.core.templates import TEMPLATES_DIR
 from service.core.vocab import Area
 from service.incubation.models import (
     PATH,
@@ -66,33 +63,6 @@ class AlreadyAnswered(Conflict):
 
 class StepNotAllowed(Conflict):
     default_detail = N_("The project cannot take this step from where it is.")
-
-
-# --- e-mail (templates of this area, sent through the shared outbox) -----------------------
-
-_mail_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "incubation" / "email"),
-    autoescape=False,  # noqa: S701 - plain-text e-mail bodies, never served as HTML
-    extensions=["jinja2.ext.i18n"],
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-)
-_mail_env.install_gettext_callables(  # type: ignore[attr-defined]
-    i18n.gettext, i18n.ngettext, newstyle=True
-)
-
-
-async def _send_email(to: str, template: str, *, language: str, **context: Any) -> None:
-    from service.notifications.models import OutboxEmail
-
-    token = i18n.current_locale.set(language if language in i18n.LANGUAGES else "en")
-    try:
-        text = _mail_env.get_template(f"{template}.txt").render(**context)
-    finally:
-        i18n.current_locale.reset(token)
-    subject, _sep, body = text.partition("\n")
-    email = await OutboxEmail.create(to=to, subject=subject.strip(), body=body.lstrip("\n"))
-    enqueue("notifications.send_email", outbox_id=email.id, job_id=f"outbox-{email.id}")
 
 
 async def _members(organization_id: int) -> list[User]:
@@ -473,7 +443,7 @@ async def invite_mentor(
         email=email,
     )
     base = ctx.settings.base_url
-    await _send_email(
+    await notifications.send_email(
         email,
         "mentor_invitation",
         language=ctx.language,
@@ -788,7 +758,7 @@ async def check_in_alerts(ctx: Context, *, now: datetime) -> tuple[int, int]:
                         body=cohort.name,
                         link=f"/places/{place.id}",
                     )
-                    await _send_email(
+                    await notifications.send_email(
                         user.email,
                         "check_in_late",
                         language=user.language,
@@ -817,7 +787,7 @@ async def check_in_alerts(ctx: Context, *, now: datetime) -> tuple[int, int]:
                         body=cohort.name,
                         link=f"/cohorts/{cohort.id}/board",
                     )
-                    await _send_email(
+                    await notifications.send_email(
                         user.email,
                         "check_in_flag",
                         language=user.language,
