@@ -22,6 +22,7 @@ from service.accounts.actor import ActorMiddleware
 from service.accounts.page_context import page_context
 from service.config import ROOT, Settings
 from service.core.api import JsonContentTypeMiddleware
+from service.core.bodylimit import BodyLimitMiddleware
 from service.core.errors import RateLimited, ServiceError
 from service.core.i18n import LocaleMiddleware, gettext
 from service.core.observability import Metrics, ObservabilityMiddleware, configure_logging
@@ -163,6 +164,8 @@ def create_app(
             Middleware(ObservabilityMiddleware, metrics=metrics),
             Middleware(LocaleMiddleware),
             Middleware(JsonContentTypeMiddleware),
+            # Counts the body's bytes as they arrive: 413 past the route's limit.
+            Middleware(BodyLimitMiddleware, max_upload_bytes=settings.max_upload_bytes),
             # A signed cookie for what must survive between two requests before (or without)
             # a server-side session: the CSRF token of anonymous forms, OIDC state, notices.
             # (PagesOnly wraps another middleware; Starlette's types do not foresee that.)

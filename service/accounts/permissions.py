@@ -24,11 +24,11 @@ from starlette.responses import Response
 
 from service.accounts.actor import Actor
 from service.accounts.models import Invitation, Organization, Role, User
+from service.core.bodylimit import DEFAULT_BODY_LIMIT, FORM_MAX_FIELDS, upload_limit_of
 from service.core.errors import (
     BadRequest,
     NotAuthenticated,
     NotFound,
-    PayloadTooLarge,
     PermissionDenied,
     ServiceError,
     ValidationFailed,
@@ -148,17 +148,28 @@ def actor_of(request: Request) -> Actor:
 
 
 async def check_csrf(request: Request, actor: Actor) -> None:
-    declared = request.headers.get("content-length", "")
-    limit = request.app.state.settings.max_upload_bytes + 64 * 1024
-    if declared.isdigit() and int(declared) > limit:
-        # Refused before the body is read and spooled to disk.
-        raise PayloadTooLarge()
-    form = await request.form()
+    """Check a page form's CSRF token, reading as little of an untrusted body as possible.
+
+    The expected token is known before the body is read: without one (no form was ever
+    handed out) nothing is read at all. Only routes that take a file accept multipart
+    bodies; the body limit itself is counted by `BodyLimitMiddleware` as bytes arrive.
+    """
+    expected = csrf_token_for(request, actor, create=False)
+    if not expected:
+        raise CsrfFailed()
+    upload = upload_limit_of(request.scope.get("endpoint"))
+    content_type = request.headers.get("content-type", "").lower()
+    if upload is None and content_type.startswith("multipart/"):
+        raise UnsupportedForm()
+    form = await request.form(
+        max_files=1 if upload is not None else 0,
+        max_fields=FORM_MAX_FIELDS,
+        max_part_size=DEFAULT_BODY_LIMIT,
+    )
     if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
         raise BadRequest(gettext("NUL characters are not accepted."))
     sent = str(form.get("csrf_token", ""))
-    expected = csrf_token_for(request, actor, create=False)
-    if not expected or not sent or not hmac.compare_digest(sent, expected):
+    if not sent or not hmac.compare_digest(sent, expected):
         raise CsrfFailed()
 
 
@@ -175,6 +186,11 @@ def csrf_token_for(request: Request, actor: Actor, *, create: bool = True) -> st
         token = secrets.token_urlsafe(32)
         request.session["csrf"] = token
     return token
+
+
+class UnsupportedForm(ServiceError):
+    status_code = 415
+    default_detail = N_("This form does not take files. Send it as an ordinary form.")
 
 
 class UnsupportedMediaType(ServiceError):
@@ -202,6 +218,9 @@ async def check_input(request: Request, *, expects_json: bool) -> None:
         parsed = json.loads(text)
     except ValueError:
         return  # not JSON at all: the validator answers with its own 400
+    except RecursionError:
+        # Thousands of nested arrays exhaust the parser's stack: refused, not a 500.
+        raise BadRequest(gettext("The body is nested too deeply.")) from None
     if not isinstance(parsed, dict):
         raise ValidationFailed(fields={"body": gettext("The body must be a JSON object.")})
 

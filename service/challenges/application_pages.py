@@ -39,6 +39,7 @@ from service.challenges.models import (
     PartnerStatus,
     Review,
 )
+from service.core.bodylimit import accepts_upload
 from service.core.errors import ServiceError
 from service.core.forms import errors_of, form_values, redirect, render, translate_error
 from service.core.i18n import gettext, ngettext
@@ -509,6 +510,7 @@ async def withdraw_page(request: Request) -> Response:
 
 
 @guard("application.attach", load=perms.load_application)
+@accepts_upload()
 async def upload_page(request: Request) -> Response:
     application = request.state.obj
     challenge: Challenge = application.challenge

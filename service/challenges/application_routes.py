@@ -25,6 +25,7 @@ from service.challenges.models import (
     Review,
 )
 from service.core.api import ErrorOut, api, json
+from service.core.bodylimit import accepts_upload
 from service.core.errors import NotFound, ValidationFailed
 from service.core.i18n import gettext
 from service.core.web import context, transaction
@@ -272,6 +273,7 @@ async def decline_partnership(request: Request) -> Response:
     # whole beforehand.
     skip_validation=True,
 )
+@accepts_upload()
 async def upload_file(request: Request) -> Response:
     """Attach a file (multipart/form-data, part `file`): members of the lead and partner
     organizations, while the application can still change (until the deadline)."""

@@ -19,6 +19,7 @@ from service.challenges import permissions as perms
 from service.challenges import service as challenges
 from service.challenges.models import Challenge, Question
 from service.challenges.routes import filters_of
+from service.core.bodylimit import accepts_upload
 from service.core.errors import ServiceError, field_and_message
 from service.core.forms import errors_of, form_values, parse, redirect, render, translate_error
 from service.core.i18n import gettext
@@ -436,6 +437,7 @@ async def follow_page(request: Request) -> Response:
 
 
 @guard("challenge.draft", load=perms.load_challenge)
+@accepts_upload()
 async def upload_page(request: Request) -> Response:
     challenge = request.state.obj
     try:

@@ -18,6 +18,7 @@ from service.challenges import attachments
 from service.challenges import permissions as challenge_perms
 from service.challenges.models import Challenge
 from service.challenges.sections import Section
+from service.core.bodylimit import accepts_upload
 from service.core.errors import NotFound, ServiceError, field_and_message
 from service.core.forms import errors_of, form_values, parse, redirect, render, translate_error
 from service.core.i18n import gettext
@@ -269,6 +270,7 @@ async def photo(request: Request) -> Response:
 
 
 @guard("proposal.edit", load=perms.load_proposal)
+@accepts_upload(participation.PHOTO_MAX_BYTES)
 async def photo_page(request: Request) -> Response:
     async def action() -> None:
         await store_photo(request)

@@ -14,6 +14,7 @@ from service.accounts.permissions import actor_of, guard, load_organization
 from service.challenges import attachments
 from service.challenges import permissions as challenge_perms
 from service.core.api import ErrorOut, api, json
+from service.core.bodylimit import accepts_upload
 from service.core.errors import NotFound, PermissionDenied
 from service.core.i18n import gettext
 from service.core.web import context, limit, transaction
@@ -440,6 +441,7 @@ async def set_threshold(request: Request, json: schemas.ThresholdIn) -> Response
     # The image is streamed to storage within its size limit, not parsed whole beforehand.
     skip_validation=True,
 )
+@accepts_upload(participation.PHOTO_MAX_BYTES)
 async def put_photo(request: Request) -> Response:
     """Add or replace the proposal's photo (the author, until the first support)."""
     photo = await store_photo(request)

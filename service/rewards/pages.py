@@ -35,6 +35,7 @@ from service.challenges.application_pages import major, to_minor
 from service.challenges.attachments import file_response, received_file, size_label
 from service.challenges.models import PUBLIC_STATUSES, Award, Challenge
 from service.core import i18n
+from service.core.bodylimit import accepts_upload
 from service.core.errors import NotFound, ServiceError
 from service.core.forms import form_values, redirect, render
 from service.core.i18n import gettext
@@ -560,6 +561,7 @@ async def submit_page(request: Request) -> Response:
 
 
 @guard("rewards.milestone.submit", load=perms.load_milestone)
+@accepts_upload()
 async def evidence_upload_page(request: Request) -> Response:
     """The winner attaches a file to a milestone's evidence."""
     milestone: Milestone = request.state.obj

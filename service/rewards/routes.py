@@ -19,6 +19,7 @@ from service.challenges import permissions as challenge_perms
 from service.challenges.attachments import file_response, received_file
 from service.challenges.models import Challenge
 from service.core.api import ErrorOut, api, json
+from service.core.bodylimit import accepts_upload
 from service.core.errors import BadRequest, NotFound
 from service.core.web import context, transaction
 from service.rewards import ledger, schemas
@@ -442,6 +443,7 @@ async def release_milestone(request: Request) -> Response:
     tags=["rewards"],
     security=SECURED,
 )
+@accepts_upload()
 async def add_evidence_file(request: Request) -> Response:
     """Attach a file to the milestone's evidence (multipart, field `file`)."""
     async with received_file(request) as received, transaction(request):
