@@ -62,24 +62,26 @@ async def register_page(request: Request) -> Response:
             request.client.host if request.client else "",
         )
         async with transaction(request):
-            ctx = context(request)
-            user = await accounts.register(
-                ctx, email=data.email, password=data.password, name=data.name
+            await accounts.register(
+                context(request), email=data.email, password=data.password, name=data.name
             )
-            token = await accounts.start_session(ctx, user, mfa=False, replacing=None)
     except ServiceError as exc:
         if exc.status_code == 429:
             raise
         return render(
             request, "accounts/register.html", exc.status_code, values=values, errors=errors_of(exc)
         )
-    response = redirect(
+    # No session yet, and the same answer whether the address already had an account:
+    # the page must not tell who uses the platform (its owner gets an e-mail instead).
+    return redirect(
         request,
-        "/account",
-        notice=gettext("Welcome! We sent you a link to confirm your e-mail address."),
+        "/signin",
+        notice=gettext(
+            "Thank you. We sent a message to %(email)s to confirm the address; "
+            "sign in with your password meanwhile."
+        )
+        % {"email": accounts.normalize_email(data.email)},
     )
-    set_session_cookie(request, response, token)
-    return response
 
 
 @guard("public")
@@ -151,7 +153,9 @@ async def verify_email_page(request: Request) -> Response:
             token=token,
             errors=errors_of(exc),
         )
-    return redirect(request, "/account", notice=gettext("Your e-mail address is confirmed."))
+    # Registering no longer signs in: whoever follows the link may not be signed in yet.
+    target = "/account" if context(request).actor.signed_in else "/signin"
+    return redirect(request, target, notice=gettext("Your e-mail address is confirmed."))
 
 
 @guard("signed_in")

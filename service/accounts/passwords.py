@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -29,13 +32,22 @@ def needs_rehash(password_hash: str) -> bool:
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
+# zxcvbn refuses longer input (its matching is quadratic); what follows the first 72
+# characters only makes a password harder to guess, so the score of the start is a floor.
+SCORED_LENGTH = 72
+# Words anyone would try first against this site's accounts.
+PRODUCT_WORDS = ("Civic Challenges", "civic", "challenges", "civicchallenges")
 
 
-def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
+def password_problem(
+    password: str, *, email: str = "", name: str = "", words: Iterable[str] = ()
+) -> str | None:
     """Why a new password is refused, or None when it is acceptable.
 
     zxcvbn carries the 30,000 most common passwords plus dictionaries of names and words,
-    and scores how guessable a password is; anything it scores below 2 is refused.
+    and scores how guessable a password is; anything it scores below 2 is refused. The
+    user's own e-mail and name, the product's name and `words` (the names of the user's
+    organizations) count as known words.
     """
     from zxcvbn import zxcvbn
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -46,10 +58,31 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
         return f"Use at most {MAX_LENGTH} characters."
     if password.lower() in _common_passwords(FREQUENCY_LISTS):
         return "This password is one of the most common ones; choose another."
-    user_inputs = [part for part in (email, email.split("@")[0], name) if part]
-    if zxcvbn(password, user_inputs=user_inputs)["score"] < 2:
+    context = _context_words(email, name, words)
+    # A context word adds nothing an attacker of this site would not try first: score
+    # what is left once they are taken out ("CivicChallenges2024!" is scored as "2024!").
+    rest = _without(password, context)
+    if not rest or zxcvbn(rest[:SCORED_LENGTH], user_inputs=context)["score"] < 2:
         return "This password is too easy to guess; add words or characters."
     return None
+
+
+def _context_words(email: str, name: str, words: Iterable[str]) -> list[str]:
+    """The user's own and the site's words: each whole, without spaces, and word by word."""
+    out: list[str] = []
+    for word in (email, email.split("@")[0], name, *PRODUCT_WORDS, *words):
+        word = word.strip().lower()
+        if word:
+            out += [word, word.replace(" ", ""), *(w for w in word.split() if len(w) >= 4)]
+    return list(dict.fromkeys(out))
+
+
+def _without(password: str, words: list[str]) -> str:
+    rest = password
+    for word in sorted(words, key=len, reverse=True):
+        if len(word) >= 4:
+            rest = re.sub(re.escape(word), "", rest, flags=re.IGNORECASE)
+    return rest
 
 
 _COMMON: frozenset[str] | None = None

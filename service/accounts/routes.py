@@ -19,6 +19,7 @@ from service.accounts.permissions import (
 from service.audit import service as audit
 from service.core.api import ErrorOut, api, json
 from service.core.errors import ValidationFailed
+from service.core.i18n import N_, gettext
 from service.core.web import context, limit, transaction
 from service.notifications import service as notifications
 
@@ -79,24 +80,34 @@ async def signin_limits(request: Request, email: str) -> None:
 # --- auth ----------------------------------------------------------------------------------
 
 
+REGISTER_ANSWER = N_(
+    "We sent a message to this address: open its link to confirm it. If the address already "
+    "has an account, the message says so instead."
+)
+
+
 @guard("public")
 @api.validate(
     json=schemas.RegisterIn,
-    resp=Doc(HTTP_201=schemas.UserOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut, HTTP_429=ErrorOut),
+    resp=Doc(HTTP_202=schemas.MessageOut, HTTP_422=ErrorOut, HTTP_429=ErrorOut),
     tags=[TAG_AUTH],
 )
 async def register(request: Request, json: schemas.RegisterIn) -> Response:
-    """Create an account; a verification link is e-mailed."""
+    """Create an account; a verification link is e-mailed.
+
+    The answer is the same whether the address already has an account (its owner is told
+    by e-mail instead), so that registering cannot reveal who uses the platform.
+    """
     settings = request.app.state.settings
     ip = request.client.host if request.client else ""
     await limit(
         request, "register-ip", settings.rate_register_per_ip, settings.rate_register_window, ip
     )
     async with transaction(request):
-        user = await accounts.register(
+        await accounts.register(
             context(request), email=json.email, password=json.password, name=json.name
         )
-    return _json(user_out(user), 201)
+    return _json(schemas.MessageOut(detail=gettext(REGISTER_ANSWER)), 202)
 
 
 @guard("public")

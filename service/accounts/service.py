@@ -24,6 +24,7 @@ from service.accounts.models import (
     roles_for,
 )
 from service.audit import service as audit
+from service.audit.models import AuditEvent
 from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, NotAuthenticated, ValidationFailed
@@ -34,10 +35,6 @@ VERIFY_TTL = timedelta(hours=48)
 RESET_TTL = timedelta(hours=1)
 SESSION_TTL = timedelta(days=14)
 TOTP_ISSUER = "Civic Challenges"
-
-
-class EmailTaken(Conflict):
-    default_detail = N_("An account with this e-mail address already exists.")
 
 
 class InvalidCredentials(NotAuthenticated):
@@ -60,25 +57,54 @@ def normalize_email(email: str) -> str:
 # --- users -------------------------------------------------------------------------------
 
 
-async def register(ctx: Context, *, email: str, password: str, name: str) -> User:
+async def register(ctx: Context, *, email: str, password: str, name: str) -> User | None:
+    """A new account, or None when the address has one: its owner is told by e-mail.
+
+    Callers answer the same in both cases, so the form cannot tell who has an account.
+    """
     email = normalize_email(email)
     problem = passwords.password_problem(password, email=email, name=name)
     if problem:
         raise ValidationFailed(fields={"password": i18n.gettext(problem)})
-    if await User.filter(email=email).exists():
-        raise EmailTaken(
-            fields={"email": i18n.gettext("An account with this e-mail address already exists.")}
-        )
+    # Hashed before looking: both answers take the same time.
+    password_hash = passwords.hash_password(password)
+    existing = await User.get_or_none(email=email)
+    if existing is not None:
+        await _tell_owner_of_registration(ctx, existing)
+        return None
     user = await User.create(
         email=email,
         name=name.strip(),
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash,
         language=ctx.language if ctx.language in i18n.LANGUAGES else "en",
     )
     ctx.actor.user = ctx.actor.user or user
     await audit.record(ctx, "user.register", object_type="user", object_id=user.id)
     await send_verification(ctx, user)
     return user
+
+
+REGISTER_ALERT_EVERY = timedelta(hours=1)
+
+
+async def _tell_owner_of_registration(ctx: Context, user: User) -> None:
+    # One message an hour at most: the form must not become a way to flood an inbox.
+    recent = await AuditEvent.filter(
+        action="user.register_existing",
+        object_id=str(user.id),
+        created_at__gte=datetime.now(UTC) - REGISTER_ALERT_EVERY,
+    ).exists()
+    await audit.record(
+        ctx, "user.register_existing", object_type="user", object_id=user.id, mailed=not recent
+    )
+    if not recent:
+        await notifications.send_email(
+            user.email,
+            "register_existing",
+            language=user.language,
+            user=user,
+            link=f"{ctx.settings.base_url}/password-reset",
+        )
 
 
 async def _new_link(user: User, purpose: TokenPurpose, ttl: timedelta) -> str:
@@ -141,9 +167,7 @@ async def request_password_reset(ctx: Context, *, email: str) -> None:
 async def reset_password(ctx: Context, *, token: str, password: str) -> User:
     link = await _use_link(token, TokenPurpose.reset_password)
     user = await User.get(id=link.user_id)
-    problem = passwords.password_problem(password, email=user.email, name=user.name)
-    if problem:
-        raise ValidationFailed(fields={"password": i18n.gettext(problem)})
+    await check_new_password(user, password)
     user.password_hash = passwords.hash_password(password)
     # A reset ends every session and token: whoever knew the old password is out.
     user.token_version += 1
@@ -151,6 +175,16 @@ async def reset_password(ctx: Context, *, token: str, password: str) -> User:
     await WebSession.filter(user_id=user.id, ended_at=None).update(ended_at=datetime.now(UTC))
     await audit.record(ctx, "user.reset_password", object_type="user", object_id=user.id)
     return user
+
+
+async def check_new_password(user: User, password: str) -> None:
+    """Refuse a weak password; the names of the user's organizations count as known words."""
+    names = await Organization.filter(memberships__user_id=user.id).values_list("name", flat=True)
+    problem = passwords.password_problem(
+        password, email=user.email, name=user.name, words=[str(n) for n in names]
+    )
+    if problem:
+        raise ValidationFailed(fields={"password": i18n.gettext(problem)})
 
 
 async def authenticate(*, email: str, password: str, totp: str | None) -> tuple[User, bool]:

@@ -82,7 +82,7 @@ async def test_register_form_shows_errors_and_keeps_values(client: httpx.AsyncCl
     assert not await User.filter(name="Carla Díaz").exists()
 
 
-async def test_register_page_signs_in_and_wrong_password_shows_error(
+async def test_register_page_then_sign_in_and_wrong_password_shows_error(
     client: httpx.AsyncClient,
 ) -> None:
     csrf = factories.csrf_of((await client.get("/register")).text)
@@ -96,6 +96,8 @@ async def test_register_page_signs_in_and_wrong_password_shows_error(
         },
     )
     assert created.status_code == 303
+    assert created.headers["location"] == "/signin"
+    await factories.web_signin(client, await User.get(email="dora@example.org"))
     assert "dora@example.org" in (await client.get("/account")).text
     client.cookies.clear()
     csrf = factories.csrf_of((await client.get("/signin")).text)

@@ -43,7 +43,7 @@ async def sign_up(
         "/api/v1/auth/register",
         json={"email": email, "password": factories.PASSWORD, "name": "Eva Expert"},
     )
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
     await worker()
     token = mailbox.last_link(email, "/verify-email/").rsplit("/", 1)[-1]
     verified = await client.post("/api/v1/auth/verify-email", json={"token": token})
@@ -79,7 +79,7 @@ class TestInviteByEmail:
             "/api/v1/auth/register",
             json={"email": EXPERT, "password": factories.PASSWORD, "name": "Eva Expert"},
         )
-        assert registered.status_code == 201
+        assert registered.status_code == 202
         user = await User.get(email=EXPERT)
         unconfirmed = factories.Person(user=user, token=await factories.token_for(client, user))
         mine = await client.get("/api/v1/me/judge-invitations", headers=unconfirmed.headers)
@@ -252,7 +252,7 @@ class TestPages:
             "/api/v1/auth/register",
             json={"email": EXPERT, "password": factories.PASSWORD, "name": "Eva Expert"},
         )
-        assert registered.status_code == 201
+        assert registered.status_code == 202
         user = await User.get(email=EXPERT)
         csrf = await factories.web_signin(client, user)
         waiting = (await client.get("/invitations")).text

@@ -81,6 +81,14 @@ async def fill_signin(page: Page, *, email: str, password: str) -> None:
     await page.get_by_role("main").get_by_role("button", name="Sign in").click()
 
 
+async def sign_in_after_registering(page: Page, *, email: str, password: str) -> None:
+    """Registering signs nobody in (it must not reveal whether the address had an account)."""
+    await expect(page).to_have_url(re.compile(r"/signin$"))
+    await expect_notice(page, re.compile("We sent a message to"))
+    await fill_signin(page, email=email, password=password)
+    await expect(page).to_have_url(re.compile(r"/account$"))
+
+
 async def sign_out(page: Page) -> None:
     await main_nav(page).get_by_role("button", name="Sign out").click()
     await expect(page).to_have_url(re.compile(r"/$"))
@@ -117,8 +125,7 @@ async def register_with_mistakes(page: Page, visit: Visit, *, name: str, email: 
     await visit.check(page, "register-short-password")
 
     await fill_register(page, name=name, email=email, password=PASSWORD)
-    await expect(page).to_have_url(re.compile(r"/account$"))
-    await expect_notice(page, "Welcome! We sent you a link to confirm your e-mail address.")
+    await sign_in_after_registering(page, email=email, password=PASSWORD)
     await expect(page.get_by_text("not confirmed yet")).to_be_visible()
     await visit.check(page, "account-unconfirmed")
 
@@ -267,7 +274,7 @@ async def accept_invitation(
     page = await context.new_page()
     await page.goto(local(mailbox.last_link(invitee, "/register")))
     await fill_register(page, name="Bruno Lima", email=invitee, password=PASSWORD)
-    await expect(page).to_have_url(re.compile(r"/account$"))
+    await sign_in_after_registering(page, email=invitee, password=PASSWORD)
     # The invitation goes to an address: it is answered once the address is confirmed.
     await run_jobs()
     await page.goto(local(mailbox.last_link(invitee, "/verify-email/")))
@@ -363,8 +370,7 @@ async def test_register_and_sign_in_without_javascript(
         await visit.check(page, "register-short-password", axe=False)
 
         await fill_register(page, name=name, email=email, password=PASSWORD)
-        await expect(page).to_have_url(re.compile(r"/account$"))
-        await expect_notice(page, "Welcome! We sent you a link to confirm your e-mail address.")
+        await sign_in_after_registering(page, email=email, password=PASSWORD)
         await visit.check(page, "account", axe=False)
 
         await sign_out(page)
@@ -392,6 +398,7 @@ async def test_an_unconfirmed_address_cannot_join_an_organization(
         page = await context.new_page()
         await page.goto("/register")
         await fill_register(page, name="Dora Reis", email=invitee, password=PASSWORD)
+        await sign_in_after_registering(page, email=invitee, password=PASSWORD)
         await expect(page.get_by_text("not confirmed yet")).to_be_visible()
         await page.goto("/invitations")
         accept = page.get_by_role("button", name="Accept")
