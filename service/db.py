@@ -21,7 +21,7 @@ from tortoise.migrations.recorder import MigrationRecorder
 from tortoise.transactions import in_transaction
 
 from service.config import Settings
-from service.core import jobs
+from service.core import jobs, sqlite
 
 APP_LABEL = "civic"
 # Every module holding models; a new area adds its models module here.
@@ -39,8 +39,12 @@ MODEL_MODULES = [
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
+    connection: str | dict[str, Any] = settings.database_url
+    if settings.database_url.startswith("sqlite://"):
+        # Write transactions take SQLite's lock up front (see service.core.sqlite).
+        connection = sqlite.connection_config(settings.database_url)
     return {
-        "connections": {"default": settings.database_url},
+        "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,
