@@ -48,6 +48,12 @@ class User(Model):
     is_operator = fields.BooleanField(default=False)
     totp_secret = fields.CharField(max_length=64, null=True)
     totp_enabled_at = fields.DatetimeField(null=True)
+    # A secret being enrolled: the active one above stays until a code from this one is confirmed.
+    totp_pending_secret = fields.CharField(max_length=64, null=True)
+    # The last accepted TOTP time step: a code of that step or an earlier one is a replay.
+    totp_last_step = fields.BigIntField(null=True)
+    # When two-factor sign-in was last turned on, changed or off: older sessions no longer count.
+    second_factor_changed_at = fields.DatetimeField(null=True)
     # Bumped to revoke every bearer token issued before.
     token_version = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -159,6 +165,9 @@ class WebSession(Model):
     ip = fields.CharField(max_length=64, default="")
     # True when the sign-in that opened it passed a second factor.
     mfa = fields.BooleanField(default=False)
+    # The last time the password (and code) was typed again in this session, for changes to
+    # the sign-in itself; the sign-in that opened the session counts as one too.
+    reauth_at = fields.DatetimeField(null=True)
     user_id: int
 
     class Meta:
@@ -177,3 +186,20 @@ class OidcIdentity(Model):
     class Meta:
         table = "oidc_identities"
         unique_together = (("issuer", "subject"),)
+
+
+class RecoveryCode(Model):
+    """A single-use code that stands in for the authenticator app. Only its SHA-256 is stored
+    (each code has 120 random bits, so a plain hash resists guessing)."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "civic.User", related_name="recovery_codes", on_delete=fields.RESTRICT
+    )
+    code_hash = fields.CharField(max_length=64, unique=True)
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    user_id: int
+
+    class Meta:
+        table = "recovery_codes"

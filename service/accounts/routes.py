@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from service.accounts import schemas, tokens
+from service.accounts import schemas, tokens, two_factor
 from service.accounts import service as accounts
 from service.accounts.models import Invitation, Membership, Organization, User
 from service.accounts.permissions import (
@@ -117,13 +117,27 @@ async def register(request: Request, json: schemas.RegisterIn) -> Response:
     tags=[TAG_AUTH],
 )
 async def issue_token(request: Request, json: schemas.TokenIn) -> Response:
-    """A short-lived bearer token (15 minutes). Users with two-factor sign-in send `totp`."""
+    """A short-lived bearer token (15 minutes). Users with two-factor sign-in send `totp`.
+
+    A recovery code may stand in for the code (in `totp` or `recovery_code`): it is used up,
+    and `recovery_codes_left` says how many remain.
+    """
     await signin_limits(request, json.email)
+    code = json.totp or json.recovery_code
     user, mfa = await accounts.authenticate(
-        email=json.email, password=json.password, totp=json.totp
+        email=json.email, password=json.password, totp=code, ctx=context(request)
     )
     token = accounts.issue_token(context(request), user, mfa=mfa)
-    return _json(schemas.TokenOut(access_token=token, expires_in=tokens.TOKEN_TTL_SECONDS))
+    left = (
+        await two_factor.recovery_codes_left(user)
+        if mfa and two_factor.is_recovery_code(code)
+        else None
+    )
+    return _json(
+        schemas.TokenOut(
+            access_token=token, expires_in=tokens.TOKEN_TTL_SECONDS, recovery_codes_left=left
+        )
+    )
 
 
 @guard("signed_in")
@@ -220,33 +234,112 @@ async def me(request: Request) -> Response:
     return _json(body)
 
 
+async def reauthenticate(request: Request, password: str, code: str | None) -> None:
+    """The current password (and code) again, counted against the sign-in limit per account."""
+    ctx = context(request)
+    assert ctx.actor.user is not None
+    settings = request.app.state.settings
+    await limit(
+        request,
+        "reauth-account",
+        settings.rate_signin_per_account,
+        settings.rate_signin_window,
+        str(ctx.actor.user.id),
+    )
+    await two_factor.reauthenticate(ctx, ctx.actor.user, password=password, code=code or "")
+
+
 @guard("signed_in")
 @api.validate(
-    resp=Doc(HTTP_201=schemas.TotpOut, HTTP_401=ErrorOut), tags=[TAG_AUTH], security={"bearer": []}
+    json=schemas.ReauthIn,
+    resp=Doc(HTTP_201=schemas.TotpOut, HTTP_401=ErrorOut, HTTP_422=ErrorOut, HTTP_429=ErrorOut),
+    tags=[TAG_AUTH],
+    security={"bearer": []},
 )
-async def start_totp(request: Request) -> Response:
-    """Start two-factor sign-in: a new secret, active once a code is confirmed."""
+async def start_totp(request: Request, json: schemas.ReauthIn) -> Response:
+    """Start (or change) two-factor sign-in: a new secret, active once a code is confirmed.
+
+    Needs the current `password`, and with two-factor on a current `code`. An active secret
+    keeps working until the new one is confirmed.
+    """
+    await reauthenticate(request, json.password, json.code)
     ctx = context(request)
     assert ctx.actor.user is not None
     async with transaction(request):
-        secret, uri = await accounts.start_totp(ctx, ctx.actor.user)
+        secret, uri = await two_factor.start_enrolment(ctx, ctx.actor.user)
     return _json(schemas.TotpOut(secret=secret, otpauth_uri=uri), 201)
 
 
 @guard("signed_in")
 @api.validate(
     json=schemas.TotpConfirmIn,
-    resp=Doc(HTTP_200=schemas.UserOut, HTTP_422=ErrorOut),
+    resp=Doc(HTTP_200=schemas.TotpConfirmOut, HTTP_422=ErrorOut),
     tags=[TAG_AUTH],
     security={"bearer": []},
 )
 async def confirm_totp(request: Request, json: schemas.TotpConfirmIn) -> Response:
-    """Confirm a code from the authenticator app; from then on sign-in asks for one."""
+    """Confirm a code from the new secret; from then on sign-in asks for one.
+
+    Every session and token of the user ends; the answer carries a new token (with the second
+    factor) and ten single-use recovery codes, shown this once.
+    """
+    ctx = context(request)
+    user = ctx.actor.user
+    assert user is not None
+    async with transaction(request):
+        codes = await two_factor.confirm_enrolment(ctx, user, code=json.code)
+    token = accounts.issue_token(ctx, user, mfa=True)
+    return _json(
+        schemas.TotpConfirmOut(
+            **user_out(user).model_dump(),
+            recovery_codes=codes,
+            access_token=token,
+            expires_in=tokens.TOKEN_TTL_SECONDS,
+        )
+    )
+
+
+@guard("signed_in")
+@api.validate(
+    json=schemas.ReauthIn,
+    resp=Doc(HTTP_200=schemas.TotpDisabledOut, HTTP_422=ErrorOut, HTTP_429=ErrorOut),
+    tags=[TAG_AUTH],
+    security={"bearer": []},
+)
+async def disable_totp(request: Request, json: schemas.ReauthIn) -> Response:
+    """Turn two-factor sign-in off, with the current password and code.
+
+    Every session and token of the user ends; the answer carries a new token.
+    """
+    await reauthenticate(request, json.password, json.code)
+    ctx = context(request)
+    user = ctx.actor.user
+    assert user is not None
+    async with transaction(request):
+        await two_factor.disable(ctx, user)
+    token = accounts.issue_token(ctx, user, mfa=False)
+    return _json(
+        schemas.TotpDisabledOut(
+            **user_out(user).model_dump(), access_token=token, expires_in=tokens.TOKEN_TTL_SECONDS
+        )
+    )
+
+
+@guard("signed_in")
+@api.validate(
+    json=schemas.ReauthIn,
+    resp=Doc(HTTP_200=schemas.RecoveryCodesOut, HTTP_422=ErrorOut, HTTP_429=ErrorOut),
+    tags=[TAG_AUTH],
+    security={"bearer": []},
+)
+async def regenerate_recovery_codes(request: Request, json: schemas.ReauthIn) -> Response:
+    """Ten new single-use recovery codes, with the current password and code; the old ones end."""
+    await reauthenticate(request, json.password, json.code)
     ctx = context(request)
     assert ctx.actor.user is not None
     async with transaction(request):
-        await accounts.confirm_totp(ctx, ctx.actor.user, code=json.code)
-    return _json(user_out(ctx.actor.user))
+        codes = await two_factor.regenerate_recovery_codes(ctx, ctx.actor.user)
+    return _json(schemas.RecoveryCodesOut(recovery_codes=codes))
 
 
 @guard("signed_in")
@@ -477,6 +570,8 @@ routes = [
     Route(f"{V1}/me", me, methods=["GET"]),
     Route(f"{V1}/me/totp", start_totp, methods=["POST"]),
     Route(f"{V1}/me/totp/confirm", confirm_totp, methods=["POST"]),
+    Route(f"{V1}/me/totp/disable", disable_totp, methods=["POST"]),
+    Route(f"{V1}/me/recovery-codes", regenerate_recovery_codes, methods=["POST"]),
     Route(f"{V1}/me/invitations", my_invitations, methods=["GET"]),
     Route(f"{V1}/me/notifications", my_notifications, methods=["GET"]),
     Route(f"{V1}/me/notifications/read", mark_notifications_read, methods=["POST"]),

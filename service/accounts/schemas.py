@@ -27,13 +27,17 @@ class RegisterIn(BaseModel):
 class TokenIn(BaseModel):
     email: str = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=256)
-    totp: str | None = Field(default=None, max_length=12)
+    # A code from the authenticator app, or one of the recovery codes (either field).
+    totp: str | None = Field(default=None, max_length=40)
+    recovery_code: str | None = Field(default=None, max_length=40)
 
 
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
+    # Set when a recovery code was used to sign in: how many unused ones remain.
+    recovery_codes_left: int | None = None
 
 
 class VerifyEmailIn(BaseModel):
@@ -82,6 +86,30 @@ class TotpOut(BaseModel):
 
 class TotpConfirmIn(BaseModel):
     code: str = Field(min_length=6, max_length=12)
+
+
+class ReauthIn(BaseModel):
+    """The current password, and with two-factor on a current code (or a recovery code)."""
+
+    password: str = Field(min_length=1, max_length=256)
+    code: str | None = Field(default=None, max_length=40)
+
+
+class TotpConfirmOut(UserOut):
+    """Other sessions and tokens ended: `access_token` replaces the caller's own."""
+
+    recovery_codes: list[str]
+    access_token: str
+    expires_in: int
+
+
+class TotpDisabledOut(UserOut):
+    access_token: str
+    expires_in: int
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str]
 
 
 class OrganizationIn(BaseModel):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-import pyotp
-
-from service.accounts import passwords, tokens
+from service.accounts import passwords, tokens, two_factor
 from service.accounts.actor import hash_token
 from service.accounts.models import (
     Invitation,
@@ -34,7 +32,6 @@ from service.notifications import service as notifications
 VERIFY_TTL = timedelta(hours=48)
 RESET_TTL = timedelta(hours=1)
 SESSION_TTL = timedelta(days=14)
-TOTP_ISSUER = "Civic Challenges"
 
 
 class InvalidCredentials(NotAuthenticated):
@@ -187,8 +184,13 @@ async def check_new_password(user: User, password: str) -> None:
         raise ValidationFailed(fields={"password": i18n.gettext(problem)})
 
 
-async def authenticate(*, email: str, password: str, totp: str | None) -> tuple[User, bool]:
-    """Check a password (and the second factor when the user has one); returns (user, mfa)."""
+async def authenticate(
+    *, email: str, password: str, totp: str | None, ctx: Context
+) -> tuple[User, bool]:
+    """Check a password (and the second factor when the user has one); returns (user, mfa).
+
+    `totp` is a code from the authenticator app or a recovery code (used up).
+    """
     user = await User.get_or_none(email=normalize_email(email))
     if not passwords.verify_password(user.password_hash if user else None, password):
         raise InvalidCredentials()
@@ -198,16 +200,10 @@ async def authenticate(*, email: str, password: str, totp: str | None) -> tuple[
             raise TotpRequired(
                 fields={"totp": i18n.gettext("Enter the 6-digit code from your authenticator app.")}
             )
-        if not verify_totp(user, totp):
+        if await two_factor.check_second_factor(ctx, user, totp) is None:
             raise InvalidCredentials(fields={"totp": i18n.gettext("This code is not right.")})
         return user, True
     return user, False
-
-
-def verify_totp(user: User, code: str) -> bool:
-    if not user.totp_secret:
-        return False
-    return pyotp.TOTP(user.totp_secret).verify(code.strip().replace(" ", ""), valid_window=1)
 
 
 def issue_token(ctx: Context, user: User, *, mfa: bool) -> str:
@@ -246,26 +242,6 @@ async def end_session(ctx: Context, session: WebSession) -> None:
     session.ended_at = datetime.now(UTC)
     await session.save(update_fields=["ended_at"])
     await audit.record(ctx, "user.sign_out", object_type="user", object_id=session.user_id)
-
-
-async def start_totp(ctx: Context, user: User) -> tuple[str, str]:
-    """A new secret, not active until a code from it is confirmed."""
-    secret = pyotp.random_base32()
-    user.totp_secret = secret
-    user.totp_enabled_at = None
-    await user.save(update_fields=["totp_secret", "totp_enabled_at"])
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
-    return secret, uri
-
-
-async def confirm_totp(ctx: Context, user: User, *, code: str) -> None:
-    if not user.totp_secret:
-        raise ValidationFailed(fields={"code": i18n.gettext("Start two-factor sign-in first.")})
-    if not verify_totp(user, code):
-        raise ValidationFailed(fields={"code": i18n.gettext("This code is not right.")})
-    user.totp_enabled_at = datetime.now(UTC)
-    await user.save(update_fields=["totp_enabled_at"])
-    await audit.record(ctx, "user.enable_totp", object_type="user", object_id=user.id)
 
 
 async def set_operator(ctx: Context, user: User, *, is_operator: bool) -> User:
@@ -391,12 +367,6 @@ async def verify_organization(ctx: Context, org: Organization) -> Organization:
 
 async def memberships_of(user: User) -> list[Membership]:
     return await Membership.filter(user=user).select_related("organization").order_by("id")
-
-
-def totp_uri(user: User) -> str:
-    return pyotp.TOTP(user.totp_secret or "").provisioning_uri(
-        name=user.email, issuer_name=TOTP_ISSUER
-    )
 
 
 async def members(org: Organization) -> list[Membership]:
