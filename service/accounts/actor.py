@@ -69,6 +69,11 @@ async def from_session_token(token: str) -> Actor:
     ).select_related("user")
     if session is None:
         return Actor(auth_error="session expired")
+    changed = session.user.second_factor_changed_at
+    if changed is not None and session.created_at < changed:
+        # Opened before two-factor sign-in was turned on, changed or off: such a session was
+        # ended then, and must never count again (whatever its row says).
+        return Actor(auth_error="session expired")
     actor = Actor(user=session.user, session=session, mfa=session.mfa, via="session")
     await _load_roles(actor)
     return actor

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from service.accounts import service as accounts
+from service.accounts import two_factor
 from service.accounts.permissions import guard
 from service.config import Settings
 from service.core.errors import NotAuthenticated, NotFound, ServiceError
@@ -95,8 +96,10 @@ async def callback(request: Request) -> Response:
             email_verified=claims.get("email_verified") is True,
             name=str(claims.get("name", "")),
         )
+        # The session counts as two-factor only when the ID token's `amr` says the
+        # provider checked a second factor; without it, one factor is assumed.
         session_token = await accounts.start_session(
-            ctx, user, mfa=False, replacing=ctx.actor.session
+            ctx, user, mfa=two_factor.mfa_from_amr(claims.get("amr")), replacing=ctx.actor.session
         )
     from service.accounts.pages import set_session_cookie
 

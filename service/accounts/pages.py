@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service.accounts import schemas
+from service.accounts import schemas, two_factor
 from service.accounts import service as accounts
 from service.accounts.actor import SESSION_COOKIE
-from service.accounts.models import Organization, OrganizationKind, Role, roles_for
+from service.accounts.models import Organization, OrganizationKind, Role, User, roles_for
 from service.accounts.permissions import guard, load_invitation, load_organization
 from service.accounts.service import SESSION_TTL
 from service.audit import service as audit
 from service.core.errors import NotAuthenticated, ServiceError
 from service.core.forms import errors_of, parse, redirect, render
-from service.core.i18n import gettext
+from service.core.i18n import gettext, ngettext
 from service.core.web import context, limit, transaction
 from service.notifications import service as notifications
 
@@ -100,9 +102,10 @@ async def signin_page(request: Request) -> Response:
     if data is None:
         return render(request, "accounts/signin.html", 422, values=values, errors=errors, **show)
     await signin_limits(request, data.email)
+    code = data.totp or data.recovery_code or None
     try:
         user, mfa = await accounts.authenticate(
-            email=data.email, password=data.password, totp=data.totp or None
+            email=data.email, password=data.password, totp=code, ctx=context(request)
         )
     except NotAuthenticated as exc:
         return render(
@@ -117,9 +120,26 @@ async def signin_page(request: Request) -> Response:
     ctx = context(request)
     async with transaction(request):
         token = await accounts.start_session(ctx, user, mfa=mfa, replacing=ctx.actor.session)
-    response = redirect(request, next_url)
+    response = redirect(request, next_url, notice=await _recovery_notice(user, mfa, code))
     set_session_cookie(request, response, token)
     return response
+
+
+async def _recovery_notice(user: User, mfa: bool, code: str | None) -> str:
+    """After a sign-in with a recovery code: how many are left."""
+    if not (mfa and two_factor.is_recovery_code(code)):
+        return ""
+    left = await two_factor.recovery_codes_left(user)
+    return (
+        ngettext(
+            "You signed in with a recovery code. %(num)s recovery code is left.",
+            "You signed in with a recovery code. %(num)s recovery codes are left.",
+            left,
+        )
+        % {"num": left}
+        + " "
+        + gettext("You can make new ones on your account page.")
+    )
 
 
 @guard("signed_in")
@@ -249,16 +269,75 @@ async def account_page(request: Request) -> Response:
         user=user,
         memberships=memberships,
         invitations=await accounts.pending_invitations(user),
+        recovery_codes_left=(
+            await two_factor.recovery_codes_left(user) if user.totp_enabled_at else 0
+        ),
+    )
+
+
+# --- two-factor sign-in ----------------------------------------------------------------------
+
+
+async def reauthenticated(request: Request, *, action: str, title: str) -> Response | None:
+    """None once the session re-authenticated within five minutes; else the form asking for it.
+
+    For pages that change the sign-in (two-factor, password, e-mail address): the form posts
+    the password (and code) back to `action`, the same route, which then goes on.
+    """
+    ctx = context(request)
+    user = ctx.actor.user
+    assert user is not None
+    if two_factor.recent_reauth(ctx.actor.session):
+        return None
+    form = await request.form()
+    password, code = str(form.get("password", "")), str(form.get("code", ""))
+    show: dict[str, Any] = {"action": action, "title": title, "user": user}
+    if not password and not code:
+        return render(request, "accounts/reauth.html", **show)
+    settings = request.app.state.settings
+    try:
+        await limit(
+            request,
+            "reauth-account",
+            settings.rate_signin_per_account,
+            settings.rate_signin_window,
+            str(user.id),
+        )
+        await two_factor.reauthenticate(ctx, user, password=password, code=code)
+    except ServiceError as exc:
+        if exc.status_code == 429:
+            raise
+        return render(
+            request, "accounts/reauth.html", exc.status_code, errors=errors_of(exc), **show
+        )
+    return None
+
+
+def _enrolment_page(request: Request, user: User, status: int = 200, **extra: object) -> Response:
+    secret = user.totp_pending_secret or ""
+    uri = two_factor.provisioning_uri(user, secret)
+    qr = two_factor.qr_svg(uri, title=gettext("QR code to add Civic Challenges to your app"))
+    return render(
+        request, "accounts/totp.html", status, secret=secret, uri=uri, qr=qr, user=user, **extra
     )
 
 
 @guard("signed_in")
 async def totp_start_page(request: Request) -> Response:
     ctx = context(request)
-    assert ctx.actor.user is not None
+    user = ctx.actor.user
+    assert user is not None
+    title = (
+        gettext("Change your authenticator app")
+        if user.totp_enabled_at
+        else gettext("Turn on two-factor sign-in")
+    )
+    asked = await reauthenticated(request, action="/account/totp", title=title)
+    if asked is not None:
+        return asked
     async with transaction(request):
-        secret, uri = await accounts.start_totp(ctx, ctx.actor.user)
-    return render(request, "accounts/totp.html", secret=secret, uri=uri)
+        await two_factor.start_enrolment(ctx, user)
+    return _enrolment_page(request, user)
 
 
 @guard("signed_in")
@@ -266,28 +345,72 @@ async def totp_confirm_page(request: Request) -> Response:
     ctx = context(request)
     user = ctx.actor.user
     assert user is not None
-    if not user.totp_secret:
+    if not user.totp_pending_secret:
         return redirect(request, "/account", notice=gettext("Start two-factor sign-in first."))
     form = await request.form()
     code = str(form.get("code", ""))
     try:
         async with transaction(request):
-            await accounts.confirm_totp(ctx, user, code=code)
-            # The code just proved the second factor: this session may act as finance.
+            codes = await two_factor.confirm_enrolment(ctx, user, code=code)
+            # The code just proved the second factor: this session may act as finance. Every
+            # other session ended; this one goes on under a new cookie.
             token = await accounts.start_session(ctx, user, mfa=True, replacing=ctx.actor.session)
     except ServiceError as exc:
-        uri = accounts.totp_uri(user)
-        return render(
-            request,
-            "accounts/totp.html",
-            exc.status_code,
-            secret=user.totp_secret,
-            uri=uri,
-            errors=errors_of(exc),
-        )
-    response = redirect(request, "/account", notice=gettext("Two-factor sign-in is on."))
+        return _enrolment_page(request, user, exc.status_code, errors=errors_of(exc))
+    response = render(
+        request,
+        "accounts/recovery_codes.html",
+        codes=codes,
+        notice=gettext("Two-factor sign-in is on. You were signed out everywhere else."),
+    )
     set_session_cookie(request, response, token)
     return response
+
+
+@guard("signed_in")
+async def totp_disable_page(request: Request) -> Response:
+    ctx = context(request)
+    user = ctx.actor.user
+    assert user is not None
+    if user.totp_enabled_at is None:
+        return redirect(request, "/account", notice=gettext("Two-factor sign-in is already off."))
+    asked = await reauthenticated(
+        request, action="/account/totp/disable", title=gettext("Turn off two-factor sign-in")
+    )
+    if asked is not None:
+        return asked
+    async with transaction(request):
+        await two_factor.disable(ctx, user)
+        token = await accounts.start_session(ctx, user, mfa=False, replacing=ctx.actor.session)
+    response = redirect(
+        request,
+        "/account",
+        notice=gettext("Two-factor sign-in is off. You were signed out everywhere else."),
+    )
+    set_session_cookie(request, response, token)
+    return response
+
+
+@guard("signed_in")
+async def recovery_codes_page(request: Request) -> Response:
+    ctx = context(request)
+    user = ctx.actor.user
+    assert user is not None
+    if user.totp_enabled_at is None:
+        return redirect(request, "/account", notice=gettext("Turn on two-factor sign-in first."))
+    asked = await reauthenticated(
+        request, action="/account/recovery-codes", title=gettext("New recovery codes")
+    )
+    if asked is not None:
+        return asked
+    async with transaction(request):
+        codes = await two_factor.regenerate_recovery_codes(ctx, user)
+    return render(
+        request,
+        "accounts/recovery_codes.html",
+        codes=codes,
+        notice=gettext("New recovery codes are ready. The old ones no longer work."),
+    )
 
 
 @guard("signed_in")
@@ -519,6 +642,8 @@ routes = [
     Route("/account", account_page, methods=["GET"]),
     Route("/account/totp", totp_start_page, methods=["POST"]),
     Route("/account/totp/confirm", totp_confirm_page, methods=["POST"]),
+    Route("/account/totp/disable", totp_disable_page, methods=["POST"]),
+    Route("/account/recovery-codes", recovery_codes_page, methods=["POST"]),
     Route("/account/revoke-tokens", revoke_tokens_page, methods=["POST"]),
     Route("/organizations/new", new_organization_page, methods=["GET", "POST"]),
     Route("/organizations/{organization_id:int}", organization_page, methods=["GET"]),
