@@ -94,6 +94,10 @@ class Settings(BaseSettings):
         default_factory=lambda: {"area": 0.4, "sdg": 0.15, "region": 0.15, "text": 0.3}
     )
 
+    # /metrics answers loopback clients, and others that send `Authorization: Bearer <this>`
+    # (a Prometheus in another container); empty: loopback only.
+    metrics_token: str = ""
+
     worker_max_jobs: int = 20
     worker_poll_delay: float = 0.1
     log_level: str = "INFO"

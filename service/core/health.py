@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hmac
+import ipaddress
 import logging
 from typing import Any
 
@@ -68,8 +70,40 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
+def _from_loopback(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        # No address (a Unix socket) or a name: not known to be this machine.
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def _metrics_refusal(request: Request) -> Response | None:
+    """Loopback clients, or the bearer of the metrics token; the rest learn nothing.
+
+    Behind a reverse proxy on the same machine, the proxy must send X-Forwarded-For (uvicorn
+    trusts it from 127.0.0.1): otherwise every outside visitor would look like loopback.
+    """
+    if _from_loopback(request):
+        return None
+    expected: str = request.app.state.settings.metrics_token
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if not credentials or scheme.lower() != "bearer":
+        return PlainTextResponse("Not Found", status_code=404)
+    if not expected or not hmac.compare_digest(credentials.strip().encode(), expected.encode()):
+        return PlainTextResponse("Forbidden", status_code=403)
+    return None
+
+
 @guard("public")
 async def metrics(request: Request) -> Response:
+    refusal = _metrics_refusal(request)
+    if refusal is not None:
+        return refusal
     registry = request.app.state.metrics
     settings = request.app.state.settings
     try:

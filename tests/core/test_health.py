@@ -4,9 +4,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from service.app import create_app
-from service.config import Settings
+from service.config import Env, Settings
 from service.core.redis import EmbeddedRedis
 
 
@@ -49,7 +50,45 @@ class TestHealth:
         assert "job_queue_depth" in body
 
 
+class TestMetricsAccessASVSV13_4:
+    """ASVS V13.4.5: the monitoring endpoint is not open to the internet; it answers this
+    machine, or a scraper that presents the metrics token."""
+
+    TOKEN = "m" * 40
+
+    async def _get(
+        self, app: Starlette, client: tuple[str, int], headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, client=client)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            return await http.get("/metrics", headers=headers)
+
+    async def test_loopback_only_without_a_token(self, app: Starlette) -> None:
+        for host in ("127.0.0.1", "::1", "::ffff:127.0.0.1"):
+            assert (await self._get(app, (host, 5000))).status_code == 200, host
+        outside = await self._get(app, ("203.0.113.7", 5000))
+        assert outside.status_code == 404 and "http_requests_total" not in outside.text
+        # No token configured: no token opens it.
+        guessed = await self._get(app, ("203.0.113.7", 5000), {"Authorization": "Bearer "})
+        assert guessed.status_code == 404
+        guessed = await self._get(app, ("10.0.0.8", 5000), {"Authorization": "Bearer x"})
+        assert guessed.status_code == 403
+
+    async def test_a_scraper_with_the_token(self, settings: Settings) -> None:
+        app = create_app(settings.with_overrides(metrics_token=self.TOKEN))
+        async with app.router.lifespan_context(app):
+            scraper = ("172.18.0.5", 41000)
+            good = await self._get(app, scraper, {"Authorization": f"Bearer {self.TOKEN}"})
+            assert good.status_code == 200 and "http_requests_total" in good.text
+            wrong = await self._get(app, scraper, {"Authorization": f"Bearer {self.TOKEN}x"})
+            assert wrong.status_code == 403 and "http_requests_total" not in wrong.text
+            basic = await self._get(app, scraper, {"Authorization": f"Basic {self.TOKEN}"})
+            assert basic.status_code == 404
+            assert (await self._get(app, scraper)).status_code == 404
+            assert (await self._get(app, ("127.0.0.1", 5000))).status_code == 200
+
+
 @pytest.mark.parametrize("secret", ["dev-secret-change-me", "short"])
 def test_production_refuses_a_default_or_short_secret(secret: str) -> None:
     with pytest.raises(ValueError, match="SECRET_KEY"):
-        Settings(env="production", secret_key=secret)
+        Settings(env=Env.production, secret_key=secret)
