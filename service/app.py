@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from service import bootstrap
 from service.accounts import oidc
-from service.accounts.actor import ActorMiddleware
+from service.accounts.actor import ActorMiddleware, host_cookie
 from service.accounts.page_context import page_context
 from service.config import ROOT, Settings
 from service.core.api import JsonContentTypeMiddleware
@@ -173,12 +173,12 @@ def create_app(
                 PagesOnly,  # type: ignore[arg-type]
                 middleware=SessionMiddleware,
                 secret_key=settings.secret_key,
-                session_cookie="civic_flow",
+                session_cookie=host_cookie(settings, "civic_flow"),
                 max_age=2 * 60 * 60,
                 same_site="lax",
                 https_only=settings.secure_cookies,
             ),
-            Middleware(ActorMiddleware, secret=settings.secret_key),
+            Middleware(ActorMiddleware, secret=settings.secret_key, settings=settings),
         ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,

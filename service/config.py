@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     rate_signin_per_account: int = 10
     rate_signin_per_ip: int = 50
     rate_signin_window: int = 15 * 60
+    # Per account, sign-in slows down instead of locking the owner out: after this many
+    # consecutive failures each attempt waits 1 s, doubling up to the cap (seconds); the
+    # owner is e-mailed when the failures reach the alert count. A device that signed in
+    # to the account before is never slowed down by others' failures.
+    signin_free_failures: int = 3
+    signin_delay_cap: int = 30
+    signin_alert_failures: int = 10
     rate_register_per_ip: int = 20
     rate_register_window: int = 60 * 60
     rate_reset_per_account: int = 5
@@ -127,7 +134,8 @@ class Settings(BaseSettings):
 
     @property
     def secure_cookies(self) -> bool:
-        return self.env is Env.production
+        # Served over https (whatever the environment): cookies are Secure and `__Host-`.
+        return self.env is Env.production or self.base_url.startswith("https://")
 
     @property
     def queue_name(self) -> str:

@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.accounts import tokens
-from service.accounts.models import Membership, OrganizationKind, Role, User, WebSession
+from service.accounts.models import (
+    ApiToken,
+    Membership,
+    OrganizationKind,
+    Role,
+    User,
+    WebSession,
+)
+from service.config import Settings
 
 SESSION_COOKIE = "civic_session"
+# A session unused this long ends (ASVS 7.3.1): short for those who can move money or
+# administer the platform, a week for everybody else. The 14-day limit holds for all.
+IDLE_STRICT = timedelta(hours=2)
+IDLE_DEFAULT = timedelta(days=7)
+# `last_seen_at` is written at most this often, so that browsing does not write every request.
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def host_cookie(settings: Settings, name: str) -> str:
+    """Over https, `__Host-name`: the browser then demands Secure, path=/ and no Domain, so
+    neither a plain-http page nor a sibling subdomain can set or overwrite the cookie."""
+    return f"__Host-{name}" if settings.secure_cookies else name
 
 
 @dataclass
@@ -47,6 +67,16 @@ class Actor:
     def organizations_of_kind(self, *kinds: OrganizationKind) -> list[int]:
         return [org for org, kind in self.kinds.items() if kind in kinds]
 
+    @property
+    def idle_limit(self) -> timedelta:
+        """Operators and whoever holds `finance` anywhere (a city's owner holds every role)."""
+        strict = self.is_operator or any(
+            role is Role.finance
+            or (role is Role.owner and self.kinds.get(org) is OrganizationKind.government)
+            for org, role in self.roles.items()
+        )
+        return IDLE_STRICT if strict else IDLE_DEFAULT
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -64,6 +94,36 @@ async def _load_roles(actor: Actor) -> None:
 
 
 async def from_session_token(token: str) -> Actor:
+    actor = await _session_actor(token)
+    if actor.session is None:
+        return actor
+    session = actor.session
+    now = datetime.now(UTC)
+    seen = session.last_seen_at or session.created_at
+    if now - seen > actor.idle_limit:
+        # Ended for good (and audited), not only refused: the list of sessions must agree.
+        ended = await WebSession.filter(id=session.id, ended_at=None).update(ended_at=now)
+        if ended:
+            from service.audit.models import AuditEvent
+
+            assert actor.user is not None
+            await AuditEvent.create(
+                actor_id=actor.user.id,
+                actor_email=actor.user.email,
+                action="user.session_end",
+                object_type="session",
+                object_id=str(session.id),
+                ip=session.ip,
+                details={"reason": "idle", "idle_limit_seconds": actor.idle_limit.total_seconds()},
+            )
+        return Actor(auth_error="session expired")
+    if now - seen >= SEEN_EVERY:
+        await WebSession.filter(id=session.id).update(last_seen_at=now)
+        session.last_seen_at = now
+    return actor
+
+
+async def _session_actor(token: str) -> Actor:
     session = await WebSession.get_or_none(
         token_hash=hash_token(token), ended_at=None, expires_at__gt=datetime.now(UTC)
     ).select_related("user")
@@ -84,7 +144,19 @@ async def from_bearer(secret: str, token: str) -> Actor:
         claims = tokens.verify(secret, token)
     except tokens.InvalidToken:
         return Actor(auth_error="invalid token")
-    user = await User.get_or_none(id=claims.user_id)
+    row = None
+    if claims.jti:
+        row = await ApiToken.get_or_none(jti=claims.jti).select_related("user")
+    if row is not None:
+        # Issued at sign-in: revocable one by one from the account page.
+        if row.revoked_at is not None or row.user_id != claims.user_id:
+            return Actor(auth_error="token revoked")
+        user: User | None = row.user
+        now = datetime.now(UTC)
+        if row.last_seen_at is None or now - row.last_seen_at >= SEEN_EVERY:
+            await ApiToken.filter(id=row.id).update(last_seen_at=now)
+    else:
+        user = await User.get_or_none(id=claims.user_id)
     if user is None or user.token_version != claims.version:
         return Actor(auth_error="token revoked")
     actor = Actor(user=user, mfa=claims.mfa, via="token")
@@ -99,9 +171,10 @@ class ActorMiddleware:
     authorises an API call, so the API needs no CSRF defence.
     """
 
-    def __init__(self, app: ASGIApp, secret: str) -> None:
+    def __init__(self, app: ASGIApp, secret: str, settings: Settings | None = None) -> None:
         self.app = app
         self.secret = secret
+        self.session_cookie = host_cookie(settings, SESSION_COOKIE) if settings else SESSION_COOKIE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -119,7 +192,8 @@ class ActorMiddleware:
                 actor = Actor(auth_error="unsupported authorization scheme")
         elif not path.startswith(("/static/", "/healthz", "/readyz", "/metrics")):
             cookies = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
-            if SESSION_COOKIE in cookies and cookies[SESSION_COOKIE].value:
-                actor = await from_session_token(cookies[SESSION_COOKIE].value)
+            name = self.session_cookie
+            if name in cookies and cookies[name].value:
+                actor = await from_session_token(cookies[name].value)
         scope.setdefault("state", {})["actor"] = actor
         await self.app(scope, receive, send)

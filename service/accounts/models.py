@@ -162,6 +162,13 @@ class WebSession(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     ended_at = fields.DatetimeField(null=True)
+    # Written at most once a minute (see actor.py): the idle timeout counts from it.
+    last_seen_at = fields.DatetimeField(null=True)
+    user_agent = fields.CharField(max_length=255, default="")
+    # What the owner reads in their list of sessions: "Firefox 128 on Windows".
+    device = fields.CharField(max_length=120, default="")
+    # The country of the browser's language ("AR" for es-AR): a coarse hint, not a location.
+    place = fields.CharField(max_length=8, default="")
     ip = fields.CharField(max_length=64, default="")
     # True when the sign-in that opened it passed a second factor.
     mfa = fields.BooleanField(default=False)
@@ -172,6 +179,31 @@ class WebSession(Model):
 
     class Meta:
         table = "web_sessions"
+
+
+class ApiToken(Model):
+    """A bearer token issued at sign-in, listed on its owner's account page."""
+
+    # The token itself is not stored: its `jti` claim names the row, which can revoke it alone.
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "civic.User", related_name="api_tokens", on_delete=fields.RESTRICT
+    )
+    jti = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    last_seen_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    mfa = fields.BooleanField(default=False)
+    ip = fields.CharField(max_length=64, default="")
+    user_agent = fields.CharField(max_length=255, default="")
+    device = fields.CharField(max_length=120, default="")
+    place = fields.CharField(max_length=8, default="")
+    user_id: int
+
+    class Meta:
+        table = "api_tokens"
 
 
 class OidcIdentity(Model):

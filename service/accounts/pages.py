@@ -8,25 +8,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service.accounts import schemas, two_factor
+from service.accounts import schemas, signin_guard, two_factor
 from service.accounts import service as accounts
-from service.accounts.actor import SESSION_COOKIE
+from service.accounts.actor import SESSION_COOKIE, host_cookie
 from service.accounts.models import Organization, OrganizationKind, Role, User, roles_for
 from service.accounts.permissions import guard, load_invitation, load_organization
 from service.accounts.service import SESSION_TTL
 from service.audit import service as audit
-from service.core.errors import NotAuthenticated, ServiceError
+from service.core.errors import NotAuthenticated, RateLimited, ServiceError
 from service.core.forms import errors_of, parse, redirect, render
 from service.core.i18n import gettext, ngettext
 from service.core.web import context, limit, transaction
 from service.notifications import service as notifications
 
-from .routes import RESET_ANSWER, signin_limits
+from .routes import RESET_ANSWER
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
     response.set_cookie(
-        SESSION_COOKIE,
+        host_cookie(request.app.state.settings, SESSION_COOKIE),
         token,
         max_age=int(SESSION_TTL.total_seconds()),
         httponly=True,
@@ -101,11 +101,23 @@ async def signin_page(request: Request) -> Response:
     show = {"next": next_url, "oidc": request.app.state.settings.oidc_enabled}
     if data is None:
         return render(request, "accounts/signin.html", 422, values=values, errors=errors, **show)
-    await signin_limits(request, data.email)
+    try:
+        attempt = await signin_guard.begin(request, data.email)
+    except RateLimited as exc:
+        # The form again, saying how long to wait (the owner is not locked out for long).
+        response = render(
+            request, "accounts/signin.html", 429, values=values, errors=errors_of(exc), **show
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     code = data.totp or data.recovery_code or None
     try:
-        user, mfa = await accounts.authenticate(
-            email=data.email, password=data.password, totp=code, ctx=context(request)
+        user, mfa = await signin_guard.settle(
+            request,
+            attempt,
+            accounts.authenticate(
+                email=data.email, password=data.password, totp=code, ctx=context(request)
+            ),
         )
     except NotAuthenticated as exc:
         return render(
@@ -122,6 +134,7 @@ async def signin_page(request: Request) -> Response:
         token = await accounts.start_session(ctx, user, mfa=mfa, replacing=ctx.actor.session)
     response = redirect(request, next_url, notice=await _recovery_notice(user, mfa, code))
     set_session_cookie(request, response, token)
+    signin_guard.remember_device(request, response, user)
     return response
 
 
@@ -149,7 +162,11 @@ async def signout(request: Request) -> Response:
         async with transaction(request):
             await accounts.end_session(ctx, ctx.actor.session)
     response = redirect(request, "/", notice=gettext("You are signed out."))
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(
+        host_cookie(request.app.state.settings, SESSION_COOKIE),
+        path="/",
+        secure=request.app.state.settings.secure_cookies,
+    )
     return response
 
 

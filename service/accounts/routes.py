@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from service.accounts import schemas, tokens, two_factor
+from service.accounts import schemas, signin_guard, tokens, two_factor
 from service.accounts import service as accounts
 from service.accounts.models import Invitation, Membership, Organization, User
 from service.accounts.permissions import (
@@ -63,20 +63,6 @@ def invitation_out(invitation: Invitation, org: Organization) -> schemas.Invitat
     )
 
 
-async def signin_limits(request: Request, email: str) -> None:
-    settings = request.app.state.settings
-    ip = request.client.host if request.client else ""
-    window = settings.rate_signin_window
-    await limit(request, "signin-ip", settings.rate_signin_per_ip, window, ip)
-    await limit(
-        request,
-        "signin-account",
-        settings.rate_signin_per_account,
-        window,
-        accounts.normalize_email(email),
-    )
-
-
 # --- auth ----------------------------------------------------------------------------------
 
 
@@ -122,12 +108,17 @@ async def issue_token(request: Request, json: schemas.TokenIn) -> Response:
     A recovery code may stand in for the code (in `totp` or `recovery_code`): it is used up,
     and `recovery_codes_left` says how many remain.
     """
-    await signin_limits(request, json.email)
+    attempt = await signin_guard.begin(request, json.email)
     code = json.totp or json.recovery_code
-    user, mfa = await accounts.authenticate(
-        email=json.email, password=json.password, totp=code, ctx=context(request)
+    user, mfa = await signin_guard.settle(
+        request,
+        attempt,
+        accounts.authenticate(
+            email=json.email, password=json.password, totp=code, ctx=context(request)
+        ),
     )
-    token = accounts.issue_token(context(request), user, mfa=mfa)
+    async with transaction(request):
+        token = await accounts.issue_token(context(request), user, mfa=mfa)
     left = (
         await two_factor.recovery_codes_left(user)
         if mfa and two_factor.is_recovery_code(code)
@@ -288,7 +279,7 @@ async def confirm_totp(request: Request, json: schemas.TotpConfirmIn) -> Respons
     assert user is not None
     async with transaction(request):
         codes = await two_factor.confirm_enrolment(ctx, user, code=json.code)
-    token = accounts.issue_token(ctx, user, mfa=True)
+    token = await accounts.issue_token(ctx, user, mfa=True)
     return _json(
         schemas.TotpConfirmOut(
             **user_out(user).model_dump(),
@@ -317,7 +308,7 @@ async def disable_totp(request: Request, json: schemas.ReauthIn) -> Response:
     assert user is not None
     async with transaction(request):
         await two_factor.disable(ctx, user)
-    token = accounts.issue_token(ctx, user, mfa=False)
+    token = await accounts.issue_token(ctx, user, mfa=False)
     return _json(
         schemas.TotpDisabledOut(
             **user_out(user).model_dump(), access_token=token, expires_in=tokens.TOKEN_TTL_SECONDS

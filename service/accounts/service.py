@@ -5,12 +5,14 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from service.accounts import passwords, tokens, two_factor
+from service.accounts import devices, passwords, tokens, two_factor
 from service.accounts.actor import hash_token
+from typing import Any
 from service.accounts.models import (
     Invitation,
     InvitationStatus,
     Membership,
+    ApiToken,
     OidcIdentity,
     OneTimeToken,
     Organization,
@@ -206,9 +208,23 @@ async def authenticate(
     return user, False
 
 
-def issue_token(ctx: Context, user: User, *, mfa: bool) -> str:
+async def issue_token(ctx: Context, user: User, *, mfa: bool) -> str:
+    """A bearer token, with a row that lets its owner see it and revoke it alone."""
+    now = datetime.now(UTC)
+    # Rows of tokens expired a day ago only fill the table: the audit log keeps the issuance.
+    await ApiToken.filter(user_id=user.id, expires_at__lt=now - timedelta(days=1)).delete()
+    row = await ApiToken.create(
+        user=user,
+        jti=tokens.new_jti(),
+        expires_at=now + timedelta(seconds=tokens.TOKEN_TTL_SECONDS),
+        mfa=mfa,
+        **_client_fields(ctx),
+    )
+    await audit.record(
+        ctx, "user.issue_token", object_type="token", object_id=row.id, user_id=user.id, mfa=mfa
+    )
     return tokens.issue(
-        ctx.settings.secret_key, user_id=user.id, version=user.token_version, mfa=mfa
+        ctx.settings.secret_key, user_id=user.id, version=user.token_version, mfa=mfa, jti=row.jti
     )
 
 
@@ -221,9 +237,21 @@ async def revoke_tokens(ctx: Context, user: User) -> None:
 async def start_session(
     ctx: Context, user: User, *, mfa: bool, replacing: WebSession | None
 ) -> str:
+def _client_fields(ctx: Context) -> dict[str, Any]:
+    """What a session or token row records about the client that opened it."""
+    user_agent = ctx.extra.get("user_agent", "")
+    return {
+        "ip": ctx.ip[:64],
+        "user_agent": user_agent[:255],
+        "device": devices.describe(user_agent),
+        "place": devices.region_of(ctx.extra.get("accept_language", "")),
+    }
+
+
     """A new session (and cookie value) on every sign-in; the old one ends."""
     if replacing is not None and replacing.ended_at is None:
         replacing.ended_at = datetime.now(UTC)
+    await ApiToken.filter(user_id=user.id, revoked_at=None).update(revoked_at=datetime.now(UTC))
         await replacing.save(update_fields=["ended_at"])
     token = secrets.token_urlsafe(32)
     await WebSession.create(
@@ -231,7 +259,6 @@ async def start_session(
         token_hash=hash_token(token),
         csrf_token=secrets.token_urlsafe(32),
         expires_at=datetime.now(UTC) + SESSION_TTL,
-        ip=ctx.ip,
         mfa=mfa,
     )
     await audit.record(ctx, "user.sign_in", object_type="user", object_id=user.id, mfa=mfa)
@@ -241,7 +268,10 @@ async def start_session(
 async def end_session(ctx: Context, session: WebSession) -> None:
     session.ended_at = datetime.now(UTC)
     await session.save(update_fields=["ended_at"])
-    await audit.record(ctx, "user.sign_out", object_type="user", object_id=session.user_id)
+    await audit.record(
+        ctx, "user.sign_out", object_type="session", object_id=session.id, user_id=session.user_id
+    )
+        **_client_fields(ctx),
 
 
 async def set_operator(ctx: Context, user: User, *, is_operator: bool) -> User:

@@ -24,6 +24,8 @@ class TokenClaims:
     user_id: int
     version: int
     mfa: bool
+    # Names the token's row (see ApiToken): tokens minted without one carry none.
+    jti: str = ""
 
 
 class InvalidToken(Exception):
@@ -34,7 +36,11 @@ def _key(secret: str) -> OctKey:
     return OctKey.import_key(secret.encode())
 
 
-def issue(secret: str, *, user_id: int, version: int, mfa: bool) -> str:
+def new_jti() -> str:
+    return uuid.uuid4().hex
+
+
+def issue(secret: str, *, user_id: int, version: int, mfa: bool, jti: str = "") -> str:
     now = int(time.time())
     claims = {
         "iss": ISSUER,
@@ -43,7 +49,7 @@ def issue(secret: str, *, user_id: int, version: int, mfa: bool) -> str:
         "mfa": mfa,
         "iat": now,
         "exp": now + TOKEN_TTL_SECONDS,
-        "jti": uuid.uuid4().hex,
+        "jti": jti or new_jti(),
     }
     return jwt.encode({"alg": ALGORITHM}, claims, _key(secret), algorithms=[ALGORITHM])
 
@@ -61,6 +67,7 @@ def verify(secret: str, token: str) -> TokenClaims:
             user_id=int(decoded.claims["sub"]),
             version=int(decoded.claims.get("ver", -1)),
             mfa=bool(decoded.claims.get("mfa", False)),
+            jti=str(decoded.claims.get("jti", "")),
         )
     except (JoseError, ValueError, KeyError, TypeError) as exc:
         raise InvalidToken(str(exc)) from exc

@@ -20,6 +20,9 @@ class ErrorOut(BaseModel):
     error: str = Field(description="Machine-readable name of the error, e.g. NotFound")
     detail: str
     fields: dict[str, str] = Field(default_factory=dict)
+    retry_after: int | None = Field(
+        default=None, description="On 429: seconds to wait (also in the Retry-After header)"
+    )
 
 
 class Page(BaseModel, Generic[T]):

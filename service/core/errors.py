@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from service.core.i18n import N_, gettext
+from service.core.i18n import N_, gettext, ngettext
 
 
 class ServiceError(Exception):
@@ -69,8 +69,20 @@ class RateLimited(ServiceError):
     default_detail = N_("Too many attempts. Try again later.")
 
     def __init__(self, retry_after: int, detail: str | None = None) -> None:
-        super().__init__(detail)
+        # People are told how long to wait, not just "later".
+        super().__init__(
+            detail
+            or ngettext(
+                "Too many attempts. Try again in %(num)s second.",
+                "Too many attempts. Try again in %(num)s seconds.",
+                retry_after,
+            )
+            % {"num": retry_after}
+        )
         self.retry_after = retry_after
+
+    def as_json(self) -> dict[str, Any]:
+        return {**super().as_json(), "retry_after": self.retry_after}
 
 
 def fields_from_pydantic(errors: list[Any]) -> dict[str, str]:

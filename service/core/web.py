@@ -25,6 +25,11 @@ def context(request: Request) -> Context:
         settings=request.app.state.settings,
         ip=client_ip(request),
         language=getattr(request.state, "language", "en"),
+        # What a new session or token records about the client (see accounts.devices).
+        extra={
+            "user_agent": request.headers.get("user-agent", "")[:255],
+            "accept_language": request.headers.get("accept-language", "")[:200],
+        },
     )
 
 

@@ -8,12 +8,15 @@ passwords locked the owner out for 15 minutes, renewable by the attacker.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 import httpx
+from starlette.applications import Starlette
 
 from service.accounts.models import Role, User
 from service.audit.models import AuditEvent
+from service.config import Settings
 from tests import factories
 from tests.smtp import Mailbox
 
@@ -155,3 +158,169 @@ class TestASVS_V6_2_11_ContextSpecificWords:
             "/api/v1/auth/password-reset/confirm", json={"token": token, "password": STRONG}
         )
         assert done.status_code == 200, done.text
+
+
+# --- guessing passwords: slow down, never lock the owner out ------------------------------
+
+
+def _slow_key(settings: Settings, subject: str) -> str:
+    return f"{settings.redis_prefix}:rl:signin-slow:{subject}"
+
+
+async def _age_failures(app: Starlette, settings: Settings, email: str, **state: float) -> None:
+    """Travel in time for the account's failures (the test cannot wait 30 s)."""
+    redis = app.state.deps.redis
+    await redis.hset(_slow_key(settings, f"account:{email}"), mapping=state)
+
+
+async def _token(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    return await client.post("/api/v1/auth/token", json={"email": email, "password": password})
+
+
+class TestASVS_V6_3_1_GuessingIsSlowedWithoutLockingTheOwnerOut:
+    """ASVS V6.3.1: brute force is slowed down, and no attacker can keep the owner out."""
+
+    async def test_after_many_failures_the_right_password_waits_at_most_the_cap(
+        self, client: httpx.AsyncClient, app: Starlette, settings: Settings
+    ) -> None:
+        user = await factories.make_user()
+        for _ in range(settings.signin_free_failures):
+            assert (await _token(client, user.email, "wrong-password-1")).status_code == 401
+        refused = await _token(client, user.email, factories.PASSWORD)
+        assert refused.status_code == 429, refused.text
+        assert int(refused.headers["Retry-After"]) == 1
+        assert refused.json()["retry_after"] == 1
+        assert "1 second" in refused.json()["detail"]
+        # Fifty failures later the wait is still at most the cap, counted from the last one.
+        await _age_failures(app, settings, user.email, n=50, t=time.time())
+        capped = await _token(client, user.email, factories.PASSWORD)
+        assert capped.status_code == 429
+        wait = int(capped.headers["Retry-After"])
+        assert 0 < wait <= settings.signin_delay_cap
+        assert capped.json()["retry_after"] == wait
+        assert f"{wait} seconds" in capped.json()["detail"]
+        await _age_failures(app, settings, user.email, t=time.time() - wait)
+        assert (await _token(client, user.email, factories.PASSWORD)).status_code == 200
+
+    async def test_refused_attempts_do_not_prolong_the_wait(
+        self, client: httpx.AsyncClient, app: Starlette, settings: Settings
+    ) -> None:
+        user = await factories.make_user()
+        await _age_failures(app, settings, user.email, n=20, t=time.time())
+        waits = []
+        for _ in range(10):
+            response = await _token(client, user.email, "wrong-password-1")
+            assert response.status_code == 429
+            waits.append(int(response.headers["Retry-After"]))
+        assert waits == sorted(waits, reverse=True) and waits[0] <= settings.signin_delay_cap
+        # Once the wait is over, the right password works at once.
+        await _age_failures(app, settings, user.email, t=time.time() - settings.signin_delay_cap)
+        assert (await _token(client, user.email, factories.PASSWORD)).status_code == 200
+
+    async def test_a_device_that_signed_in_before_is_never_refused_the_right_password(
+        self, client: httpx.AsyncClient, app: Starlette, settings: Settings
+    ) -> None:
+        user = await factories.make_user()
+        await factories.web_signin(client, user)
+        assert "civic_device" in client.cookies
+        client.cookies.delete("civic_session")
+        # An attacker elsewhere: many failures, the account is slowed down for everybody else.
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+            for _ in range(settings.signin_free_failures):
+                assert (await _token(other, user.email, "wrong-password-1")).status_code == 401
+            await _age_failures(app, settings, user.email, n=40, t=time.time())
+            assert (await _token(other, user.email, factories.PASSWORD)).status_code == 429
+            csrf = factories.csrf_of((await other.get("/signin")).text)
+            page = await other.post(
+                "/signin",
+                data={"csrf_token": csrf, "email": user.email, "password": factories.PASSWORD},
+            )
+            assert page.status_code == 429
+        # The owner's own device signs in at once.
+        csrf = factories.csrf_of((await client.get("/signin")).text)
+        mine = await client.post(
+            "/signin",
+            data={"csrf_token": csrf, "email": user.email, "password": factories.PASSWORD},
+        )
+        assert mine.status_code == 303, mine.text
+        # A forged device cookie is worth nothing.
+        client.cookies.set("civic_device", "forged." + client.cookies["civic_device"][7:])
+        client.cookies.delete("civic_session")
+        await _age_failures(app, settings, user.email, n=40, t=time.time())
+        csrf = factories.csrf_of((await client.get("/signin")).text)
+        forged = await client.post(
+            "/signin",
+            data={"csrf_token": csrf, "email": user.email, "password": factories.PASSWORD},
+        )
+        assert forged.status_code == 429
+
+    async def test_the_sign_in_page_says_how_long_to_wait_and_keeps_the_address(
+        self, client: httpx.AsyncClient, app: Starlette, settings: Settings
+    ) -> None:
+        user = await factories.make_user()
+        await _age_failures(app, settings, user.email, n=30, t=time.time())
+        csrf = factories.csrf_of((await client.get("/signin")).text)
+        page = await client.post(
+            "/signin", data={"csrf_token": csrf, "email": user.email, "password": "anything-1"}
+        )
+        assert page.status_code == 429
+        wait = int(page.headers["Retry-After"])
+        assert 0 < wait <= settings.signin_delay_cap
+        assert f"Try again in {wait} seconds." in page.text
+        assert f'value="{user.email}"' in page.text
+
+    async def test_the_owner_is_emailed_once_per_burst_of_ten_failures(
+        self,
+        client: httpx.AsyncClient,
+        app: Starlette,
+        settings: Settings,
+        mailbox: Mailbox,
+        worker_burst: Worker,
+    ) -> None:
+        user = await factories.make_user(email="target@example.org")
+        for _ in range(settings.signin_alert_failures + 5):
+            await _age_failures(app, settings, user.email, t=0)
+            assert (await _token(client, user.email, "wrong-password-1")).status_code == 401
+        await worker_burst()
+        [alert] = mailbox.to(user.email)
+        assert alert["Subject"] == "Failed sign-ins to your account"
+        assert "10 times in a row" in alert.get_body(preferencelist=("plain",)).get_content()
+        # Every failure is in the audit log, with the address that was tried.
+        failures = await AuditEvent.filter(action="user.sign_in_failed", object_id=str(user.id))
+        assert len(failures) == settings.signin_alert_failures + 5
+        assert {f.details["email"] for f in failures} == {user.email}
+
+    async def test_successful_sign_ins_do_not_spend_the_address_budget(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        user = await factories.make_user()
+        for _ in range(settings.rate_signin_per_ip + 5):
+            assert (await _token(client, user.email, factories.PASSWORD)).status_code == 200
+        # Failures still do: one address cannot try passwords on many accounts.
+        for n in range(settings.rate_signin_per_ip):
+            response = await _token(client, f"nobody{n}@example.org", "wrong-password-1")
+            assert response.status_code == 401, n
+        blocked = await _token(client, user.email, factories.PASSWORD)
+        assert blocked.status_code == 429
+        assert 0 < int(blocked.headers["Retry-After"]) <= settings.rate_signin_window
+
+
+class TestASVS_V16_3_1_SignInsAreAudited:
+    """ASVS V16.3.1: authentication operations, failed ones included, are logged."""
+
+    async def test_failed_sign_ins_token_issuance_and_session_ends_are_audited(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        user = await factories.make_user()
+        assert (await _token(client, user.email, "wrong-password-1")).status_code == 401
+        assert (await _token(client, "nobody@example.org", "wrong-password-1")).status_code == 401
+        assert (await _token(client, user.email, factories.PASSWORD)).status_code == 200
+        actions = [e.action for e in await AuditEvent.all().order_by("id")]
+        assert actions == ["user.sign_in_failed", "user.sign_in_failed", "user.issue_token"]
+        unknown = await AuditEvent.get(action="user.sign_in_failed", object_id="")
+        assert unknown.details["email"] == "nobody@example.org"
+        assert unknown.details["reason"] == "InvalidCredentials"
+        csrf = await factories.web_signin(client, user)
+        await client.post("/signout", data={"csrf_token": csrf})
+        assert await AuditEvent.filter(action="user.sign_out", actor_id=user.id).exists()
