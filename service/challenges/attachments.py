@@ -13,22 +13,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio.to_thread
 from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from service.audit import service as audit
 from service.challenges.models import Attachment, Challenge
-from service.core import i18n
+from service.core import filetypes, i18n
 from service.core.errors import PayloadTooLarge, ValidationFailed
 from service.core.i18n import N_, gettext
 from service.core.web import context, transaction
-from service.integrations.storage import (
-    ALLOWED_TYPES,
-    FileTooLarge,
-    FileTypeNotAllowed,
-    StoredFile,
-)
+from service.integrations.storage import FileTooLarge, StoredFile
 
 CHUNK = 64 * 1024
 
@@ -74,18 +70,25 @@ async def _receive(request: Request, max_bytes: int | None) -> ReceivedFile:
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise ValidationFailed(gettext("Choose a file to attach."), fields={"file": "required"})
 
+    if upload.size is not None and upload.size > limit:
+        raise PayloadTooLarge(_too_large(limit))
+    name = _safe_display_name(upload.filename)
+    # The one check of every upload: content and name together (service.core.filetypes).
+    try:
+        kind = await anyio.to_thread.run_sync(filetypes.identify, upload.file, name)
+    except filetypes.FileTypeRefused as exc:
+        raise UnsupportedFile(str(exc), fields={"file": str(exc)}) from None
+
     async def chunks() -> AsyncIterator[bytes]:
         while chunk := await upload.read(CHUNK):
             yield chunk
 
     storage = request.app.state.deps.storage
     try:
-        stored = await storage.save(chunks(), max_bytes=limit, original_name=upload.filename)
+        stored = await storage.save(chunks(), max_bytes=limit, kind=kind)
     except FileTooLarge:
         raise PayloadTooLarge(_too_large(limit)) from None
-    except FileTypeNotAllowed:
-        raise UnsupportedFile(gettext(UnsupportedFile.default_detail)) from None
-    return ReceivedFile(stored=stored, name=_safe_display_name(upload.filename))
+    return ReceivedFile(stored=stored, name=name)
 
 
 async def upload(request: Request, challenge: Challenge) -> Attachment:
@@ -123,10 +126,13 @@ async def file_response(
         path: Path = await storage.path(stored_name)
     except FileNotFoundError:
         return Response(status_code=404)
+    # Rows stored before the allowlist may hold any name or type: offer them under a name
+    # that ends in their type's extension, as bytes when the type is not an allowed one.
+    known = content_type in filetypes.BY_MIME
     return FileResponse(
         path,
-        media_type=content_type,
-        filename=filename,
+        media_type=content_type if known else "application/octet-stream",
+        filename=filetypes.safe_name(filename, content_type),
         content_disposition_type="inline" if inline else "attachment",
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
     )
@@ -134,12 +140,13 @@ async def file_response(
 
 def kind_of(content_type: str) -> str:
     """A short name of the file's type, such as PDF or DOCX."""
-    return ALLOWED_TYPES.get(content_type, "file").upper()
+    kind = filetypes.BY_MIME.get(content_type)
+    return kind.extension.upper() if kind else "FILE"
 
 
 def neutral_name(file_id: int, content_type: str) -> str:
     """A download name that says nothing of who made the file."""
-    return f"attachment-{file_id}.{ALLOWED_TYPES.get(content_type, 'bin')}"
+    return filetypes.safe_name(f"attachment-{file_id}", content_type)
 
 
 def size_label(size: int) -> str:

@@ -1,7 +1,8 @@
 """File storage behind one small interface; a local folder by default.
 
 Stored names are random (never the uploader's name), so a file name cannot reach outside
-the folder or collide. Types are checked by content (filetype's signatures), not by name.
+the folder or collide. What may be stored is decided before, by service.core.filetypes; the
+stored name ends in the extension of the detected type.
 """
 
 from __future__ import annotations
@@ -15,27 +16,11 @@ from pathlib import Path
 from typing import Protocol
 
 import anyio
-import filetype
 
-# What may be attached, by detected type; text is accepted only when it decodes as UTF-8.
-ALLOWED_TYPES = {
-    "application/pdf": "pdf",
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/webp": "webp",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
-    "application/vnd.oasis.opendocument.text": "odt",
-    "text/plain": "txt",
-    "text/csv": "csv",
-}
+from service.core.filetypes import DocumentType
 
 
 class FileTooLarge(Exception):
-    pass
-
-
-class FileTypeNotAllowed(Exception):
     pass
 
 
@@ -49,7 +34,7 @@ class StoredFile:
 
 class Storage(Protocol):
     async def save(
-        self, chunks: AsyncIterator[bytes], *, max_bytes: int, original_name: str
+        self, chunks: AsyncIterator[bytes], *, max_bytes: int, kind: DocumentType
     ) -> StoredFile: ...
 
     async def path(self, name: str) -> Path: ...
@@ -57,55 +42,32 @@ class Storage(Protocol):
     async def delete(self, name: str) -> None: ...
 
 
-def detect(head: bytes, original_name: str) -> str:
-    kind = filetype.guess(head)
-    if kind is not None:
-        mime = str(kind.mime)
-        return mime if mime in ALLOWED_TYPES else ""
-    if b"\x00" in head:
-        return ""
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still text.
-        if exc.start < len(head) - 4:
-            return ""
-    return "text/csv" if original_name.lower().endswith(".csv") else "text/plain"
-
-
 class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root
 
     async def save(
-        self, chunks: AsyncIterator[bytes], *, max_bytes: int, original_name: str
+        self, chunks: AsyncIterator[bytes], *, max_bytes: int, kind: DocumentType
     ) -> StoredFile:
+        """Store the bytes of a file already identified as `kind` (service.core.filetypes)."""
         await anyio.Path(self.root).mkdir(parents=True, exist_ok=True)
         temporary = self.root / f".upload-{secrets.token_hex(8)}"
         digest = hashlib.sha256()
         size = 0
-        head = b""
         try:
             async with await anyio.open_file(temporary, "wb") as handle:
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > max_bytes:
                         raise FileTooLarge()
-                    if len(head) < 8192:
-                        head += chunk[: 8192 - len(head)]
                     digest.update(chunk)
                     await handle.write(chunk)
-            content_type = detect(head, original_name)
-            if not content_type:
-                raise FileTypeNotAllowed()
-            name = f"{secrets.token_hex(16)}.{ALLOWED_TYPES[content_type]}"
+            name = f"{secrets.token_hex(16)}.{kind.extension}"
             os.replace(temporary, self.root / name)
         finally:
             if temporary.exists():
                 temporary.unlink()
-        return StoredFile(
-            name=name, content_type=content_type, size=size, sha256=digest.hexdigest()
-        )
+        return StoredFile(name=name, content_type=kind.mime, size=size, sha256=digest.hexdigest())
 
     async def path(self, name: str) -> Path:
         candidate = (self.root / name).resolve()
