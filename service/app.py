@@ -27,6 +27,7 @@ from service.core.errors import RateLimited, ServiceError
 from service.core.i18n import LocaleMiddleware, gettext
 from service.core.observability import Metrics, ObservabilityMiddleware, configure_logging
 from service.core.pages_only import PagesOnly
+from service.core.security_headers import SecurityHeadersMiddleware, secure_error_response
 from service.core.templates import create_templates
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     request_id = getattr(request.state, "request_id", "-")
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    response: Response
     if wants_json(request):
-        return JSONResponse(
+        response = JSONResponse(
             {
                 "error": "InternalError",
                 "detail": f"Unexpected error (request {request_id}).",
@@ -118,13 +120,15 @@ async def server_error(request: Request, exc: Exception) -> Response:
             },
             status_code=500,
         )
-    return _error_page(
-        request,
-        500,
-        gettext("Something went wrong"),
-        gettext("The error was logged. Quote this request id if you contact us:")
-        + f" {request_id}",
-    )
+    else:
+        response = _error_page(
+            request,
+            500,
+            gettext("Something went wrong"),
+            gettext("The error was logged. Quote this request id if you contact us:")
+            + f" {request_id}",
+        )
+    return secure_error_response(request, response)
 
 
 def create_app(
@@ -161,6 +165,8 @@ def create_app(
         debug=False,
         routes=routes,
         middleware=[
+            # First, so that every answer carries the headers: errors, redirects, files.
+            Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(ObservabilityMiddleware, metrics=metrics),
             Middleware(LocaleMiddleware),
             Middleware(JsonContentTypeMiddleware),

@@ -287,8 +287,8 @@ def drawing(
     height = SIZE + 16 + 24 * max(len(node_kinds), len(edge_kinds), 1)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="ecosystem-map" '
-        f'viewBox="{-LABEL_ROOM} 0 {SIZE + 2 * LABEL_ROOM} {height}" width="100%" '
-        f'style="max-width:{SIZE + 2 * LABEL_ROOM}px;height:auto" '
+        f'viewBox="{-LABEL_ROOM} 0 {SIZE + 2 * LABEL_ROOM} {height}" '
+        f'width="{SIZE + 2 * LABEL_ROOM}" height="{height}" '
         f'aria-labelledby="ecosystem-map-title ecosystem-map-desc">',
         f'<title id="ecosystem-map-title">{escape(title)}</title>',
         f'<desc id="ecosystem-map-desc">{escape(desc)}</desc>',
@@ -325,7 +325,7 @@ def drawing(
         name = n.name if len(n.name) <= 22 else n.name[:21] + "…"
         out.append(
             f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="13" fill="{INK}" text-anchor="{anchor}" '
-            f'style="{FONT}">{escape(name)}</text>'
+            f"{FONT}>{escape(name)}</text>"
         )
     # The legend, under the drawing: kinds of organization on the left, kinds of tie on the
     # right, one a line.
@@ -335,7 +335,7 @@ def drawing(
         out.append(_shape(shape, 18, y, colour, r=6))
         out.append(
             f'<text x="32" y="{y + 5}" font-size="13" fill="{INK}" '
-            f'style="{FONT}">{escape(kind_labels.get(kind, kind))}</text>'
+            f"{FONT}>{escape(kind_labels.get(kind, kind))}</text>"
         )
     for row, kind in enumerate(edge_kinds):
         y = SIZE + 20 + 24 * row
@@ -347,7 +347,7 @@ def drawing(
         )
         out.append(
             f'<text x="300" y="{y + 5}" font-size="13" fill="{INK}" '
-            f'style="{FONT}">{escape(edge_labels.get(kind, kind))}</text>'
+            f"{FONT}>{escape(edge_labels.get(kind, kind))}</text>"
         )
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 - every text in it went through escape()

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    WebError,
+    async_playwright,
+)
 from starlette.applications import Starlette
 
 from service.app import create_app
@@ -36,6 +45,17 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = ROOT / "screenshots"
 STARTUP_TIMEOUT = 30.0
+# Chromium logs every Content-Security-Policy violation to the console; the listener below
+# also logs the DOM's own `securitypolicyviolation` events, which name the source line. Init
+# scripts run outside the page's policy.
+CSP_MARK = "Content Security Policy"
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => console.error(
+  "Content Security Policy violation: " + e.violatedDirective + " blocked "
+  + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber), true);
+"""
+# What the browser reported during the current test (the autouse fixture below empties it).
+csp_violations: list[str] = []
 
 
 def _free_socket() -> socket.socket:
@@ -115,15 +135,56 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
+async def watch_csp(context: BrowserContext) -> None:
+    """Record every CSP violation any page of the context reports."""
+
+    def on_console(message: ConsoleMessage) -> None:
+        if CSP_MARK in message.text:
+            where = message.page.url if message.page else "?"
+            csp_violations.append(f"{where}: {message.text}")
+
+    def on_error(error: WebError) -> None:
+        if CSP_MARK in str(error.error):
+            csp_violations.append(str(error.error))
+
+    context.on("console", on_console)
+    context.on("weberror", on_error)
+    await context.add_init_script(CSP_LISTENER)
+
+
 @pytest.fixture(scope="session")
 async def browser(playwright: Playwright, chromium_path: Path) -> AsyncIterator[Browser]:
     chromium = await playwright.chromium.launch(
         executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True
     )
+    # Tests open contexts of their own (two users at once, a phone's screen): every context
+    # this browser opens is watched, not only the `context` fixture's.
+    open_context = chromium.new_context
+
+    async def new_context(*args: Any, **kwargs: Any) -> BrowserContext:
+        context = await open_context(*args, **kwargs)
+        await watch_csp(context)
+        return context
+
+    chromium.new_context = new_context  # type: ignore[method-assign]
     try:
         yield chromium
     finally:
         await chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_csp_violations() -> Iterator[None]:
+    """ASVS V3.4.3: the pages work under the Content-Security-Policy; a test whose pages broke
+    it fails (at teardown, once its contexts are closed and every report has arrived)."""
+    csp_violations.clear()
+    yield
+    found, csp_violations[:] = list(csp_violations), []
+    if found:
+        pytest.fail(
+            "the Content-Security-Policy refused parts of a page:\n" + "\n".join(found),
+            pytrace=False,
+        )
 
 
 @pytest.fixture
