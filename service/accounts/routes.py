@@ -279,7 +279,8 @@ async def confirm_totp(request: Request, json: schemas.TotpConfirmIn) -> Respons
     assert user is not None
     async with transaction(request):
         codes = await two_factor.confirm_enrolment(ctx, user, code=json.code)
-    token = await accounts.issue_token(ctx, user, mfa=True)
+        # Issued after the others were revoked: it carries the new token version.
+        token = await accounts.issue_token(ctx, user, mfa=True)
     return _json(
         schemas.TotpConfirmOut(
             **user_out(user).model_dump(),
@@ -308,7 +309,7 @@ async def disable_totp(request: Request, json: schemas.ReauthIn) -> Response:
     assert user is not None
     async with transaction(request):
         await two_factor.disable(ctx, user)
-    token = await accounts.issue_token(ctx, user, mfa=False)
+        token = await accounts.issue_token(ctx, user, mfa=False)
     return _json(
         schemas.TotpDisabledOut(
             **user_out(user).model_dump(), access_token=token, expires_in=tokens.TOKEN_TTL_SECONDS

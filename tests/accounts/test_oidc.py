@@ -416,3 +416,35 @@ async def test_without_configuration_single_sign_on_answers_404(
     flow = flow_data(cookie, settings.secret_key) if cookie else {}
     assert not [key for key in flow if key.startswith("_state_")]
     assert "/auth/oidc/login" not in (await client.get("/signin")).text
+
+
+# --- 5. the second factor a provider asserts ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amr", "mfa"),
+    [
+        (None, False),
+        (["pwd"], False),
+        (["otp"], False),
+        (["pwd", "otp"], True),
+        (["hwk", "fpt"], True),
+        (["mfa"], True),
+    ],
+)
+async def test_sessions_count_as_two_factor_only_when_the_id_token_says_so(
+    browser: httpx.AsyncClient, idp: httpx.AsyncClient, amr: list[str] | None, mfa: bool
+) -> None:
+    """ASVS V6.8.4: the strength of a sign-in at the provider is read from the ID token's
+    `amr` (RFC 8176); without it, a single factor is assumed."""
+    claims: dict[str, Any] = {"email": f"amr-{uuid.uuid4().hex[:8]}@city.example"}
+    claims["email_verified"] = True
+    if amr is not None:
+        claims["amr"] = amr
+    subject = await provider_user(idp, claims)
+
+    done = await sign_in(browser, idp, subject)
+
+    assert done.status_code == 303, done.text
+    session = await WebSession.get(ended_at=None)
+    assert session.mfa is mfa

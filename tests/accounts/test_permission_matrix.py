@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -112,6 +113,8 @@ EXPECTED: dict[str, Callable[[str], bool]] = {
     "GET /api/v1/me": SIGNED_IN,
     "POST /api/v1/me/totp": SIGNED_IN,
     "POST /api/v1/me/totp/confirm": SIGNED_IN,
+    "POST /api/v1/me/totp/disable": SIGNED_IN,
+    "POST /api/v1/me/recovery-codes": SIGNED_IN,
     "GET /api/v1/me/invitations": SIGNED_IN,
     "GET /api/v1/me/notifications": SIGNED_IN,
     "POST /api/v1/me/notifications/read": SIGNED_IN,
@@ -140,6 +143,8 @@ EXPECTED: dict[str, Callable[[str], bool]] = {
     "GET /account": SIGNED_IN,
     "POST /account/totp": SIGNED_IN,
     "POST /account/totp/confirm": SIGNED_IN,
+    "POST /account/totp/disable": SIGNED_IN,
+    "POST /account/recovery-codes": SIGNED_IN,
     "POST /account/revoke-tokens": SIGNED_IN,
     "GET /organizations/new": SIGNED_IN,
     "POST /organizations/new": SIGNED_IN,
@@ -454,3 +459,79 @@ async def test_route_allows_exactly_the_expected_actors(
     if "{" in path and may in (MEMBERS_OF_A, OWNER_OF_A, EDITORS_OF_A, MANAGERS_OF_A):
         assert outcomes["other_org_owner"] == 404
         assert outcomes["citizen"] == 404
+
+
+async def _turn_on_two_factor(app: Starlette, settings: Settings, world: World, actor: str) -> None:
+    """From a fresh sign-in of its own, the actor turns two-factor on through the pages."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        _, csrf = await credentials(client, settings, world, actor, api=False)
+        started = await client.post("/account/totp", data={"csrf_token": csrf})
+        assert started.status_code == 200, started.text[:300]
+        user = await User.get(id=world.users[actor].id)
+        assert user.totp_pending_secret
+        code = pyotp.TOTP(user.totp_pending_secret).now()
+        done = await client.post("/account/totp/confirm", data={"csrf_token": csrf, "code": code})
+        assert done.status_code == 200, done.text[:300]
+
+
+async def test_sessions_older_than_the_last_two_factor_change_are_refused(
+    app: Starlette, settings: Settings
+) -> None:
+    """ASVS V7.4.3 and V7.5.1: every state-changing route, called by someone allowed to, from a
+    session (or with a token) that existed when two-factor sign-in was turned on, and without
+    signing in again, is refused; even if the session's row were left open."""
+    world = await build_world(settings)
+    # Public routes (sign-in, the Stripe webhook with its own signature...) use no session.
+    changing = [
+        (method, path)
+        for method, path, route in ROUTES
+        if method != "GET"
+        and not path.startswith("/static")
+        and getattr(route.endpoint, "__permission__", "public") != "public"
+    ]
+    # For each route, the first actor the table allows (routes nobody may call are left out).
+    chosen = {
+        (method, path): next(
+            (a for a in ACTORS if a != "anonymous" and EXPECTED[f"{method} {path}"](a)), None
+        )
+        for method, path in changing
+    }
+    actors = sorted({actor for actor in chosen.values() if actor is not None})
+    old: dict[tuple[str, bool], tuple[dict[str, str], str, str]] = {}
+    for actor in actors:
+        for api in (False, True):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                headers, csrf = await credentials(client, settings, world, actor, api=api)
+                old[(actor, api)] = (headers, csrf, client.cookies.get(SESSION_COOKIE) or "")
+    for actor in actors:
+        await _turn_on_two_factor(app, settings, world, actor)
+    # The rule, not only the row: reopen the sessions that turning two-factor on ended.
+    old_hashes = [hash_token(cookie) for _, _, cookie in old.values() if cookie]
+    await WebSession.filter(token_hash__in=old_hashes).update(ended_at=None)
+    accepted = []
+    for (method, path), actor in chosen.items():
+        if actor is None:
+            continue
+        api = path.startswith("/api/")
+        headers, csrf, cookie = old[(actor, api)]
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            if cookie:
+                client.cookies.set(SESSION_COOKIE, cookie)
+            url = fill_path(path, world, actor)
+            if api:
+                acting = world.startup if f"{method} {path}" in BODY_ORG_S else world.org
+                body = {"organization_id": acting.id}
+                response = await client.request(method, url, json=body, headers=headers)
+            else:
+                form = {"csrf_token": csrf, "organization_id": str(world.org.id)}
+                response = await client.request(method, url, data=form, headers=headers)
+        refused = {401, 403}
+        if "{" in path and f"{method} {path}" not in STATE_404:
+            # An object not public yet is hidden from whoever is not signed in (see above).
+            refused.add(404)
+        if response.status_code not in refused:
+            accepted.append((f"{method} {path}", actor, response.status_code))
+    assert accepted == [], accepted
