@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from service.accounts import devices, passwords, tokens, two_factor
 from service.accounts.actor import hash_token
-from typing import Any
 from service.accounts.models import (
+    ApiToken,
     Invitation,
     InvitationStatus,
     Membership,
-    ApiToken,
     OidcIdentity,
     OneTimeToken,
     Organization,
@@ -217,6 +217,7 @@ async def issue_token(ctx: Context, user: User, *, mfa: bool) -> str:
         user=user,
         jti=tokens.new_jti(),
         expires_at=now + timedelta(seconds=tokens.TOKEN_TTL_SECONDS),
+        version=user.token_version,
         mfa=mfa,
         **_client_fields(ctx),
     )
@@ -228,15 +229,6 @@ async def issue_token(ctx: Context, user: User, *, mfa: bool) -> str:
     )
 
 
-async def revoke_tokens(ctx: Context, user: User) -> None:
-    user.token_version += 1
-    await user.save(update_fields=["token_version"])
-    await audit.record(ctx, "user.revoke_tokens", object_type="user", object_id=user.id)
-
-
-async def start_session(
-    ctx: Context, user: User, *, mfa: bool, replacing: WebSession | None
-) -> str:
 def _client_fields(ctx: Context) -> dict[str, Any]:
     """What a session or token row records about the client that opened it."""
     user_agent = ctx.extra.get("user_agent", "")
@@ -248,10 +240,19 @@ def _client_fields(ctx: Context) -> dict[str, Any]:
     }
 
 
+async def revoke_tokens(ctx: Context, user: User) -> None:
+    user.token_version += 1
+    await user.save(update_fields=["token_version"])
+    await ApiToken.filter(user_id=user.id, revoked_at=None).update(revoked_at=datetime.now(UTC))
+    await audit.record(ctx, "user.revoke_tokens", object_type="user", object_id=user.id)
+
+
+async def start_session(
+    ctx: Context, user: User, *, mfa: bool, replacing: WebSession | None
+) -> str:
     """A new session (and cookie value) on every sign-in; the old one ends."""
     if replacing is not None and replacing.ended_at is None:
         replacing.ended_at = datetime.now(UTC)
-    await ApiToken.filter(user_id=user.id, revoked_at=None).update(revoked_at=datetime.now(UTC))
         await replacing.save(update_fields=["ended_at"])
     token = secrets.token_urlsafe(32)
     await WebSession.create(
@@ -260,6 +261,7 @@ def _client_fields(ctx: Context) -> dict[str, Any]:
         csrf_token=secrets.token_urlsafe(32),
         expires_at=datetime.now(UTC) + SESSION_TTL,
         mfa=mfa,
+        **_client_fields(ctx),
     )
     await audit.record(ctx, "user.sign_in", object_type="user", object_id=user.id, mfa=mfa)
     return token
@@ -271,7 +273,6 @@ async def end_session(ctx: Context, session: WebSession) -> None:
     await audit.record(
         ctx, "user.sign_out", object_type="session", object_id=session.id, user_id=session.user_id
     )
-        **_client_fields(ctx),
 
 
 async def set_operator(ctx: Context, user: User, *, is_operator: bool) -> User:
