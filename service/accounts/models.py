@@ -195,6 +195,8 @@ class ApiToken(Model):
     expires_at = fields.DatetimeField(db_index=True)
     last_seen_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
+    # The user's `token_version` at issue: a later bump (reset, two-factor) ends it too.
+    version = fields.IntField(default=0)
     mfa = fields.BooleanField(default=False)
     ip = fields.CharField(max_length=64, default="")
     user_agent = fields.CharField(max_length=255, default="")

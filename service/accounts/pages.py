@@ -8,14 +8,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service.accounts import schemas, signin_guard, two_factor
+from service.accounts import devices, passwords, schemas, sessions, signin_guard, two_factor
 from service.accounts import service as accounts
 from service.accounts.actor import SESSION_COOKIE, host_cookie
 from service.accounts.models import Organization, OrganizationKind, Role, User, roles_for
 from service.accounts.permissions import guard, load_invitation, load_organization
 from service.accounts.service import SESSION_TTL
 from service.audit import service as audit
-from service.core.errors import NotAuthenticated, RateLimited, ServiceError
+from service.core.errors import NotAuthenticated, RateLimited, ServiceError, ValidationFailed
 from service.core.forms import errors_of, parse, redirect, render
 from service.core.i18n import gettext, ngettext
 from service.core.web import context, limit, transaction
@@ -161,7 +161,11 @@ async def signout(request: Request) -> Response:
     if ctx.actor.session is not None:
         async with transaction(request):
             await accounts.end_session(ctx, ctx.actor.session)
-    response = redirect(request, "/", notice=gettext("You are signed out."))
+    return _signed_out(request, gettext("You are signed out."))
+
+
+def _signed_out(request: Request, notice: str) -> Response:
+    response = redirect(request, "/", notice=notice)
     response.delete_cookie(
         host_cookie(request.app.state.settings, SESSION_COOKIE),
         path="/",
@@ -277,7 +281,8 @@ async def reset_confirm_page(request: Request) -> Response:
 
 @guard("signed_in")
 async def account_page(request: Request) -> Response:
-    user = context(request).actor.user
+    actor = context(request).actor
+    user = actor.user
     assert user is not None
     memberships = await accounts.memberships_of(user)
     return render(
@@ -286,9 +291,95 @@ async def account_page(request: Request) -> Response:
         user=user,
         memberships=memberships,
         invitations=await accounts.pending_invitations(user),
+        sessions=await sessions.active_sessions(actor),
+        api_tokens=await sessions.active_tokens(user),
+        current_session_id=actor.session.id if actor.session else None,
+        region_name=devices.region_name,
+        network_of=devices.network_of,
         recovery_codes_left=(
             await two_factor.recovery_codes_left(user) if user.totp_enabled_at else 0
         ),
+    )
+
+
+# --- sessions, tokens and the password -----------------------------------------------------
+
+
+@guard("signed_in")
+async def end_session_page(request: Request) -> Response:
+    ctx = context(request)
+    session_id = int(request.path_params["session_id"])
+    async with transaction(request):
+        await sessions.end_session(ctx, session_id)
+    if ctx.actor.session is not None and ctx.actor.session.id == session_id:
+        return _signed_out(request, gettext("You are signed out."))
+    return redirect(request, "/account#sessions", notice=gettext("That session is signed out."))
+
+
+@guard("signed_in")
+async def end_other_sessions_page(request: Request) -> Response:
+    ctx = context(request)
+    async with transaction(request):
+        count = await sessions.end_other_sign_ins(ctx, reason="by owner")
+    return redirect(
+        request,
+        "/account#sessions",
+        notice=ngettext(
+            "Signed out everywhere else: %(num)s session or token ended.",
+            "Signed out everywhere else: %(num)s sessions and tokens ended.",
+            count,
+        )
+        % {"num": count},
+    )
+
+
+@guard("signed_in")
+async def revoke_token_page(request: Request) -> Response:
+    async with transaction(request):
+        await sessions.revoke_token(context(request), int(request.path_params["token_id"]))
+    return redirect(request, "/account#sessions", notice=gettext("That API token is revoked."))
+
+
+@guard("signed_in")
+async def password_page(request: Request) -> Response:
+    """Change the password: the current one (and a code with two-factor on) first."""
+    ctx = context(request)
+    user = ctx.actor.user
+    assert user is not None
+    if request.method == "GET":
+        return render(request, "accounts/password.html", user=user)
+    form = await request.form()
+    current = str(form.get("password", ""))[:256]
+    code = str(form.get("code", ""))[:64]
+    new = str(form.get("new_password", ""))
+    settings = request.app.state.settings
+    try:
+        if not new:
+            raise ValidationFailed(fields={"new_password": gettext("This field is required.")})
+        if len(new) > passwords.MAX_LENGTH:
+            raise ValidationFailed(fields={"new_password": gettext("Use at most 256 characters.")})
+        # Guessing the current password from a stolen session is slowed like signing in.
+        await limit(
+            request,
+            "reauth-account",
+            settings.rate_signin_per_account,
+            settings.rate_signin_window,
+            str(user.id),
+        )
+        await two_factor.reauthenticate(ctx, user, password=current, code=code)
+        new_hash = await sessions.new_password_hash(user, new)
+        async with transaction(request):
+            await sessions.change_password(ctx, new_hash)
+    except ServiceError as exc:
+        if isinstance(exc, RateLimited):
+            raise
+        return render(
+            request, "accounts/password.html", exc.status_code, user=user, errors=errors_of(exc)
+        )
+    return redirect(
+        request,
+        "/account",
+        notice=gettext("Your password was changed. Every other session and API token ended."),
     )
 
 
@@ -662,6 +753,10 @@ routes = [
     Route("/account/totp/disable", totp_disable_page, methods=["POST"]),
     Route("/account/recovery-codes", recovery_codes_page, methods=["POST"]),
     Route("/account/revoke-tokens", revoke_tokens_page, methods=["POST"]),
+    Route("/account/sessions/{session_id:int}/end", end_session_page, methods=["POST"]),
+    Route("/account/sessions/end-others", end_other_sessions_page, methods=["POST"]),
+    Route("/account/tokens/{token_id:int}/revoke", revoke_token_page, methods=["POST"]),
+    Route("/account/password", password_page, methods=["GET", "POST"]),
     Route("/organizations/new", new_organization_page, methods=["GET", "POST"]),
     Route("/organizations/{organization_id:int}", organization_page, methods=["GET"]),
     Route("/organizations/{organization_id:int}/invitations", invite_page, methods=["POST"]),

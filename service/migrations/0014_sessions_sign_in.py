@@ -19,6 +19,7 @@ class Migration(migrations.Migration):
                 ('expires_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
                 ('last_seen_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('version', fields.IntField(default=0)),
                 ('mfa', fields.BooleanField(default=False)),
                 ('ip', fields.CharField(default='', max_length=64)),
                 ('user_agent', fields.CharField(default='', max_length=255)),
