@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from service import bootstrap
@@ -93,18 +93,35 @@ async def service_error(request: Request, exc: Exception) -> Response:
 _HTTP_ERROR_NAMES = {404: "NotFound", 405: "MethodNotAllowed", 400: "BadRequest"}
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method the path answers to. Starlette's 405 names only the methods of the one
+    route it tried, while a path's methods may be spread over several routes."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches({**request.scope, "method": "GET"})
+            if match != Match.NONE:
+                methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _HTTP_ERROR_NAMES.get(exc.status_code, "HTTPError")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
     if wants_json(request):
         return JSONResponse(
             {"error": code, "detail": exc.detail, "fields": {}},
             status_code=exc.status_code,
-            headers=exc.headers,
+            headers=headers,
         )
     title = gettext("Page not found") if exc.status_code == 404 else gettext("Request refused")
     detail = gettext("There is no page at this address.") if exc.status_code == 404 else exc.detail
-    return _error_page(request, exc.status_code, title, detail)
+    response = _error_page(request, exc.status_code, title, detail)
+    response.headers.update(headers)
+    return response
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
