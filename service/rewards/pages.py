@@ -206,6 +206,8 @@ class MoneyPanel:
     to_fund: int
     # Card payments waiting for Stripe's confirmation.
     pending: list[Funding] = field(default_factory=list)
+    # Why the viewer may not record a bank transfer (a member of an applicant), or empty.
+    bank_refusal: str = ""
 
     @property
     def to_fund_text(self) -> str:
@@ -219,6 +221,7 @@ async def money_panel(request: Request, challenge: Challenge) -> MoneyPanel:
     can_fund = _allowed(request, "rewards.fund", challenge) and challenge.status in rewards.FUNDABLE
     to_fund = 0
     pending: list[Funding] = []
+    bank_refusal = ""
     if can_fund:
         fundings = await Funding.filter(
             challenge_id=challenge.id,
@@ -226,12 +229,15 @@ async def money_panel(request: Request, challenge: Challenge) -> MoneyPanel:
         ).order_by("id")
         to_fund = max(challenge.reward_amount_minor - sum(f.amount_minor for f in fundings), 0)
         pending = [f for f in fundings if f.status is FundingStatus.pending]
+        if await rewards.applicant_organizations(challenge) & set(actor_of(request).roles):
+            bank_refusal = rewards.InterestedFunder().detail
     return MoneyPanel(
         totals=totals,
         can_fund=can_fund,
         card=request.app.state.deps.gateway.rail is Rail.stripe,
         to_fund=to_fund,
         pending=pending,
+        bank_refusal=bank_refusal,
     )
 
 
@@ -463,6 +469,28 @@ class MilestoneView:
     milestone: Milestone
     payouts: list[Payout]
     files: list[MilestoneFile] = field(default_factory=list)
+    # Why the viewer may not approve, release, or record its transfers (separation of duties):
+    # the page greys the button out and says so. Empty when they may.
+    approve_refusal: str = ""
+    release_refusal: str = ""
+    record_refusal: str = ""
+
+
+def _duty_refusals(
+    user_id: int | None, milestone: Milestone, *, paid_member: bool
+) -> dict[str, str]:
+    if user_id is None:
+        return {}
+
+    def why(duty: rewards.Duty) -> str:
+        refusal = rewards.duty_refusal(user_id, milestone, duty, paid_member=paid_member)
+        return refusal.detail if refusal is not None else ""
+
+    return {
+        "approve_refusal": why(rewards.Duty.approve),
+        "release_refusal": why(rewards.Duty.release),
+        "record_refusal": why(rewards.Duty.record_transfer),
+    }
 
 
 async def _render_award(
@@ -498,11 +526,22 @@ async def _render_award(
     files = (
         await MilestoneFile.filter(milestone_id__in=[m.id for m in milestones]) if private else []
     )
+    actor = actor_of(request)
+    # The city's staff only: whether the viewer is in an organization this award pays.
+    user_id = (
+        actor.user.id
+        if actor.user is not None and actor.role_in(challenge.organization_id) is not None
+        else None
+    )
+    paid_member = user_id is not None and bool(
+        await rewards.paid_organizations(award.application) & set(actor.roles)
+    )
     views = [
         MilestoneView(
             m,
             [p for p in payouts if p.milestone_id == m.id],
             [f for f in files if f.milestone_id == m.id],
+            **_duty_refusals(user_id, m, paid_member=paid_member),
         )
         for m in milestones
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from schwifty import BIC, IBAN
@@ -22,6 +23,7 @@ from service.audit import service as audit
 from service.challenges.models import (
     Application,
     ApplicationPartner,
+    ApplicationStatus,
     Award,
     Challenge,
     ChallengeStatus,
@@ -81,6 +83,28 @@ class NoPayoutAccount(Conflict):
     default_detail = N_("A recipient has no payout account that can receive money yet.")
 
 
+# Separation of duties. A 403, not a 409: the milestone is in the right state and another
+# member of the city may take the very same step; it is this person who may not.
+class InterestedParty(PermissionDenied):
+    default_detail = N_(
+        "You are a member of an organization this award pays: another member of the city must "
+        "do this."
+    )
+
+
+class OwnEvidence(PermissionDenied):
+    default_detail = N_(
+        "You submitted this milestone's evidence: another member of the city must do this."
+    )
+
+
+class InterestedFunder(PermissionDenied):
+    default_detail = N_(
+        "You are a member of an organization that applied to this challenge: another finance "
+        "member must record money into its escrow."
+    )
+
+
 def system_context(settings: Settings) -> Context:
     """The context of work the platform does by itself (jobs, webhooks)."""
     return Context(actor=Actor(), settings=settings)
@@ -131,6 +155,12 @@ async def fund(
             fields={"method": _("Card payments are not available: record a bank transfer.")}
         )
     assert ctx.actor.user is not None
+    # Money recorded by hand, unlike a card payment Stripe confirms: not by someone the
+    # challenge may pay.
+    if method is Rail.bank_transfer and await _is_member(
+        ctx.actor.user.id, await applicant_organizations(challenge)
+    ):
+        raise InterestedFunder()
     funding = await Funding.create(
         challenge=challenge,
         amount_minor=amount_minor,
@@ -369,6 +399,73 @@ async def bank_payout_failed(stripe_account_id: str) -> None:
         )
 
 
+# --- separation of duties ------------------------------------------------------------------
+
+
+class Duty(StrEnum):
+    approve = "approve"
+    release = "release"
+    record_transfer = "record_transfer"
+
+
+def duty_refusal(
+    user_id: int, milestone: Milestone, duty: Duty, *, paid_member: bool
+) -> ServiceError | None:
+    """Why this person may not take this step of a milestone's money, or None when they may.
+
+    Pure, so that the pages ask it to grey out a button and the service to refuse the step.
+    The city role itself is checked by the routes' guards."""
+    if paid_member:
+        return InterestedParty()
+    if milestone.submitted_by_id == user_id:
+        return OwnEvidence()
+    if duty is Duty.release and milestone.approved_by_id == user_id:
+        return SameApprover()
+    return None
+
+
+async def paid_organizations(application: Application) -> set[int]:
+    """The organizations an award pays: its lead and every accepted partner, whatever its
+    share."""
+    partners = await ApplicationPartner.filter(
+        application_id=application.id, status=PartnerStatus.accepted
+    ).values_list("organization_id", flat=True)
+    return {application.organization_id, *(int(p) for p in partners)}  # type: ignore[call-overload]
+
+
+async def _is_member(user_id: int, organization_ids: set[int]) -> bool:
+    # Memberships as they are now in the database, not as the request loaded them: someone
+    # who joined the winner a moment ago is refused already.
+    return await Membership.filter(
+        user_id=user_id, organization_id__in=list(organization_ids)
+    ).exists()
+
+
+async def _check_duty(ctx: Context, milestone: Milestone, award: Award, duty: Duty) -> None:
+    assert ctx.actor.user is not None
+    user_id = ctx.actor.user.id
+    paid = await _is_member(user_id, await paid_organizations(award.application))
+    refusal = duty_refusal(user_id, milestone, duty, paid_member=paid)
+    if refusal is not None:
+        raise refusal
+
+
+async def applicant_organizations(challenge: Challenge) -> set[int]:
+    """The organizations the challenge may pay: leads of applications not withdrawn, and
+    their partners that did not decline."""
+    live = Application.filter(challenge_id=challenge.id).exclude(status=ApplicationStatus.withdrawn)
+    leads = await live.values_list("organization_id", flat=True)
+    partners = (
+        await ApplicationPartner.filter(
+            application__challenge_id=challenge.id,
+            application__status__not=ApplicationStatus.withdrawn,
+        )
+        .exclude(status=PartnerStatus.declined)
+        .values_list("organization_id", flat=True)
+    )
+    return {int(o) for o in [*leads, *partners]}  # type: ignore[call-overload]
+
+
 # --- milestones ----------------------------------------------------------------------------
 
 
@@ -458,12 +555,13 @@ async def approve(ctx: Context, milestone: Milestone) -> Milestone:
     if milestone.status is not M.submitted:
         raise _state_conflict(milestone)
     assert ctx.actor.user is not None
+    award = await Award.get(id=milestone.award_id).select_related("challenge", "application")
+    await _check_duty(ctx, milestone, award, Duty.approve)
     milestone.status = M.approved
     milestone.approved_at = datetime.now(UTC)
     milestone.approved_by_id = ctx.actor.user.id
     milestone.return_reason = ""
     await milestone.save()
-    award = await Award.get(id=milestone.award_id).select_related("challenge", "application")
     await audit.record(
         ctx,
         "rewards.milestone.approve",
@@ -555,9 +653,8 @@ async def release(ctx: Context, milestone: Milestone) -> list[Payout]:
     if milestone.status is not M.approved:
         raise _state_conflict(milestone)
     assert ctx.actor.user is not None
-    if milestone.approved_by_id == ctx.actor.user.id:
-        raise SameApprover()
     award = await Award.get(id=milestone.award_id).select_related("challenge", "application")
+    await _check_duty(ctx, milestone, award, Duty.release)
     shares = await shares_of(award.application)
     # Released again after a payout failed or was reversed: only those shares are paid anew,
     # a recipient whose payout is still owed or already paid is not paid twice.
@@ -753,7 +850,9 @@ async def record_bank_transfer(ctx: Context, payout: Payout, *, reference: str) 
     reference = reference.strip()
     if not reference:
         raise ValidationFailed(fields={"reference": _("Enter the bank transfer's reference.")})
-    award = await _award_of(payout)
+    milestone = await Milestone.get(id=payout.milestone_id)
+    award = await Award.get(id=milestone.award_id).select_related("challenge", "application")
+    await _check_duty(ctx, milestone, award, Duty.record_transfer)
     await mark_paid(payout, award, transfer_id=None, reference=reference)
     await audit.record(
         ctx,
