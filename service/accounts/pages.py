@@ -21,7 +21,7 @@ from service.core.i18n import gettext, ngettext
 from service.core.web import context, limit, transaction
 from service.notifications import service as notifications
 
-from .routes import RESET_ANSWER
+from .routes import RESET_ANSWER, reauth_limit
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
@@ -402,15 +402,8 @@ async def reauthenticated(request: Request, *, action: str, title: str) -> Respo
     show: dict[str, Any] = {"action": action, "title": title, "user": user}
     if not password and not code:
         return render(request, "accounts/reauth.html", **show)
-    settings = request.app.state.settings
     try:
-        await limit(
-            request,
-            "reauth-account",
-            settings.rate_signin_per_account,
-            settings.rate_signin_window,
-            str(user.id),
-        )
+        await reauth_limit(request)
         await two_factor.reauthenticate(ctx, user, password=password, code=code)
     except ServiceError as exc:
         if exc.status_code == 429:
@@ -457,6 +450,7 @@ async def totp_confirm_page(request: Request) -> Response:
         return redirect(request, "/account", notice=gettext("Start two-factor sign-in first."))
     form = await request.form()
     code = str(form.get("code", ""))
+    await reauth_limit(request)
     try:
         async with transaction(request):
             codes = await two_factor.confirm_enrolment(ctx, user, code=code)

@@ -225,18 +225,26 @@ async def me(request: Request) -> Response:
     return _json(body)
 
 
-async def reauthenticate(request: Request, password: str, code: str | None) -> None:
-    """The current password (and code) again, counted against the sign-in limit per account."""
-    ctx = context(request)
-    assert ctx.actor.user is not None
+async def reauth_limit(request: Request) -> None:
+    """Passwords and codes typed by a signed-in user count against the sign-in limit too:
+    a stolen session must not become a way to guess them."""
+    user = context(request).actor.user
+    assert user is not None
     settings = request.app.state.settings
     await limit(
         request,
         "reauth-account",
         settings.rate_signin_per_account,
         settings.rate_signin_window,
-        str(ctx.actor.user.id),
+        str(user.id),
     )
+
+
+async def reauthenticate(request: Request, password: str, code: str | None) -> None:
+    """The current password (and code) again, counted against the sign-in limit per account."""
+    ctx = context(request)
+    assert ctx.actor.user is not None
+    await reauth_limit(request)
     await two_factor.reauthenticate(ctx, ctx.actor.user, password=password, code=code or "")
 
 
@@ -277,6 +285,7 @@ async def confirm_totp(request: Request, json: schemas.TotpConfirmIn) -> Respons
     ctx = context(request)
     user = ctx.actor.user
     assert user is not None
+    await reauth_limit(request)
     async with transaction(request):
         codes = await two_factor.confirm_enrolment(ctx, user, code=json.code)
         # Issued after the others were revoked: it carries the new token version.

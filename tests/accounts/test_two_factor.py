@@ -365,7 +365,9 @@ class TestTotpReplay:
                 return response.status_code
 
         statuses = await asyncio.gather(*(attempt() for _ in range(6)))
-        assert sorted(statuses) == [200] + [401] * 5
+        # One gets in; the others are refused (or slowed down by the sign-in throttle).
+        assert statuses.count(200) == 1, statuses
+        assert set(statuses) <= {200, 401, 429}, statuses
 
 
 # --- finding: no recovery codes, no QR code ---------------------------------------------------
