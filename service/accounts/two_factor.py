@@ -29,7 +29,7 @@ from markupsafe import Markup
 from service import db
 from service.accounts import passwords
 from service.accounts.actor import Actor
-from service.accounts.models import RecoveryCode, User, WebSession
+from service.accounts.models import ApiToken, RecoveryCode, User, WebSession
 from service.audit import service as audit
 from service.core import i18n
 from service.core.context import Context
@@ -246,6 +246,8 @@ async def _end_other_sign_ins(ctx: Context, user: User, now: datetime) -> None:
     if ctx.actor.session is not None:
         sessions = sessions.exclude(id=ctx.actor.session.id)
     await sessions.update(ended_at=now)
+    # The version above already refuses them; the rows say so in the owner's list of tokens.
+    await ApiToken.filter(user_id=user.id, revoked_at=None).update(revoked_at=now)
 
 
 async def confirm_enrolment(ctx: Context, user: User, *, code: str) -> list[str]:

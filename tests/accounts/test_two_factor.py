@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from service import db
 from service.accounts import tokens
 from service.accounts.actor import SESSION_COOKIE, hash_token
-from service.accounts.models import RecoveryCode, User, WebSession
+from service.accounts.models import ApiToken, RecoveryCode, User, WebSession
 from service.audit.models import AuditEvent
 from service.config import Settings
 from tests import factories
@@ -257,6 +257,8 @@ class TestEnablingEndsOtherSessions:
         _, codes, new = await enable_via_api(client, user)
         assert len(codes) == 10
         assert (await client.get("/api/v1/me", headers=bearer(old))).status_code == 401
+        # The owner's list of tokens agrees: only the new one is live.
+        assert await ApiToken.filter(user_id=user.id, revoked_at=None).count() == 1
         me = await client.get("/api/v1/me", headers=bearer(new))
         assert me.status_code == 200 and me.json()["totp_enabled"] is True
         assert tokens.verify(settings.secret_key, new).mfa is True
