@@ -640,16 +640,26 @@ async def _render_judges(request: Request, status_code: int = 200, **extra: Any)
     counts: dict[int, dict[str, int]] = {
         j.id: {"declared": 0, "scored": 0, "recused": 0} for j in judges
     }
+    # Recused as members of an applicant, as well as by their own declaration.
+    members = await applications.memberships_of([j.user_id for j in judges])
+    applicants = await applications.applicant_orgs(challenge.id)
+    recused = {
+        j.id: set(
+            applications.recusals(members[j.user_id], applicants, recuse_from_all=j.recuse_from_all)
+        )
+        for j in judges
+    }
     for review in reviews:
         count = counts.get(review.judge_id)
         if count is None:
             continue
         count["declared"] += 1
         count["scored"] += 1 if review.scores else 0
-        count["recused"] += 1 if review.conflict_of_interest else 0
-    total = await Application.filter(
-        challenge_id=challenge.id, status__in=[A.submitted, A.awarded, A.not_awarded]
-    ).count()
+        if review.conflict_of_interest:
+            recused[review.judge_id].add(review.application_id)
+    for j in judges:
+        counts[j.id]["recused"] = len(recused[j.id])
+    total = len(applicants)
     return render(
         request,
         "applications/judges.html",
@@ -672,10 +682,11 @@ async def judges_page(request: Request) -> Response:
     if not schemas.EMAIL.fullmatch(email) or len(email) > 254:
         error = gettext("Enter a valid e-mail address.")
         return await _render_judges(request, 422, values=values, errors={"email": error})
+    recuse_from_all = values.get("recuse_from_all") in ("1", "on", "true")
     try:
         async with transaction(request):
             result = await judge_invitations.assign_or_invite(
-                context(request), request.state.obj, email=email
+                context(request), request.state.obj, email=email, recuse_from_all=recuse_from_all
             )
     except ServiceError as exc:
         return await _render_judges(
@@ -691,6 +702,18 @@ async def judges_page(request: Request) -> Response:
         notice = gettext("%(name)s is a judge of this challenge and was told by e-mail.") % {
             "name": result.user.name
         }
+        conflicts = await applications.recusals_of(request.state.obj.id, result)
+        if result.recuse_from_all:
+            notice += " " + gettext(
+                "While they are a member of an applicant organization, they are recused from "
+                "every application of this challenge."
+            )
+        if conflicts:
+            notice += " " + ngettext(
+                "As a member of an applicant, they are recused from %(num)s application now.",
+                "As a member of an applicant, they are recused from %(num)s applications now.",
+                len(conflicts),
+            ) % {"num": len(conflicts)}
     return redirect(request, f"/challenges/{request.state.obj.id}/judges", notice=notice)
 
 
@@ -838,7 +861,8 @@ async def _render_ranking(
     request: Request, status_code: int = 200, *, normalise: bool = False, **extra: Any
 ) -> Response:
     challenge: Challenge = request.state.obj
-    rows = await applications.ranking_of(challenge, normalise=normalise)
+    result = await applications.judged(challenge, normalise=normalise)
+    rows = result.rows
     by_id = {
         a.id: a
         for a in await Application.filter(challenge_id=challenge.id).select_related("organization")
@@ -859,6 +883,7 @@ async def _render_ranking(
         status_code=status_code,
         challenge=challenge,
         rows=[(r, by_id[r.application_id]) for r in rows],
+        set_aside={r.application_id: result.note(r.application_id) for r in rows},
         criteria=criteria,
         normalise=normalise,
         awards=awards,

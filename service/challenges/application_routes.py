@@ -21,6 +21,7 @@ from service.challenges.models import (
     Award,
     Challenge,
     Criterion,
+    JudgeAssignment,
     JudgeInvitation,
     Review,
 )
@@ -357,13 +358,16 @@ async def assign_judge(request: Request, json: schemas.JudgeIn) -> Response:
         if user is None:
             raise ValidationFailed(fields={"user_id": gettext("No account has this id.")})
         async with transaction(request):
-            await applications.assign_judge(context(request), challenge, user=user)
-        return _json(
-            schemas.JudgeOut(challenge_id=challenge.id, user_id=user.id, name=user.name), 201
-        )
+            assignment = await applications.assign_judge(
+                context(request), challenge, user=user, recuse_from_all=json.recuse_from_all
+            )
+        return _json(await judge_out(challenge, assignment, user), 201)
     async with transaction(request):
         result = await judge_invitations.assign_or_invite(
-            context(request), challenge, email=json.email or ""
+            context(request),
+            challenge,
+            email=json.email or "",
+            recuse_from_all=json.recuse_from_all,
         )
     if isinstance(result, JudgeInvitation):
         return _json(
@@ -376,8 +380,19 @@ async def assign_judge(request: Request, json: schemas.JudgeIn) -> Response:
             202,
         )
     judge = await User.get(id=result.user_id)
-    return _json(
-        schemas.JudgeOut(challenge_id=challenge.id, user_id=judge.id, name=judge.name), 201
+    return _json(await judge_out(challenge, result, judge), 201)
+
+
+async def judge_out(
+    challenge: Challenge, assignment: JudgeAssignment, user: User
+) -> schemas.JudgeOut:
+    conflicts = await applications.recusals_of(challenge.id, assignment)
+    return schemas.JudgeOut(
+        challenge_id=challenge.id,
+        user_id=user.id,
+        name=user.name,
+        recuse_from_all=assignment.recuse_from_all,
+        recused_from=sorted(conflicts),
     )
 
 
@@ -469,7 +484,9 @@ async def judging_out(challenge: Any) -> schemas.JudgingOut:
         .order_by("id")
     ):
         review = reviews.get(application.id)
-        recused = bool(review and review.conflict_of_interest)
+        recused = bool(review and review.conflict_of_interest) or application.id in (
+            progress.conflicts
+        )
         items.append(
             schemas.JudgeItem(
                 application_id=application.id,
@@ -480,7 +497,7 @@ async def judging_out(challenge: Any) -> schemas.JudgingOut:
                 else application.organization.name,
                 declared=review is not None,
                 recused=recused,
-                scored=bool(review and review.scores),
+                scored=bool(review and review.scores) and not recused,
             )
         )
     return schemas.JudgingOut(
@@ -534,7 +551,7 @@ async def review_application(request: Request, json: schemas.ReviewIn) -> Respon
 async def ranking(request: Request, query: schemas.RankingQuery) -> Response:
     """The ranking: weighted mean over judges, optionally normalised per judge (z-scores)."""
     challenge = request.state.obj
-    rows = await applications.ranking_of(challenge, normalise=query.normalise)
+    result = await applications.judged(challenge, normalise=query.normalise)
     names = {
         a.id: (a.title, a.organization.name)
         for a in await Application.filter(challenge_id=challenge.id).select_related("organization")
@@ -555,8 +572,10 @@ async def ranking(request: Request, query: schemas.RankingQuery) -> Response:
                     spread=r.spread,
                     disagreement=r.disagreement,
                     per_criterion=r.per_criterion,
+                    set_aside=result.count(r.application_id),
+                    set_aside_note=result.note(r.application_id),
                 )
-                for r in rows
+                for r in result.rows
             ],
         )
     )
@@ -641,8 +660,8 @@ async def feedback(request: Request) -> Response:
 
 async def feedback_out(application: Application) -> schemas.FeedbackOut:
     criteria = await Criterion.filter(challenge_id=application.challenge_id).order_by("position")
-    reviews = await Review.filter(application_id=application.id, conflict_of_interest=False)
-    scored = [r for r in reviews if r.scores]
+    # Scores set aside (the judge is now a member of an applicant) are left out here too.
+    scored = await applications.counted_reviews(application)
     items = []
     for criterion in criteria:
         values = [r.scores[str(criterion.id)] for r in scored if str(criterion.id) in r.scores]

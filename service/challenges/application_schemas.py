@@ -130,6 +130,11 @@ class JudgeIn(BaseModel):
         max_length=254,
         description="Without an account behind it, the address is invited by e-mail (202)",
     )
+    recuse_from_all: bool = Field(
+        default=False,
+        description="While the judge is a member of any applicant organization, recuse them "
+        "from every application of the challenge (not only from that organization's)",
+    )
 
     @field_validator("email")
     @classmethod
@@ -152,6 +157,11 @@ class JudgeOut(BaseModel):
     challenge_id: int
     user_id: int
     name: str
+    recuse_from_all: bool = False
+    recused_from: list[int] = Field(
+        default_factory=list,
+        description="The applications the judge is recused from now, as a member of an applicant",
+    )
 
 
 class JudgeInvitedOut(BaseModel):
@@ -228,6 +238,11 @@ class RankedOut(BaseModel):
     spread: float
     disagreement: bool
     per_criterion: dict[int, float]
+    set_aside: int = Field(
+        default=0,
+        description="Scores left out because their judge is now a member of an applicant",
+    )
+    set_aside_note: str = ""
 
 
 class RankingOut(BaseModel):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from service.accounts.models import (
@@ -33,7 +34,7 @@ from service.challenges.service import advance, move
 from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, NotFound, ValidationFailed
-from service.core.i18n import N_
+from service.core.i18n import N_, ngettext
 from service.integrations.storage import StoredFile
 from service.notifications import service as notifications
 from service.rewards.models import Milestone
@@ -80,6 +81,101 @@ class ExceedsFunds(Conflict):
 # --- who is looking ------------------------------------------------------------------------
 
 
+# --- conflicts of interest -----------------------------------------------------------------
+
+# The applications judges score and the ranking lists.
+RANKED = (A.submitted, A.awarded, A.not_awarded)
+
+
+class Recusal(StrEnum):
+    """Why a judge is recused from an application without having declared it."""
+
+    # The judge is a member of the application's lead or of one of its partners.
+    member = "member_of_applicant"
+    # The judge is a member of another applicant, and the manager recused them from all.
+    rival = "member_of_rival"
+
+
+class JudgeRecused(NotFound):
+    default_detail = N_(
+        "You are recused from this application: you are a member of an organization that "
+        "applied to this challenge."
+    )
+
+
+async def applicant_orgs(challenge_id: int) -> dict[int, set[int]]:
+    """Each ranked application's organizations: its lead and the partners that did not
+    decline."""
+    leads = await Application.filter(challenge_id=challenge_id, status__in=RANKED).values_list(
+        "id", "organization_id"
+    )
+    orgs: dict[int, set[int]] = {int(a): {int(o)} for a, o in leads}
+    partners = (
+        await ApplicationPartner.filter(application_id__in=list(orgs))
+        .exclude(status=PartnerStatus.declined)
+        .values_list("application_id", "organization_id")
+    )
+    for app_id, org_id in partners:
+        orgs[int(app_id)].add(int(org_id))
+    return orgs
+
+
+def recusals(
+    member_of: set[int], applicants: dict[int, set[int]], *, recuse_from_all: bool
+) -> dict[int, Recusal]:
+    """The applications a judge with these memberships is recused from, and why (pure)."""
+    result = {app_id: Recusal.member for app_id, orgs in applicants.items() if orgs & member_of}
+    if result and recuse_from_all:
+        for app_id in applicants:
+            result.setdefault(app_id, Recusal.rival)
+    return result
+
+
+async def memberships_of(user_ids: list[int]) -> dict[int, set[int]]:
+    """Each user's organizations as they are now: a judge who joined an applicant a moment
+    ago is recused already."""
+    found: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
+    for user_id, org_id in await Membership.filter(user_id__in=user_ids).values_list(
+        "user_id", "organization_id"
+    ):
+        found[int(user_id)].add(int(org_id))
+    return found
+
+
+async def recusals_of(challenge_id: int, judge: JudgeAssignment) -> dict[int, Recusal]:
+    member_of = (await memberships_of([judge.user_id]))[judge.user_id]
+    return recusals(
+        member_of, await applicant_orgs(challenge_id), recuse_from_all=judge.recuse_from_all
+    )
+
+
+def set_aside_note(counts: dict[Recusal, int]) -> str:
+    """What the ranking says about the scores it left out, one sentence per reason."""
+    notes = []
+    if counts.get(Recusal.member):
+        notes.append(
+            ngettext(
+                "%(num)s score set aside: the judge is a member of the applicant",
+                "%(num)s scores set aside: the judges are members of the applicant",
+                counts[Recusal.member],
+            )
+            % {"num": counts[Recusal.member]}
+        )
+    if counts.get(Recusal.rival):
+        notes.append(
+            ngettext(
+                "%(num)s score set aside: the judge is a member of another applicant",
+                "%(num)s scores set aside: the judges are members of other applicants",
+                counts[Recusal.rival],
+            )
+            % {"num": counts[Recusal.rival]}
+        )
+    return "; ".join(notes)
+
+
+# --- who is looking ------------------------------------------------------------------------
+
+
 @dataclass
 class Access:
     """What the current user is to an application (computed once per request)."""
@@ -89,6 +185,8 @@ class Access:
     city_staff: bool = False
     judge: JudgeAssignment | None = None
     review: Review | None = None
+    # A judge recused by their memberships, whatever they declared.
+    conflict: Recusal | None = None
 
     @property
     def applicant(self) -> bool:
@@ -96,11 +194,12 @@ class Access:
 
     @property
     def recused(self) -> bool:
-        return self.review is not None and self.review.conflict_of_interest
+        declared = self.review is not None and self.review.conflict_of_interest
+        return declared or self.conflict is not None
 
     @property
     def judge_cleared(self) -> bool:
-        return self.review is not None and not self.review.conflict_of_interest
+        return self.review is not None and not self.recused
 
 
 async def access_for(
@@ -122,6 +221,13 @@ async def access_for(
         access.review = await Review.get_or_none(
             judge_id=access.judge.id, application_id=application.id
         )
+        # `roles` are the memberships read for this request: a judge who is an applicant.
+        if access.applicant:
+            access.conflict = Recusal.member
+        elif access.judge.recuse_from_all:
+            access.conflict = recusals(
+                set(roles), await applicant_orgs(challenge.id), recuse_from_all=True
+            ).get(application.id)
     return access
 
 
@@ -459,17 +565,27 @@ async def files_of(application: Application) -> list[ApplicationAttachment]:
 
 
 async def assign_judge(
-    ctx: Context, challenge: Challenge, *, user: User, assigned_by_id: int | None = None
+    ctx: Context,
+    challenge: Challenge,
+    *,
+    user: User,
+    assigned_by_id: int | None = None,
+    recuse_from_all: bool = False,
 ) -> JudgeAssignment:
     """Make `user` a judge; `assigned_by_id` names the manager when it is not the actor (an
-    invited judge accepting)."""
+    invited judge accepting). A judge who is a member of an applicant is recused from it by
+    `access_for` and `recusals_of`, from every application with `recuse_from_all`."""
     if assigned_by_id is None and ctx.actor.user is not None:
         assigned_by_id = ctx.actor.user.id
     assignment, created = await JudgeAssignment.get_or_create(
         challenge_id=challenge.id,
         user_id=user.id,
-        defaults={"assigned_by_id": assigned_by_id},
+        defaults={"assigned_by_id": assigned_by_id, "recuse_from_all": recuse_from_all},
     )
+    if recuse_from_all and not assignment.recuse_from_all:
+        # Assigned again with the wider recusal: it only ever widens this way.
+        assignment.recuse_from_all = True
+        await assignment.save(update_fields=["recuse_from_all"])
     if created and challenge.status is S.closed:
         # The first judge of a closed challenge starts its judging.
         locked = await Challenge.select_for_update().get(id=challenge.id)
@@ -482,6 +598,7 @@ async def assign_judge(
             object_id=challenge.id,
             organization_id=challenge.organization_id,
             judge=user.id,
+            recuse_from_all=recuse_from_all,
         )
         await notifications.notify(
             user,
@@ -522,6 +639,9 @@ async def review(
     )
     if existing is not None and existing.conflict_of_interest:
         raise NotFound()
+    # Read from the memberships as they are now, not from what the judge declared.
+    if application.id in await recusals_of(challenge.id, judge):
+        raise JudgeRecused()
     criteria = {c.id for c in await Criterion.filter(challenge_id=challenge.id)}
     if conflict:
         if existing is not None and existing.scores:
@@ -563,40 +683,98 @@ class Progress:
     declared: int
     scored: int
     recused: int
+    # The applications the judge is recused from by membership, and why.
+    conflicts: dict[int, Recusal] = field(default_factory=dict)
 
 
 async def judge_progress(challenge: Challenge, judge: JudgeAssignment) -> Progress:
-    applications = await Application.filter(
-        challenge_id=challenge.id, status__in=[A.submitted, A.awarded, A.not_awarded]
-    ).count()
+    applications = await Application.filter(challenge_id=challenge.id, status__in=RANKED).count()
     reviews = await Review.filter(judge_id=judge.id)
+    conflicts = await recusals_of(challenge.id, judge)
+    recused = {r.application_id for r in reviews if r.conflict_of_interest} | set(conflicts)
     return Progress(
         total=applications,
         declared=len(reviews),
-        scored=sum(1 for r in reviews if r.scores),
-        recused=sum(1 for r in reviews if r.conflict_of_interest),
+        scored=sum(1 for r in reviews if r.scores and r.application_id not in recused),
+        recused=len(recused),
+        conflicts=conflicts,
     )
 
 
-async def ranking_of(challenge: Challenge, *, normalise: bool) -> list[ranking.Ranked]:
+@dataclass
+class Judged:
+    """The ranking, and the scores it set aside per application (kept in the database)."""
+
+    rows: list[ranking.Ranked]
+    set_aside: dict[int, dict[Recusal, int]]
+
+    def note(self, application_id: int) -> str:
+        return set_aside_note(self.set_aside.get(application_id, {}))
+
+    def count(self, application_id: int) -> int:
+        return sum(self.set_aside.get(application_id, {}).values())
+
+
+async def _counted(
+    challenge_id: int, reviews: list[Review]
+) -> tuple[list[Review], list[tuple[Review, Recusal]]]:
+    """The scored reviews that count, and (review, why) for those set aside because the judge
+    is, now, a member of an applicant: checked each time from current memberships."""
+    scored = [r for r in reviews if r.scores]
+    judges = {r.judge.id: r.judge for r in scored}
+    members = await memberships_of(list({j.user_id for j in judges.values()}))
+    applicants = await applicant_orgs(challenge_id) if scored else {}
+    conflicts = {
+        j.id: recusals(members[j.user_id], applicants, recuse_from_all=j.recuse_from_all)
+        for j in judges.values()
+    }
+    counted: list[Review] = []
+    aside: list[tuple[Review, Recusal]] = []
+    for r in scored:
+        why = conflicts[r.judge.id].get(r.application_id)
+        if why is None:
+            counted.append(r)
+        else:
+            aside.append((r, why))
+    return counted, aside
+
+
+async def judged(challenge: Challenge, *, normalise: bool) -> Judged:
     criteria = await Criterion.filter(challenge_id=challenge.id)
     weights = {c.id: c.weight for c in criteria}
-    applications = await Application.filter(
-        challenge_id=challenge.id, status__in=[A.submitted, A.awarded, A.not_awarded]
-    ).order_by("id")
+    applications = await Application.filter(challenge_id=challenge.id, status__in=RANKED).order_by(
+        "id"
+    )
     reviews = await Review.filter(
         application__challenge_id=challenge.id, conflict_of_interest=False
     ).select_related("judge")
+    counted, aside = await _counted(challenge.id, reviews)
     scored = [
         ranking.ScoredReview(
             judge_id=r.judge.user_id,
             application_id=r.application_id,
             scores={int(k): float(v) for k, v in r.scores.items()},
         )
-        for r in reviews
-        if r.scores
+        for r in counted
     ]
-    return ranking.rank(scored, weights, [a.id for a in applications], normalise=normalise)
+    set_aside: dict[int, dict[Recusal, int]] = {}
+    for r, why in aside:
+        per = set_aside.setdefault(r.application_id, {})
+        per[why] = per.get(why, 0) + 1
+    rows = ranking.rank(scored, weights, [a.id for a in applications], normalise=normalise)
+    return Judged(rows=rows, set_aside=set_aside)
+
+
+async def ranking_of(challenge: Challenge, *, normalise: bool) -> list[ranking.Ranked]:
+    return (await judged(challenge, normalise=normalise)).rows
+
+
+async def counted_reviews(application: Application) -> list[Review]:
+    """An application's scored reviews that count (for its feedback): none set aside."""
+    reviews = await Review.filter(
+        application_id=application.id, conflict_of_interest=False
+    ).select_related("judge")
+    return (await _counted(application.challenge_id, reviews))[0]
 
 
 # --- awards --------------------------------------------------------------------------------

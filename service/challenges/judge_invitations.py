@@ -41,13 +41,15 @@ class InvitationRevoked(Conflict):
 
 
 async def assign_or_invite(
-    ctx: Context, challenge: Challenge, *, email: str
+    ctx: Context, challenge: Challenge, *, email: str, recuse_from_all: bool = False
 ) -> JudgeAssignment | JudgeInvitation:
     """The judge of this address if it has an account; otherwise a mailed invitation."""
     email = normalize_email(email)
     user = await User.get_or_none(email=email)
     if user is not None:
-        return await applications.assign_judge(ctx, challenge, user=user)
+        return await applications.assign_judge(
+            ctx, challenge, user=user, recuse_from_all=recuse_from_all
+        )
     return await invite(ctx, challenge, email=email)
 
 

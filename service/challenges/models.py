@@ -280,6 +280,9 @@ class JudgeAssignment(Model):
         "civic.User", related_name="judging", on_delete=fields.RESTRICT
     )
     assigned_by_id = fields.IntField(null=True)
+    # The manager's choice: while the judge is a member of any applicant organization, they
+    # are recused from every application of the challenge, not only from that one.
+    recuse_from_all = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     challenge_id: int
     user_id: int

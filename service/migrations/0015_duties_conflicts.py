@@ -8,4 +8,9 @@ class Migration(migrations.Migration):
     initial = False
 
     operations: list[ops.Operation] = [
+        ops.AddField(
+            model_name='JudgeAssignment',
+            name='recuse_from_all',
+            field=fields.BooleanField(default=False),
+        ),
     ]
