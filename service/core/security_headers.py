@@ -1,11 +1,11 @@
 """Security headers on every response, as one pure ASGI middleware.
 
 The Content-Security-Policy allows scripts, styles and images from this origin only (and
-`data:` images: the favicon placeholder and server-rendered QR codes), no plugins, no framing
-and no `<base>`; forms may post here, and to the providers a form of ours redirects to (Stripe's
-onboarding, the identity provider), because Chromium also checks `form-action` on a form's
-redirect. Pages therefore carry no inline script, style or event handler: those live in
-`frontend/static`.
+`data:` images: the layout's empty favicon), no plugins, no framing and no `<base>`. Forms may
+post here and end at Stripe's onboarding (the "Connect with Stripe" form redirects there, and
+Chromium checks `form-action` on a form's redirects too); the identity provider's origin is
+allowed as well, for a sign-in that starts from a button. Pages therefore carry no inline
+script, style or event handler: those live in `frontend/static`.
 
 `Cache-Control: no-store` goes on every API answer and on every answer to a signed-in visitor, so
 that no browser or proxy cache keeps personal data; anonymous pages and static files keep theirs.
