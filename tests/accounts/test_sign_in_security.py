@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from email.message import EmailMessage
+from typing import cast
 
 import httpx
 from starlette.applications import Starlette
@@ -284,7 +286,8 @@ class TestASVS_V6_3_1_GuessingIsSlowedWithoutLockingTheOwnerOut:
         await worker_burst()
         [alert] = mailbox.to(user.email)
         assert alert["Subject"] == "Failed sign-ins to your account"
-        assert "10 times in a row" in alert.get_body(preferencelist=("plain",)).get_content()
+        body = cast(EmailMessage, alert).get_body(preferencelist=("plain",))
+        assert body is not None and "10 times in a row" in body.get_content()
         # Every failure is in the audit log, with the address that was tried.
         failures = await AuditEvent.filter(action="user.sign_in_failed", object_id=str(user.id))
         assert len(failures) == settings.signin_alert_failures + 5
