@@ -183,16 +183,31 @@ async def reauthenticate(ctx: Context, user: User, *, password: str, code: str) 
         )
     if fields:
         raise ValidationFailed(fields=fields)
+    wrong = ""
     if not passwords.verify_password(user.password_hash, password):
-        raise ValidationFailed(fields={"password": i18n.gettext("This password is not right.")})
-    async with db.transaction(None):
-        if user.totp_enabled_at is not None:
-            if await check_second_factor(ctx, user, code) is None:
-                raise ValidationFailed(fields={"code": i18n.gettext("This code is not right.")})
-        session = ctx.actor.session
-        if session is not None:
-            session.reauth_at = datetime.now(UTC)
-            await WebSession.filter(id=session.id).update(reauth_at=session.reauth_at)
+        wrong = "password"
+    else:
+        async with db.transaction(None):
+            passed = user.totp_enabled_at is None or (
+                await check_second_factor(ctx, user, code) is not None
+            )
+            if not passed:
+                wrong = "code"
+            elif ctx.actor.session is not None:
+                ctx.actor.session.reauth_at = datetime.now(UTC)
+                await WebSession.filter(id=ctx.actor.session.id).update(
+                    reauth_at=ctx.actor.session.reauth_at
+                )
+    if wrong:
+        # Recorded after the transaction: a signed-in browser guessing is worth keeping.
+        await audit.record(
+            ctx, "user.reauth_failed", object_type="user", object_id=user.id, field=wrong
+        )
+        message = {
+            "password": i18n.gettext("This password is not right."),
+            "code": i18n.gettext("This code is not right."),
+        }[wrong]
+        raise ValidationFailed(fields={wrong: message})
 
 
 # --- enrolment, change, removal ------------------------------------------------------------

@@ -135,6 +135,8 @@ class TestChangingTwoFactorNeedsReauthentication:
         assert again.totp_secret == user.totp_secret
         assert again.totp_enabled_at == user.totp_enabled_at
         assert await RecoveryCode.filter(user_id=user.id).count() == 0
+        failed = await AuditEvent.filter(action="user.reauth_failed", actor_id=user.id)
+        assert sorted(e.details["field"] for e in failed) == ["password"] * 3
 
     async def test_reauthentication_lasts_five_minutes_on_the_session(
         self, client: httpx.AsyncClient
