@@ -540,20 +540,41 @@ def _kinds() -> list[tuple[str, str]]:
 
 @guard("signed_in")
 async def new_organization_page(request: Request) -> Response:
+    user = context(request).actor.user
+    assert user is not None
+    # Said before the form is filled in, not only after it is refused.
+    unconfirmed = user.email_verified_at is None
     if request.method == "GET":
-        return render(request, "accounts/org_new.html", kinds=_kinds())
+        return render(request, "accounts/org_new.html", kinds=_kinds(), unconfirmed=unconfirmed)
     data, values, errors = await parse(request, schemas.OrganizationIn)
     if data is None:
         return render(
-            request, "accounts/org_new.html", 422, values=values, errors=errors, kinds=_kinds()
+            request,
+            "accounts/org_new.html",
+            422,
+            values=values,
+            errors=errors,
+            kinds=_kinds(),
+            unconfirmed=unconfirmed,
         )
-    async with transaction(request):
-        org = await accounts.create_organization(
-            context(request),
-            name=data.name,
-            kind=data.kind,
-            country=data.country,
-            region=data.region,
+    try:
+        async with transaction(request):
+            org = await accounts.create_organization(
+                context(request),
+                name=data.name,
+                kind=data.kind,
+                country=data.country,
+                region=data.region,
+            )
+    except ServiceError as exc:
+        return render(
+            request,
+            "accounts/org_new.html",
+            exc.status_code,
+            values=values,
+            errors=errors_of(exc),
+            kinds=_kinds(),
+            unconfirmed=unconfirmed,
         )
     return redirect(
         request,
@@ -600,6 +621,8 @@ async def _org_page(
         can_draft=actor.has_role(org.id, Role.editor, Role.manager)
         and org.kind is OrganizationKind.government,
         recommended=await for_you(org.id, settings=context(request).settings) if role else [],
+        unconfirmed=actor.user is not None and actor.user.email_verified_at is None,
+        invitations_per_day=accounts.INVITATIONS_PER_DAY_UNVERIFIED,
         **extra,
     )
 
@@ -619,7 +642,12 @@ async def invite_page(request: Request) -> Response:
         async with transaction(request):
             await accounts.invite(context(request), org, email=data.email, role=data.role)
     except ServiceError as exc:
-        return await _org_page(request, org, exc.status_code, values=values, errors=errors_of(exc))
+        response = await _org_page(
+            request, org, exc.status_code, values=values, errors=errors_of(exc)
+        )
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     return redirect(
         request,
         f"/organizations/{org.id}",

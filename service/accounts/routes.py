@@ -409,12 +409,14 @@ async def mark_notifications_read(request: Request, json: schemas.MarkReadIn) ->
 @guard("signed_in")
 @api.validate(
     json=schemas.OrganizationIn,
-    resp=Doc(HTTP_201=schemas.OrganizationOut, HTTP_422=ErrorOut),
+    resp=Doc(HTTP_201=schemas.OrganizationOut, HTTP_403=ErrorOut, HTTP_422=ErrorOut),
     tags=[TAG_ORGS],
     security={"bearer": []},
 )
 async def create_organization(request: Request, json: schemas.OrganizationIn) -> Response:
-    """Create an organization; the creator becomes its owner. It starts unverified."""
+    """Create an organization; the creator becomes its owner. It starts unverified.
+
+    Needs a confirmed e-mail address (403); a name with a web address is refused (422)."""
     async with transaction(request):
         org = await accounts.create_organization(
             context(request),
@@ -453,13 +455,21 @@ async def list_members(request: Request) -> Response:
 @api.validate(
     json=schemas.InviteIn,
     resp=Doc(
-        HTTP_201=schemas.InvitationOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut, HTTP_404=ErrorOut
+        HTTP_201=schemas.InvitationOut,
+        HTTP_403=ErrorOut,
+        HTTP_404=ErrorOut,
+        HTTP_409=ErrorOut,
+        HTTP_422=ErrorOut,
+        HTTP_429=ErrorOut,
     ),
     tags=[TAG_ORGS],
     security={"bearer": []},
 )
 async def invite_member(request: Request, json: schemas.InviteIn) -> Response:
-    """Invite a person by e-mail with a role; they accept from their invitations."""
+    """Invite a person by e-mail with a role; they accept from their invitations.
+
+    Needs a confirmed e-mail address (403). An organization not verified yet sends at most
+    20 invitations in 24 hours (429, with Retry-After)."""
     org = request.state.obj
     async with transaction(request):
         invitation = await accounts.invite(context(request), org, email=json.email, role=json.role)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import re
 import secrets
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,7 +30,13 @@ from service.audit import service as audit
 from service.audit.models import AuditEvent
 from service.core import i18n
 from service.core.context import Context
-from service.core.errors import Conflict, NotAuthenticated, ValidationFailed
+from service.core.errors import (
+    Conflict,
+    NotAuthenticated,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
 from service.core.i18n import N_
 from service.notifications import service as notifications
 
@@ -350,11 +359,54 @@ async def sign_in_with_oidc(
 # --- organizations ------------------------------------------------------------------------
 
 
+class EmailNotConfirmed(PermissionDenied):
+    default_detail = N_(
+        "Confirm your e-mail address first: open the link we sent you, or send it again from"
+        " your account page."
+    )
+
+
+class TooManyInvitations(RateLimited):
+    pass
+
+
+# Until an operator verifies an organization, what it can send out is capped: its invitations
+# carry its name to any address, which made it a free spam relay.
+INVITATIONS_PER_DAY_UNVERIFIED = 20
+# A web address in a name: a scheme, "www.", or something shaped like a domain
+# ("evil.example", "prize.com"); "St. Mary" or "Lab 4.0" are not.
+_LINK_IN_NAME = re.compile(
+    r"\bhttps?|://|\bwww\."
+    r"|(?<![\w-])[^\W_](?:[\w-]*[^\W_])?\.(?:[^\W\d_]{2,63}|xn--[\w-]+)(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def _confirmed(user: User) -> None:
+    if user.email_verified_at is None:
+        raise EmailNotConfirmed()
+
+
+def check_organization_name(name: str) -> None:
+    """Refuse a name that carries a link (for organizations not verified yet)."""
+    # NFKC folds look-alikes such as the full-width dot (U+FF0E) before the check.
+    if _LINK_IN_NAME.search(unicodedata.normalize("NFKC", name)):
+        raise ValidationFailed(
+            fields={
+                "name": i18n.gettext(
+                    "Write the organization's name without a web address or a domain name."
+                )
+            }
+        )
+
+
 async def create_organization(
     ctx: Context, *, name: str, kind: OrganizationKind, country: str, region: str
 ) -> Organization:
     user = ctx.actor.user
     assert user is not None
+    _confirmed(user)
+    check_organization_name(name)
     org = await Organization.create(
         name=name.strip(), kind=kind, country=country.upper(), region=region.strip()
     )
@@ -405,6 +457,8 @@ async def members(org: Organization) -> list[Membership]:
 
 
 async def invite(ctx: Context, org: Organization, *, email: str, role: Role) -> Invitation:
+    assert ctx.actor.user is not None
+    _confirmed(ctx.actor.user)
     if role not in roles_for(org.kind):
         allowed = ", ".join(sorted(r.value for r in roles_for(org.kind)))
         raise ValidationFailed(fields={"role": i18n.gettext("Choose one of:") + " " + allowed})
@@ -417,7 +471,8 @@ async def invite(ctx: Context, org: Organization, *, email: str, role: Role) -> 
         raise Conflict(
             fields={"email": i18n.gettext("This person already has a pending invitation.")}
         )
-    assert ctx.actor.user is not None
+    if org.verified_at is None:
+        await _within_daily_invitations(org)
     invitation = await Invitation.create(
         organization=org, email=email, role=role, invited_by=ctx.actor.user
     )
@@ -453,6 +508,41 @@ async def invite(ctx: Context, org: Organization, *, email: str, role: Role) -> 
             role=role.value,
         )
     return invitation
+
+
+async def _within_daily_invitations(org: Organization) -> None:
+    """At most INVITATIONS_PER_DAY_UNVERIFIED in any 24 hours, counted from the table."""
+    # The organization's row lock makes concurrent invitations count one after the other.
+    await Organization.select_for_update().filter(id=org.id).first()
+    since = datetime.now(UTC) - timedelta(hours=24)
+    recent = (
+        await Invitation.filter(organization_id=org.id, created_at__gt=since)
+        .order_by("-created_at")
+        .limit(INVITATIONS_PER_DAY_UNVERIFIED)
+        .values_list("created_at", flat=True)
+    )
+    if len(recent) < INVITATIONS_PER_DAY_UNVERIFIED:
+        return
+    # A place frees when the oldest of the last 20 turns a day old.
+    oldest: datetime = recent[-1]  # type: ignore[assignment]  # flat values_list: datetimes
+    frees_at = oldest + timedelta(hours=24)
+    wait = max(1, math.ceil((frees_at - datetime.now(UTC)).total_seconds()))
+    raise TooManyInvitations(
+        wait,
+        i18n.gettext(
+            "An organization not verified yet can send %(limit)s invitations a day."
+            " Try again in %(wait)s, or ask an operator to verify it."
+        )
+        % {"limit": INVITATIONS_PER_DAY_UNVERIFIED, "wait": _duration(wait)},
+    )
+
+
+def _duration(seconds: int) -> str:
+    if seconds >= 3600:
+        hours = math.ceil(seconds / 3600)
+        return i18n.ngettext("%(num)s hour", "%(num)s hours", hours) % {"num": hours}
+    minutes = math.ceil(seconds / 60)
+    return i18n.ngettext("%(num)s minute", "%(num)s minutes", minutes) % {"num": minutes}
 
 
 async def pending_invitations(user: User) -> list[Invitation]:
