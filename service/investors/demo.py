@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from service.accounts.models import Membership, Organization, OrganizationKind, Role, User
 from service.config import Settings
+from service.core.money import to_minor
 from service.investors.models import CityPick, IntroRequest, IntroStatus, Watch
 from service.matching import service as matching
 from service.matching.models import InvestorThesis, StartupProfile
@@ -193,7 +194,7 @@ async def seed_investors(settings: Settings) -> None:
             organization=org,
             sectors=sectors,
             stage=stage,
-            funding_ask_minor=ask * 100,
+            funding_ask_minor=to_minor(ask, "EUR"),
             region=region,
             text=text,
             dealflow_opt_in=opt_in,
@@ -205,7 +206,7 @@ async def seed_investors(settings: Settings) -> None:
             organization=org,
             sectors=sectors,
             stage=stage,
-            funding_ask_minor=ask * 100,
+            funding_ask_minor=to_minor(ask, "EUR"),
             region=region,
             text=text,
             dealflow_opt_in=True,
@@ -219,8 +220,8 @@ async def seed_investors(settings: Settings) -> None:
             organization=org,
             sectors=sectors,
             stages=stages,
-            ticket_min_minor=low * 100,
-            ticket_max_minor=high * 100,
+            ticket_min_minor=to_minor(low, "EUR"),
+            ticket_max_minor=to_minor(high, "EUR"),
             regions=regions,
             regions_strict=strict,
             text=text,

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from service.core.i18n import gettext, ngettext
-from service.core.money import minor_units
+from service.core.money import to_major
 from service.core.vocab import area_label
 from service.matching.scoring import COMPONENTS, SECTORS, StartupData, ThesisData, norm_region
 from service.matching.text import Row, TextSpace
@@ -35,7 +35,7 @@ def stage_label(stage: str) -> str:
 
 def compact_amount(amount_minor: int, currency: str = "EUR") -> str:
     """300000_00 -> "300k", 1_000_000_00 -> "1M", 2_500_000_00 -> "2.5M"."""
-    major = amount_minor / (10 ** minor_units(currency))
+    major = to_major(amount_minor, currency)
     for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
         if major >= size:
             text = f"{major / size:.1f}".rstrip("0").rstrip(".")

@@ -16,7 +16,7 @@ from typing import Any
 from service.challenges.models import Award, Challenge, Question, StatusChange
 from service.core import i18n
 from service.core.i18n import N_
-from service.core.money import minor_units
+from service.core.money import minor_units, to_major
 from service.participation import service
 from service.participation.models import SyncMark
 from service.rewards.models import LedgerTransaction, Milestone, TransactionKind
@@ -49,8 +49,7 @@ class Event:
 
 
 def _amount(amount_minor: int, currency: str) -> str:
-    digits = minor_units(currency)
-    return f"{amount_minor / 10**digits:,.{digits}f} {currency}"
+    return f"{to_major(amount_minor, currency):,.{minor_units(currency)}f} {currency}"
 
 
 async def _mark(name: str) -> SyncMark:
