@@ -212,7 +212,7 @@ async def authenticate(
                 fields={"totp": i18n.gettext("Enter the 6-digit code from your authenticator app.")}
             )
         if await two_factor.check_second_factor(ctx, user, totp) is None:
-            raise InvalidCredentials(fields={"totp": i18n.gettext("This code is not right.")})
+            raise InvalidCredentials(fields={"totp": i18n.gettext(two_factor.WRONG_CODE)})
         return user, True
     return user, False
 

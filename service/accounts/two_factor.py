@@ -50,6 +50,10 @@ _POSSESSION = frozenset({"otp", "hwk", "swk", "sms", "tel", "sc", "pop", "mca"})
 _INHERENCE = frozenset({"fpt", "face", "iris", "retina", "vbm"})
 
 
+# A code works once: whoever types one twice within its 30 seconds is told why it fails.
+WRONG_CODE = N_("This code is not right, or was already used: wait for the app's next code.")
+
+
 class ReauthRequired(PermissionDenied):
     default_detail = N_("Confirm it is you: enter your password again, and a code if asked.")
 
@@ -205,7 +209,7 @@ async def reauthenticate(ctx: Context, user: User, *, password: str, code: str) 
         )
         message = {
             "password": i18n.gettext("This password is not right."),
-            "code": i18n.gettext("This code is not right."),
+            "code": i18n.gettext(WRONG_CODE),
         }[wrong]
         raise ValidationFailed(fields={wrong: message})
 
@@ -273,7 +277,7 @@ async def confirm_enrolment(ctx: Context, user: User, *, code: str) -> list[str]
     async with db.transaction(None):
         passed = await check_second_factor(ctx, user, code, enrolling=True)
         if passed is None or passed.step is None:
-            raise ValidationFailed(fields={"code": i18n.gettext("This code is not right.")})
+            raise ValidationFailed(fields={"code": i18n.gettext(WRONG_CODE)})
         step = passed.step
         user = await User.select_for_update().get(id=user.id)
         assert user.totp_pending_secret is not None
