@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "Civic Challenges <no-reply@civic-challenges.local>"
 
-    # Attempts allowed per window (sign-in and token issuing share one budget).
+    # Attempts allowed per window: per address, failed sign-ins and token requests; per
+    # account, the current password typed again by a signed-in user (see below for sign-in).
     rate_signin_per_account: int = 10
     rate_signin_per_ip: int = 50
     rate_signin_window: int = 15 * 60

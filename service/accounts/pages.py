@@ -352,20 +352,13 @@ async def password_page(request: Request) -> Response:
     current = str(form.get("password", ""))[:256]
     code = str(form.get("code", ""))[:64]
     new = str(form.get("new_password", ""))
-    settings = request.app.state.settings
     try:
         if not new:
             raise ValidationFailed(fields={"new_password": gettext("This field is required.")})
         if len(new) > passwords.MAX_LENGTH:
             raise ValidationFailed(fields={"new_password": gettext("Use at most 256 characters.")})
-        # Guessing the current password from a stolen session is slowed like signing in.
-        await limit(
-            request,
-            "reauth-account",
-            settings.rate_signin_per_account,
-            settings.rate_signin_window,
-            str(user.id),
-        )
+        # Guessing the current password from a stolen session is limited like signing in.
+        await reauth_limit(request)
         await two_factor.reauthenticate(ctx, user, password=current, code=code)
         new_hash = await sessions.new_password_hash(user, new)
         async with transaction(request):

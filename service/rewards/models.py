@@ -176,12 +176,27 @@ class PayoutAccount(Model):
     bank_holder = fields.CharField(max_length=140, default="")
     bank_iban = fields.CharField(max_length=34, default="")
     bank_bic = fields.CharField(max_length=11, default="")
+    # How the bank transfer reaches the payee (a code of `payout_methods.METHODS`) and that
+    # method's fields in compact form. Accounts saved before methods existed have only the
+    # IBAN columns: `bank_method` and `bank_details` read them as the "iban" method.
+    method = fields.CharField(max_length=30, default="")
+    details: dict[str, str] = fields.JSONField(default=dict)
     updated_at = fields.DatetimeField(auto_now=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     organization_id: int
 
     class Meta:
         table = "payout_accounts"
+
+    @property
+    def bank_method(self) -> str:
+        return self.method or ("iban" if self.bank_iban else "")
+
+    @property
+    def bank_details(self) -> dict[str, str]:
+        if self.method:
+            return dict(self.details)
+        return {"iban": self.bank_iban, "bic": self.bank_bic} if self.bank_iban else {}
 
 
 # --- milestones and payouts ----------------------------------------------------------------
