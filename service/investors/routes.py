@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from service.accounts.models import Organization, OrganizationKind
 from service.accounts.permissions import actor_of, guard, path_int
+from service.core import csv_export
 from service.core.api import ErrorOut, api, json
 from service.core.errors import NotFound, PermissionDenied
 from service.core.i18n import gettext
@@ -112,11 +113,7 @@ async def dealflow_csv(request: Request, query: schemas.DealflowQuery) -> Respon
 
 
 def csv_response(text: str) -> Response:
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="dealflow.csv"'},
-    )
+    return csv_export.response(text, "dealflow.csv")
 
 
 @guard("investors.dealflow", load=perms.load_investor)

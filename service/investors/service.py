@@ -9,9 +9,7 @@ Rules kept here, whatever the caller:
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,7 +29,7 @@ from service.challenges.models import (
     Criterion,
     Review,
 )
-from service.core import i18n
+from service.core import csv_export, i18n
 from service.core.context import Context
 from service.core.errors import Conflict, NotFound, ValidationFailed
 from service.core.i18n import N_, gettext
@@ -232,53 +230,44 @@ async def dealflow_csv(investor: Organization, filters: repo.Filters) -> str:
             investor, filters, limit=MAX_PAGE, offset=page.next_offset, with_picks=False
         )
         items.extend(page.items)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    header = [
+        "rank",
+        "startup_id",
+        "name",
+        "kind",
+        "score",
+        "sectors",
+        "stage",
+        "funding_ask_minor",
+        "currency",
+        "region",
+        "challenges_won",
+        "milestones_delivered",
+        "cities",
+        "reasons",
+        "watched",
+    ]
+    rows = (
         [
-            "rank",
-            "startup_id",
-            "name",
-            "kind",
-            "score",
-            "sectors",
-            "stage",
-            "funding_ask_minor",
-            "currency",
-            "region",
-            "challenges_won",
-            "milestones_delivered",
-            "cities",
-            "reasons",
-            "watched",
+            item.rank,
+            item.startup_id,
+            item.name,
+            item.kind,
+            f"{item.score:.4f}",
+            " ".join(item.sectors),
+            item.stage or "",
+            item.funding_ask_minor if item.funding_ask_minor is not None else "",
+            item.currency,
+            item.region,
+            len(item.track.wins),
+            item.track.milestones_delivered,
+            "; ".join(item.track.cities),
+            "; ".join(r["text"] for r in item.reasons),
+            "yes" if item.watched else "no",
         ]
+        for item in items
     )
-    for item in items:
-        writer.writerow(
-            [
-                item.rank,
-                item.startup_id,
-                _safe_cell(item.name),
-                item.kind,
-                f"{item.score:.4f}",
-                " ".join(item.sectors),
-                item.stage or "",
-                item.funding_ask_minor if item.funding_ask_minor is not None else "",
-                item.currency,
-                _safe_cell(item.region),
-                len(item.track.wins),
-                item.track.milestones_delivered,
-                _safe_cell("; ".join(item.track.cities)),
-                _safe_cell("; ".join(r["text"] for r in item.reasons)),
-                "yes" if item.watched else "no",
-            ]
-        )
-    return out.getvalue()
-
-
-def _safe_cell(text: str) -> str:
-    """Spreadsheets run cells that start with these as formulas."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return csv_export.write(header, rows)
 
 
 # --- a startup seen by an investor ---------------------------------------------------------

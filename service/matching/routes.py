@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from service.accounts.models import APPLICANT_KINDS, Organization, OrganizationKind
 from service.accounts.permissions import guard, load_organization
+from service.core import csv_export
 from service.core.api import ErrorOut, api, json
 from service.core.web import context, transaction
 from service.matching import explain, schemas
@@ -258,10 +259,8 @@ async def _names(day: DemoDay) -> dict[int, str]:
 async def demo_day_csv(request: Request) -> Response:
     """The demo day's meetings as CSV: slot, start, end, investor, startup, score."""
     day = request.state.obj
-    return Response(
-        matching.demo_day_csv(day, await _names(day)),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="demo-day-{day.id}.csv"'},
+    return csv_export.response(
+        matching.demo_day_csv(day, await _names(day)), f"demo-day-{day.id}.csv"
     )
 
 

@@ -28,8 +28,6 @@ after the window and reads the latest data.
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -43,6 +41,7 @@ from service.accounts.models import APPLICANT_KINDS, Organization, OrganizationK
 from service.audit import service as audit
 from service.challenges.models import Application, ApplicationStatus, Challenge, ChallengeStatus
 from service.config import Settings
+from service.core import csv_export
 from service.core.context import Context
 from service.core.errors import NotFound, ValidationFailed
 from service.core.i18n import N_
@@ -630,12 +629,10 @@ def meeting_start(day: DemoDay, slot: int) -> datetime:
 
 
 def demo_day_csv(day: DemoDay, names: dict[int, str]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["slot", "starts_at", "ends_at", "investor", "startup", "score"])
+    rows = []
     for m in day.meetings:
         start = meeting_start(day, int(m["slot"]))  # type: ignore[call-overload]
-        writer.writerow(
+        rows.append(
             [
                 m["slot"],
                 start.isoformat(),
@@ -645,7 +642,7 @@ def demo_day_csv(day: DemoDay, names: dict[int, str]) -> str:
                 m["score"],
             ]
         )
-    return out.getvalue()
+    return csv_export.write(["slot", "starts_at", "ends_at", "investor", "startup", "score"], rows)
 
 
 def demo_day_ics(day: DemoDay, names: dict[int, str], *, host: str) -> bytes:

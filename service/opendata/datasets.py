@@ -8,14 +8,13 @@ text, evidence or judge's score is in any dataset.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from service.challenges.models import shown_status
+from service.core import csv_export
 from service.core.i18n import N_
 from service.opendata.ocds import AFTER_CLOSING, History, ocid_of
 from service.rewards.models import TransactionKind
@@ -197,35 +196,20 @@ DATASETS = (CHALLENGES, AWARDS, MILESTONES, PAYOUTS, LEDGER)
 # --- writing -------------------------------------------------------------------------------
 
 
-def csv_safe(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, str):
-        return csv_safe(value)
-    return value
-
-
 def _joined(values: Iterable[Any]) -> str:
     return ";".join(str(v) for v in values)
 
 
 def write(dataset: Dataset, rows: Iterable[dict[str, Any]]) -> str:
     """The dataset as CSV text; a row must have exactly the documented columns."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(dataset.names)
-    for row in rows:
-        if list(row) != dataset.names:
-            raise ValueError(f"{dataset.slug}: columns {list(row)} are not the documented ones")
-        writer.writerow([_cell(v) for v in row.values()])
-    return out.getvalue()
+
+    def values() -> Iterator[Iterable[Any]]:
+        for row in rows:
+            if list(row) != dataset.names:
+                raise ValueError(f"{dataset.slug}: columns {list(row)} are not the documented ones")
+            yield row.values()
+
+    return csv_export.write(dataset.names, values())
 
 
 # --- rows ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from service.accounts.permissions import guard, path_int
 from service.challenges.models import Challenge
+from service.core import csv_export
 from service.core.api import ErrorOut, api, json
 from service.core.errors import NotFound
 from service.opendata import dashboards, datasets, ecosystem, ocds, pages, repository, schemas
@@ -116,11 +117,7 @@ async def _all_histories() -> AsyncIterator[list[History]]:
 
 
 def _csv(text: str, filename: str) -> Response:
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_export.response(text, filename)
 
 
 CSV_DOC = Doc(HTTP_200=(None, "The dataset as CSV (text/csv); columns: see /opendata"))

@@ -3,8 +3,6 @@ Stripe's webhooks."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -18,6 +16,7 @@ from service.accounts.permissions import guard, load_organization, path_int
 from service.challenges import permissions as challenge_perms
 from service.challenges.attachments import file_response, received_file
 from service.challenges.models import Challenge
+from service.core import csv_export
 from service.core.api import ErrorOut, api, json
 from service.core.bodylimit import accepts_upload
 from service.core.errors import BadRequest, NotFound
@@ -204,32 +203,20 @@ async def ledger_csv(transactions: Any, filename: str) -> Response:
             id__in={r.counterpart_id for r in rows if r.counterpart_id}
         ).values_list("id", "name")
     )
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        writer.writerow(
-            [
-                r.id,
-                r.created_at.isoformat(),
-                r.challenge_id,
-                r.kind.value,
-                r.amount_minor,
-                r.currency,
-                r.counterpart_id or "",
-                _csv_safe(names.get(r.counterpart_id, "")),
-            ]
-        )
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    lines = (
+        [
+            r.id,
+            r.created_at.isoformat(),
+            r.challenge_id,
+            r.kind.value,
+            r.amount_minor,
+            r.currency,
+            r.counterpart_id or "",
+            names.get(r.counterpart_id, ""),
+        ]
+        for r in rows
     )
-
-
-def _csv_safe(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return csv_export.response(csv_export.write(CSV_COLUMNS, lines), filename)
 
 
 CSV_DOC = Doc(HTTP_200=(None, "The ledger as CSV (text/csv)"), HTTP_404=ErrorOut)
