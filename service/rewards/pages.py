@@ -41,7 +41,7 @@ from service.core.forms import form_values, redirect, render
 from service.core.i18n import gettext
 from service.core.money import minor_units
 from service.core.web import context, transaction
-from service.rewards import ledger
+from service.rewards import ledger, payout_methods
 from service.rewards import permissions as perms
 from service.rewards import service as rewards
 from service.rewards.gateway import GatewayError
@@ -515,13 +515,14 @@ async def _render_award(
     is_finance = _allowed(request, "rewards.milestone.release.page", one)
     # Where the money goes is shown in full to finance signed in with two-factor only.
     see_bank = _allowed(request, "rewards.milestone.release", one)
-    accounts: dict[int, PayoutAccount] = {}
+    accounts: dict[int, TransferInstruction] = {}
     if is_finance and any(p.status is PayoutStatus.awaiting_transfer for p in payouts):
         accounts = {
-            a.organization_id: a
+            a.organization_id: view
             for a in await PayoutAccount.filter(
                 organization_id__in=list({p.organization_id for p in payouts})
             )
+            if (view := _transfer_instruction(a)) is not None
         }
     files = (
         await MilestoneFile.filter(milestone_id__in=[m.id for m in milestones]) if private else []
@@ -736,6 +737,58 @@ async def record_payout_page(request: Request) -> Response:
 # --- payout accounts -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TransferInstruction:
+    """What finance needs to send a bank transfer to a payee: every field, in full."""
+
+    last4: str
+    lines: list[tuple[str, str]]
+
+
+def _transfer_instruction(account: PayoutAccount) -> TransferInstruction | None:
+    method = account.bank_method
+    if not method:
+        return None
+    details = account.bank_details
+    return TransferInstruction(
+        last4=payout_methods.last4(method, details),
+        lines=payout_methods.instruction(method, account.bank_holder, details),
+    )
+
+
+@dataclass(frozen=True)
+class MethodField:
+    """A field of the bank details form, in the reader's language."""
+
+    name: str
+    label: str
+    example: str
+    optional: bool
+    choices: list[tuple[str, str]]
+
+
+def _method_form(code: str) -> list[MethodField]:
+    method = payout_methods.METHODS[code]
+    return [
+        MethodField(
+            f.name,
+            gettext(f.label),
+            f.example,
+            f.optional,
+            [(value, gettext(label)) for value, label in f.choices],
+        )
+        for f in method.fields
+    ]
+
+
+def _ending_in(value: str) -> str:
+    return gettext("ending in %(last4)s") % {"last4": payout_methods.mask(value)[-4:]}
+
+
+def _country_name(country: str) -> str:
+    return str(i18n.locale_of(i18n.current_locale.get()).territories.get(country, country))
+
+
 async def _render_account(
     request: Request,
     org: Organization,
@@ -745,19 +798,43 @@ async def _render_account(
     errors: dict[str, str] | None = None,
     returned: bool = False,
     stripe_error: str = "",
+    method: str = "",
 ) -> Response:
+    account = await PayoutAccount.get_or_none(organization_id=org.id)
+    own = payout_methods.methods_for(org.country)
+    # The payee's country first; a payee may still hold its account in another country.
+    others = [m for m in payout_methods.METHODS.values() if m not in own]
+    saved = account.bank_method if account is not None else ""
+    chosen = method or request.query_params.get("method", "") or saved
+    if chosen not in payout_methods.METHODS:
+        chosen = own[0].code
+    current: list[tuple[str, str]] = []
+    if account is not None and saved:
+        labelled = {f.name: gettext(f.label) for f in payout_methods.METHODS[saved].fields}
+        current = [
+            (labelled[name], text)
+            for name, text in payout_methods.shown(saved, account.bank_details, _ending_in)
+        ]
     return render(
         request,
         "rewards/payout_account.html",
         status_code=status_code,
         org=org,
-        account=await PayoutAccount.get_or_none(organization_id=org.id),
+        account=account,
         can_manage=_allowed(request, "rewards.payout_account", org),
         card=request.app.state.deps.gateway.rail is Rail.stripe,
         returned=returned,
         stripe_error=stripe_error,
         values=values or {},
         errors=errors or {},
+        country_name=_country_name(org.country),
+        own_methods=[(m.code, gettext(m.label)) for m in own],
+        other_methods=[(m.code, gettext(m.label)) for m in others],
+        method=chosen,
+        method_label=gettext(payout_methods.METHODS[chosen].label),
+        method_fields=_method_form(chosen),
+        current_method=gettext(payout_methods.METHODS[saved].label) if saved else "",
+        current=current,
         **labels(),
     )
 
@@ -771,27 +848,29 @@ async def payout_account_page(request: Request) -> Response:
 async def bank_details_page(request: Request) -> Response:
     org: Organization = request.state.obj
     values = form_values(await request.form())
-    errors: dict[str, str] = {}
-    texts: dict[str, str] = {}
-    for name, limit in (("holder", 140), ("iban", 42), ("bic", 11)):
-        texts[name], error = _text(values, name, limit)
-        if error:
-            errors[name] = error
-    if errors:
-        return await _render_account(request, org, 422, values=values, errors=errors)
+    texts = {name: value for name, value in values.items() if isinstance(value, str)}
+    # Without a method the form is the first one, which asked for an IBAN only.
+    method = texts.get("method") or "iban"
     try:
         async with transaction(request):
-            account = await rewards.set_bank_details(context(request), org, **texts)
+            account = await rewards.set_bank_account(
+                context(request), org, holder=texts.get("holder", ""), method=method, values=texts
+            )
     except ServiceError as exc:
         errors = exc.fields or {"__root__": exc.detail}
-        return await _render_account(request, org, exc.status_code, values=values, errors=errors)
+        return await _render_account(
+            request, org, exc.status_code, values=values, errors=errors, method=method
+        )
     return redirect(
         request,
         f"/organizations/{org.id}/payout-account",
         notice=gettext(
             "Bank details saved. Payouts to %(name)s go to the account ending in %(last4)s."
         )
-        % {"name": org.name, "last4": account.bank_iban[-4:]},
+        % {
+            "name": org.name,
+            "last4": payout_methods.last4(account.bank_method, account.bank_details),
+        },
     )
 
 

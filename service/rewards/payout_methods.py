@@ -339,7 +339,7 @@ def _show_co_holder(value: str) -> str:
 # --- the methods ---------------------------------------------------------------------------
 
 IBAN_FIELD = Field(
-    "iban", N_("IBAN"), "ES91 2100 0418 4502 0005 1332", _iban, secret=True, show=_show_iban
+    "iban", N_("IBAN"), "DE89 3704 0044 0532 0130 00", _iban, secret=True, show=_show_iban
 )
 BIC_FIELD = Field("bic", N_("BIC"), "CAIXESBBXXX", _bic, optional=True)
 
@@ -609,13 +609,16 @@ def _label_of(f: Field, value: str) -> str:
     return gettext(dict(f.choices).get(value, value)) if f.choices else value
 
 
-def shown(code: str, details: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(label, value) of each field for the payee and the API: secrets by their last four."""
+def shown(
+    code: str, details: Mapping[str, str], hide: Callable[[str], str] = mask
+) -> list[tuple[str, str]]:
+    """(field name, value) of each field for the payee and the API: secrets by their last
+    four only, through `hide`."""
     method = METHODS.get(code)
     if method is None:
         return []
     return [
-        (f.name, mask(details[f.name]) if f.secret else _label_of(f, f.show(details[f.name])))
+        (f.name, hide(details[f.name]) if f.secret else _label_of(f, f.show(details[f.name])))
         for f in method.fields
         if details.get(f.name)
     ]

@@ -20,8 +20,9 @@ from service.core import csv_export
 from service.core.api import ErrorOut, api, json
 from service.core.bodylimit import accepts_upload
 from service.core.errors import BadRequest, NotFound
+from service.core.i18n import gettext
 from service.core.web import context, transaction
-from service.rewards import ledger, schemas
+from service.rewards import ledger, payout_methods, schemas
 from service.rewards import permissions as perms
 from service.rewards import service as rewards
 from service.rewards.gateway import InvalidSignature
@@ -250,13 +251,21 @@ async def city_ledger_csv(request: Request) -> Response:
 def payout_account_out(
     org_id: int, account: PayoutAccount | None, url: str | None = None
 ) -> schemas.PayoutAccountOut:
+    method = account.bank_method if account else ""
+    details = account.bank_details if account else {}
+    known = payout_methods.METHODS.get(method)
     return schemas.PayoutAccountOut(
         organization_id=org_id,
         rail=account.rail.value if account else None,
         payouts_enabled=bool(account and account.payouts_enabled),
         stripe_account_id=account.stripe_account_id if account else None,
         bank_holder=account.bank_holder if account else "",
-        bank_iban_last4=account.bank_iban[-4:] if account and account.bank_iban else "",
+        bank_iban_last4=details.get("iban", "")[-4:] if method == "iban" else "",
+        method=method,
+        method_label=gettext(known.label) if known else "",
+        account_last4=payout_methods.last4(method, details),
+        # Never the whole number again: secrets by their last four only.
+        details=dict(payout_methods.shown(method, details)),
         onboarding_url=url,
     )
 
@@ -282,8 +291,18 @@ async def set_payout_account(request: Request, json: schemas.PayoutAccountIn) ->
                 ctx, org, request.app.state.deps.gateway, email=ctx.actor.user.email
             )
         else:
-            await rewards.set_bank_details(
-                ctx, org, holder=json.holder, iban=json.iban, bic=json.bic
+            fields = {
+                # A number sent as a JSON number is read as its digits; the validators say
+                # whether it is one.
+                name: str(value) if isinstance(value, str | int) else ""
+                for name, value in (json.model_extra or {}).items()
+            }
+            await rewards.set_bank_account(
+                ctx,
+                org,
+                holder=json.holder,
+                method=json.method,
+                values={**fields, "iban": json.iban, "bic": json.bic},
             )
     account = await PayoutAccount.get_or_none(organization_id=org.id)
     return _json(payout_account_out(org.id, account, url))

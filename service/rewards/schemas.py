@@ -44,10 +44,19 @@ class TotalsOut(BaseModel):
 
 
 class PayoutAccountIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    # The other fields of the method (`rut`, `bank`, `clabe`, `pix_key`, ...) come beside
+    # these; each method's fields are in the README's table and checked by the service.
+    model_config = ConfigDict(str_strip_whitespace=True, extra="allow")
 
     rail: Literal["stripe", "bank_transfer"]
     holder: str = Field(default="", max_length=140)
+    method: str = Field(
+        default="iban",
+        max_length=30,
+        description="How the bank transfer is made: iban, br_pix_cpf, br_pix_cnpj, "
+        "br_pix_email, br_pix_phone, br_pix_random, br_bank, cl_account, mx_clabe, ar_cbu, "
+        "co_account, us_ach, gb_sort_code",
+    )
     iban: str = Field(default="", max_length=42)
     bic: str = Field(default="", max_length=11)
 
@@ -59,6 +68,14 @@ class PayoutAccountOut(BaseModel):
     stripe_account_id: str | None = None
     bank_holder: str = ""
     bank_iban_last4: str = ""
+    method: str = ""
+    method_label: str = ""
+    account_last4: str = ""
+    details: dict[str, str] = Field(
+        default_factory=dict,
+        description="The method's fields; account numbers, keys and identifiers only as "
+        'their last four characters ("•••• 5678")',
+    )
     onboarding_url: str | None = Field(
         default=None, description="Where to send the user to finish Stripe's onboarding"
     )
