@@ -138,8 +138,11 @@ async def backoff_begin(redis: Redis, prefix: str, backoff: Backoff, subject: st
 
 async def backoff_undo(redis: Redis, prefix: str, backoff: Backoff, subject: str) -> None:
     """The attempt was neither a failure nor a success (a second factor is still due)."""
+    key = _backoff_key(prefix, backoff, subject)
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.hincrby(_backoff_key(prefix, backoff, subject), "n", -1)
+        pipe.hincrby(key, "n", -1)
+        # Should the key have expired meanwhile, the decrement must not outlive it.
+        pipe.expire(key, backoff.memory_seconds)
         await pipe.execute()
 
 
