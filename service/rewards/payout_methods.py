@@ -66,10 +66,14 @@ class Method:
     check: Callable[[dict[str, str]], dict[str, str]] = field(default=lambda details: {})
 
 
+def tail(value: str) -> str:
+    """The last four characters of an account number or key, its dashes left out."""
+    return re.sub(r"[\s\-]", "", value)[-4:]
+
+
 def mask(value: str) -> str:
-    """The last four characters of an account number or key: "•••• 5678"."""
-    compact = re.sub(r"[\s.\-/]", "", value)
-    return f"{MASK} {compact[-4:]}" if compact else ""
+    """What is shown of a secret: "•••• 5678"."""
+    return f"{MASK} {tail(value)}" if value else ""
 
 
 # --- validators ----------------------------------------------------------------------------
@@ -330,10 +334,6 @@ def _co_holder_check(details: dict[str, str]) -> dict[str, str]:
     except Invalid as exc:
         return {"holder_id": exc.message}
     return {}
-
-
-def _show_co_holder(value: str) -> str:
-    return value
 
 
 # --- the methods ---------------------------------------------------------------------------
@@ -627,7 +627,7 @@ def shown(
 def last4(code: str, details: Mapping[str, str]) -> str:
     method = METHODS.get(code)
     value = details.get(method.account_field, "") if method else ""
-    return re.sub(r"[\s.\-/]", "", value)[-4:]
+    return tail(value)
 
 
 def instruction(code: str, holder: str, details: Mapping[str, str]) -> list[tuple[str, str]]:
