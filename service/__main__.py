@@ -80,6 +80,54 @@ def _create_operator(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _rates(args: argparse.Namespace) -> int:
+    """`rates import FILE`: the ECB's reference-rate CSV (daily or historic); `rates
+    refresh`: recompute every reward's reference (after changing PLATFORM_CURRENCY)."""
+    from pathlib import Path
+
+    from service import db
+    from service.accounts.actor import Actor
+    from service.core.context import Context
+    from service.core.errors import ServiceError
+    from service.currencies import service as rates
+
+    settings = Settings()
+    ctx = Context(actor=Actor(), settings=settings, ip="command line")
+
+    async def run() -> int:
+        await db.init_db(settings)
+        try:
+            async with db.transaction(None):
+                if args.action == "refresh":
+                    print(f"{await rates.refresh_all(settings)} challenge reference(s) updated.")
+                    return 0
+                result = await rates.import_ecb(ctx, text)
+        except ServiceError as exc:
+            problems = "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.detail
+            print(f"Nothing imported: {problems}", file=sys.stderr)
+            return 2
+        finally:
+            await db.close_db()
+        print(
+            f"{result.days} day(s): {result.added} rate(s) added, {result.changed} changed, "
+            f"{result.unchanged} already known; "
+            f"{result.challenges_updated} challenge reference(s) updated."
+        )
+        return 0
+
+    text = ""
+    if args.action == "import":
+        if not args.file:
+            print("Name the CSV file to import.", file=sys.stderr)
+            return 2
+        try:
+            text = Path(args.file).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"Nothing imported: {exc}", file=sys.stderr)
+            return 2
+    return asyncio.run(run())
+
+
 def _i18n(args: argparse.Namespace) -> int:
     from service.core import i18n_tools
 
@@ -108,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     operator.add_argument("email")
     operator.add_argument("--name", default="")
     operator.set_defaults(func=_create_operator)
+    rates = commands.add_parser("rates", help="exchange rates: import an ECB file, or refresh")
+    rates.add_argument("action", choices=["import", "refresh"])
+    rates.add_argument("file", nargs="?", help="eurofxref.csv or eurofxref-hist.csv")
+    rates.set_defaults(func=_rates)
     i18n = commands.add_parser("i18n", help="message catalogs")
     i18n.add_argument("action", choices=["extract", "update", "check"])
     i18n.set_defaults(func=_i18n)

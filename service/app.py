@@ -53,6 +53,7 @@ ROUTE_MODULES: list[str] = [
     "service.participation.pages",
     "service.incubation.routes",
     "service.incubation.pages",
+    "service.currencies.pages",
 ]
 
 

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # service/opendata/ocds.py); the default cannot collide with a registered one.
     opendata_publisher: str = "Civic Challenges"
     ocds_prefix: str = "ocds-civic"
+    # Rewards in other currencies are compared (sorted, filtered) by their value in this one,
+    # at the exchange rates operators keep (ISO 4217).
+    platform_currency: str = "EUR"
 
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""

@@ -35,6 +35,7 @@ MODEL_MODULES = [
     "service.investors.models",
     "service.incubation.models",
     "service.participation.models",
+    "service.currencies.models",
 ]
 
 

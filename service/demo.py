@@ -19,6 +19,7 @@ from service.challenges.demo import seed_challenges
 from service.challenges.models import JudgeAssignment
 from service.config import Settings
 from service.core.jobs import Job
+from service.currencies.demo import seed_rates
 from service.incubation.demo import seed_incubation
 from service.incubation.models import Mentor
 from service.investors.demo import seed_investors
@@ -102,6 +103,8 @@ Step = Callable[[Settings], Awaitable[None]]
 STEPS: list[tuple[str, Step]] = [
     ("organizations", seed_organizations),
     ("people", seed_people),
+    # Before the challenges: each computes its reward's reference amount when created.
+    ("exchange rates", seed_rates),
     ("challenges", seed_challenges),
     ("rewards", seed_rewards),
     ("matching", seed_matching),

@@ -73,6 +73,14 @@ class Challenge(Model):
     eligible_regions: list[str] = fields.JSONField(default=list)
     reward_amount_minor = fields.BigIntField()
     currency = fields.CharField(max_length=3)
+    # The reward's value in the platform currency at the latest exchange rate (kept by
+    # service.currencies when rates are imported or the reward changes), for sorting and
+    # filtering across currencies; null when the currency has no rate. The reward itself
+    # never changes with rates.
+    reward_reference_minor = fields.BigIntField(null=True)
+    reward_reference_currency = fields.CharField(max_length=3, default="")
+    reward_reference_date = fields.DateField(null=True)
+    reward_reference_source = fields.CharField(max_length=120, default="")
     opens_at = fields.DatetimeField()
     closes_at = fields.DatetimeField(db_index=True)
     judging_ends_at = fields.DatetimeField()

@@ -1,0 +1,1 @@
+"""Exchange rates and the reference amounts that compare rewards across currencies."""
