@@ -23,6 +23,7 @@ from service.core.bodylimit import accepts_upload
 from service.core.errors import ServiceError, field_and_message
 from service.core.forms import errors_of, form_values, parse, redirect, render, translate_error
 from service.core.i18n import gettext
+from service.core.money import to_minor
 from service.core.vocab import SDGS, Area, area_label, kind_label, sdg_label, status_label
 from service.core.web import context, transaction
 from service.rewards.pages import money_panel
@@ -77,6 +78,7 @@ async def list_page(request: Request) -> Response:
     }
     raw = {k: v for k, v in raw.items() if v}
     statuses = params.getlist("status")
+    platform = request.app.state.settings.platform_currency
     if raw.get("closing_before") and len(str(raw["closing_before"])) == 10:
         raw["closing_before"] = f"{raw['closing_before']}T00:00:00+00:00"
     errors: dict[str, str] = {}
@@ -88,10 +90,14 @@ async def list_page(request: Request) -> Response:
             errors[key] = message
         query = schemas.ChallengeQuery()
     try:
-        page = await repository.list_public(filters_of(query), cursor=query.cursor, limit=20)
+        page = await repository.list_public(
+            filters_of(query, platform=platform), cursor=query.cursor, limit=20
+        )
     except ServiceError as exc:
         errors.update(errors_of(exc))
-        page = await repository.list_public(filters_of(schemas.ChallengeQuery()), limit=20)
+        page = await repository.list_public(
+            filters_of(schemas.ChallengeQuery(), platform=platform), limit=20
+        )
     now = datetime.now(UTC)
     items = [presenters.summary_out(row, now) for row in page.items]
     next_params = request.query_params.multi_items()
@@ -105,6 +111,8 @@ async def list_page(request: Request) -> Response:
         next_query=next_query,
         values={**raw, "status": statuses},
         errors=errors,
+        platform_currency=platform,
+        min_reward_example=to_minor(50000, platform),
         **vocabulary(),
     )
 

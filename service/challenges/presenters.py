@@ -22,11 +22,26 @@ def summary_out(row: dict[str, Any], now: datetime) -> schemas.ChallengeSummaryO
         sdgs=row["sdgs"],
         eligible_kinds=row["eligible_kinds"],
         reward=schemas.Reward(amount_minor=row["reward_amount_minor"], currency=row["currency"]),
+        reward_reference=reference_out(row),
         opens_at=row["opens_at"],
         closes_at=row["closes_at"],
         organization_id=row["organization_id"],
         organization_name=row["organization_name"],
         url=f"/challenges/{row['id']}",
+    )
+
+
+def reference_out(row: dict[str, Any]) -> schemas.RewardReference | None:
+    """The stored reference amount in the platform currency (no rate day: the reward was
+    already in it)."""
+    if row.get("reward_reference_minor") is None:
+        return None
+    day = row.get("reward_reference_date")
+    return schemas.RewardReference(
+        amount_minor=row["reward_reference_minor"],
+        currency=row["reward_reference_currency"] or row["currency"],
+        rate_date=day,
+        rate_source=row.get("reward_reference_source") or "",
     )
 
 
@@ -67,6 +82,10 @@ def detail_out(
         "eligible_kinds": challenge.eligible_kinds,
         "reward_amount_minor": challenge.reward_amount_minor,
         "currency": challenge.currency,
+        "reward_reference_minor": challenge.reward_reference_minor,
+        "reward_reference_date": challenge.reward_reference_date,
+        "reward_reference_source": challenge.reward_reference_source,
+        "reward_reference_currency": challenge.reward_reference_currency,
         "opens_at": challenge.opens_at,
         "closes_at": challenge.closes_at,
         "organization_id": challenge.organization_id,

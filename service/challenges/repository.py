@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from tortoise.connection import get_connection
@@ -30,11 +30,16 @@ from service.challenges.models import (
 from service.core.errors import ValidationFailed
 
 SORTS = {
-    # name: (column, descending)
+    # name: (expression, descending)
     "newest": ("c.published_at", True),
     "closing": ("c.closes_at", False),
-    "reward": ("c.reward_amount_minor", True),
+    # Rewards in different currencies compare by their reference amount in the platform
+    # currency (service.currencies keeps it); one without a rate (-1) comes last. The
+    # expression is indexed as written (migration 0018).
+    "reward": ("COALESCE(c.reward_reference_minor, -1)", True),
 }
+# The name each sort's value is selected under, for the next page's cursor.
+SORT_KEY = "sort_key"
 
 
 @dataclass
@@ -45,6 +50,7 @@ class ChallengeFilters:
     sdg: int | None = None
     region: str = ""
     eligible_kind: str = ""
+    # Minor units of the platform currency, compared with the reference amount.
     min_reward: int | None = None
     closing_before: datetime | None = None
     organization_id: int | None = None
@@ -82,6 +88,8 @@ class _Sql:
 
 LIST_COLUMNS = """c.id, c.title, c.summary, c.area, c.region, c.status, c.sdgs,
     c.eligible_kinds, c.reward_amount_minor, c.currency, c.opens_at, c.closes_at,
+    c.reward_reference_minor, c.reward_reference_currency, c.reward_reference_date,
+    c.reward_reference_source,
     c.published_at, c.organization_id, o.name AS organization_name"""
 
 
@@ -125,7 +133,7 @@ def list_sql(
                 f"{sql.param(filters.eligible_kind)})"
             )
     if filters.min_reward is not None:
-        where.append(f"c.reward_amount_minor >= {sql.param(filters.min_reward)}")
+        where.append(f"c.reward_reference_minor >= {sql.param(filters.min_reward)}")
     if filters.closing_before is not None:
         where.append(f"c.closes_at < {sql.param(filters.closing_before)}")
     if filters.organization_id is not None:
@@ -137,7 +145,7 @@ def list_sql(
         where.append(f"({column}, c.id) {op} ({sql.param(value)}, {sql.param(row_id)})")
     direction = "DESC" if descending else "ASC"
     statement = (
-        f"SELECT {LIST_COLUMNS} FROM challenges c "
+        f"SELECT {LIST_COLUMNS}, {column} AS {SORT_KEY} FROM challenges c "
         "JOIN organizations o ON o.id = c.organization_id "
         f"WHERE {' AND '.join(where)} "
         f"ORDER BY {column} {direction}, c.id {direction} LIMIT {sql.param(limit + 1)}"
@@ -163,8 +171,7 @@ async def list_public(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        column = SORTS.get(filters.sort, SORTS["newest"])[0].removeprefix("c.")
-        next_cursor = encode_cursor(last[column], last["id"])
+        next_cursor = encode_cursor(last[SORT_KEY], last["id"])
     return ListPage(items=rows[:limit], next_cursor=next_cursor)
 
 
@@ -173,9 +180,11 @@ def _normalize_row(row: dict[str, Any]) -> None:
     for key in ("sdgs", "eligible_kinds"):
         if isinstance(row[key], str):
             row[key] = json.loads(row[key])
-    for key in ("opens_at", "closes_at", "published_at"):
+    for key in ("opens_at", "closes_at", "published_at", SORT_KEY):
         if isinstance(row[key], str):
             row[key] = datetime.fromisoformat(row[key])
+    if isinstance(row["reward_reference_date"], str):
+        row["reward_reference_date"] = date.fromisoformat(row["reward_reference_date"])
 
 
 async def get(challenge_id: int) -> Challenge | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import ROUND_CEILING
 
 from spectree import Response as Doc
 from starlette.requests import Request
@@ -15,6 +16,7 @@ from service.challenges import presenters, repository, schemas
 from service.challenges import service as challenges
 from service.challenges.models import Question
 from service.core.api import ErrorOut, api, json
+from service.core.money import minor_units
 from service.core.web import context, transaction
 
 TAG = "challenges"
@@ -22,7 +24,13 @@ V1 = "/api/v1"
 SECURED: dict[str, list[str]] = {"bearer": []}
 
 
-def filters_of(query: schemas.ChallengeQuery) -> repository.ChallengeFilters:
+def filters_of(query: schemas.ChallengeQuery, *, platform: str) -> repository.ChallengeFilters:
+    """The query as repository filters; `min_reward` is typed in the platform currency's
+    major units and compared in its minor units (rounded up: a minimum stays a minimum)."""
+    min_reward = None
+    if query.min_reward is not None:
+        scaled = query.min_reward.scaleb(minor_units(platform))
+        min_reward = int(scaled.to_integral_value(rounding=ROUND_CEILING))
     return repository.ChallengeFilters(
         q=query.q,
         statuses=query.status,
@@ -30,7 +38,7 @@ def filters_of(query: schemas.ChallengeQuery) -> repository.ChallengeFilters:
         sdg=query.sdg,
         region=query.region,
         eligible_kind=query.eligible_kind.value if query.eligible_kind else "",
-        min_reward=query.min_reward,
+        min_reward=min_reward,
         closing_before=query.closing_before.astimezone(UTC) if query.closing_before else None,
         sort=query.sort,
     )
@@ -66,7 +74,8 @@ async def create_challenge(request: Request, json: schemas.ChallengeIn) -> Respo
 )
 async def list_challenges(request: Request, query: schemas.ChallengeQuery) -> Response:
     """Published challenges: full-text search, filters, sorting and cursor pagination."""
-    page = await repository.list_public(filters_of(query), cursor=query.cursor, limit=query.limit)
+    filters = filters_of(query, platform=request.app.state.settings.platform_currency)
+    page = await repository.list_public(filters, cursor=query.cursor, limit=query.limit)
     now = datetime.now(UTC)
     return _json(
         schemas.ChallengeList(

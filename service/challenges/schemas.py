@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from pydantic import (
     AwareDatetime,
@@ -218,6 +219,16 @@ class WinnerOut(BaseModel):
     rationale: str
 
 
+class RewardReference(BaseModel):
+    """The reward's value in the platform currency, used to sort and filter across
+    currencies; the reward itself is the challenge's own amount and currency."""
+
+    amount_minor: int
+    currency: str
+    rate_date: date | None = Field(description="Day of the exchange rate (null: same currency)")
+    rate_source: str = Field(description='Who published the rate, e.g. "ECB"')
+
+
 class ChallengeSummaryOut(BaseModel):
     id: int
     title: str
@@ -232,6 +243,9 @@ class ChallengeSummaryOut(BaseModel):
     closes_at: datetime
     organization_id: int
     organization_name: str
+    reward_reference: RewardReference | None = Field(
+        default=None, description="null when the reward's currency has no exchange rate"
+    )
     url: str
 
 
@@ -264,7 +278,17 @@ class ChallengeQuery(BaseModel):
     sdg: int | None = Field(default=None, ge=1, le=17)
     region: str = Field(default="", max_length=120)
     eligible_kind: OrganizationKind | None = None
-    min_reward: int | None = Field(default=None, ge=0, le=10**13)
+    min_reward: Decimal | None = Field(
+        default=None,
+        ge=0,
+        le=10**13,
+        description=(
+            "The smallest reward, as a plain number in the platform currency (EUR unless "
+            "configured): 50000 means EUR 50,000, not minor units. Rewards in other "
+            "currencies compare by their reference amount at the latest exchange rate."
+        ),
+        examples=["50000"],
+    )
     closing_before: AwareDatetime | None = None
     sort: str = Field(default="newest", pattern="^(newest|closing|reward)$")
     cursor: str | None = Field(default=None, max_length=200)

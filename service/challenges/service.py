@@ -26,6 +26,7 @@ from service.challenges.schemas import ChallengeIn, ChallengePatch, ChallengeTer
 from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, PermissionDenied, ValidationFailed
+from service.currencies import service as currencies
 from service.notifications import service as notifications
 
 S = ChallengeStatus
@@ -105,6 +106,7 @@ async def create(ctx: Context, org: Organization, data: ChallengeIn) -> Challeng
         **_fields(data),
     )
     await _replace_criteria(challenge, data)
+    await currencies.refresh_challenge(challenge, ctx.settings)
     await audit.record(
         ctx,
         "challenge.create",
@@ -159,6 +161,10 @@ async def update(ctx: Context, challenge: Challenge, data: ChallengePatch) -> Ch
     for key, value in values.items():
         setattr(challenge, key, value)
     await challenge.save()
+    if "reward" in changed:
+        # The row is locked (get_for_update above): an import refreshing references waits
+        # for this edit, or committed its rates before these are read.
+        await currencies.refresh_challenge(challenge, ctx.settings)
     await _replace_criteria(challenge, data)
     if challenge.status is not S.draft and changed:
         assert ctx.actor.user is not None

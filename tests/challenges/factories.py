@@ -52,6 +52,10 @@ async def make_draft_challenge(org: Organization, **fields: Any) -> Challenge:
         "search_text": "cut school-bus delays",
     }
     values.update(fields)
+    if values["currency"] == "EUR":
+        # The platform currency (the default setting): the reward is its own reference.
+        values.setdefault("reward_reference_minor", values["reward_amount_minor"])
+        values.setdefault("reward_reference_currency", "EUR")
     challenge = await Challenge.create(organization=org, **values)
     for position, criterion in enumerate(CRITERIA):
         await Criterion.create(challenge=challenge, position=position, **criterion)

@@ -109,7 +109,8 @@ class TestSearchAndFilters:
         assert sorted(await ids_of(client, sdg=11)) == sorted([a, b])
         assert sorted(await ids_of(client, region="NORTH")) == sorted([a, c])
         assert sorted(await ids_of(client, eligible_kind="startup")) == sorted([a, c])
-        assert sorted(await ids_of(client, min_reward=500_000)) == sorted([a, b])
+        # A plain number in the platform currency: EUR 5,000 (the rewards are in cents).
+        assert sorted(await ids_of(client, min_reward=5_000)) == sorted([a, b])
         before = (now + timedelta(days=5)).isoformat()
         assert await ids_of(client, closing_before=before, status="open") == [a]
         assert await ids_of(client, status="closed") == [c]
