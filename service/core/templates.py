@@ -18,11 +18,10 @@ TEMPLATES_DIR = ROOT / "frontend" / "templates"
 
 
 def _money(amount_minor: int, currency: str) -> str:
-    from babel.numbers import get_currency_precision
+    from service.core.money import to_major
 
-    precision = get_currency_precision(currency)
     return format_currency(
-        amount_minor / (10**precision), currency, locale=i18n.current_locale.get()
+        to_major(amount_minor, currency), currency, locale=i18n.current_locale.get()
     )
 
 
