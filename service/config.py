@@ -124,6 +124,15 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _known_platform_currency(self) -> Settings:
+        from babel.numbers import list_currencies
+
+        self.platform_currency = self.platform_currency.upper()
+        if self.platform_currency not in list_currencies():
+            raise ValueError("PLATFORM_CURRENCY must be an ISO 4217 code, such as EUR or USD")
+        return self
+
     @property
     def stripe_enabled(self) -> bool:
         return bool(self.stripe_secret_key)

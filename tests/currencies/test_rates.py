@@ -246,3 +246,10 @@ class TestOperatorPage:
         )
         assert response.status_code == 403
         assert await ExchangeRate.all().count() == 0
+
+
+class TestPlatformCurrency:
+    def test_platform_currency_must_be_an_iso_code(self) -> None:
+        assert Settings(platform_currency="usd").platform_currency == "USD"
+        with pytest.raises(ValueError, match="PLATFORM_CURRENCY"):
+            Settings(platform_currency="EURO")
