@@ -18,6 +18,7 @@ from service.accounts.models import Membership, Organization, OrganizationKind, 
 from service.challenges.demo import seed_challenges
 from service.challenges.models import JudgeAssignment
 from service.config import Settings
+from service.core import zones
 from service.core.jobs import Job
 from service.currencies.demo import seed_rates
 from service.incubation.demo import seed_incubation
@@ -59,7 +60,12 @@ async def seed_organizations(settings: Settings) -> None:
             ch for ch in unicodedata.normalize("NFKD", slug) if ch.isascii() and ch.isalnum()
         )
         org = await Organization.create(
-            name=name, kind=kind, country=country, region=region, verified_at=now
+            name=name,
+            kind=kind,
+            country=country,
+            region=region,
+            time_zone=zones.zone_for_country(country),
+            verified_at=now,
         )
         user = await User.create(
             email=f"{slug}@demo.civic",

@@ -43,6 +43,8 @@ class Actor:
     kinds: dict[int, OrganizationKind] = field(default_factory=dict)
     mfa: bool = False
     via: str = ""
+    # The zone of the first organization joined: the user's zone until they choose one.
+    organization_zone: str = ""
     # Set when the request carried credentials that did not check out.
     auth_error: str = ""
 
@@ -85,12 +87,15 @@ def hash_token(token: str) -> str:
 async def _load_roles(actor: Actor) -> None:
     assert actor.user is not None
     # Plain values, not model objects: this runs on every signed-in request.
-    rows = await Membership.filter(user_id=actor.user.id).values_list(
-        "organization_id", "role", "organization__kind"
+    rows = await (
+        Membership.filter(user_id=actor.user.id)
+        .order_by("id")
+        .values_list("organization_id", "role", "organization__kind", "organization__time_zone")
     )
-    for organization_id, role, kind in rows:
+    for organization_id, role, kind, zone in rows:
         actor.roles[organization_id] = Role(role)
         actor.kinds[organization_id] = OrganizationKind(kind)
+        actor.organization_zone = actor.organization_zone or zone
 
 
 async def from_session_token(token: str) -> Actor:

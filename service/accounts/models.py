@@ -56,6 +56,9 @@ class User(Model):
     second_factor_changed_at = fields.DatetimeField(null=True)
     # Bumped to revoke every bearer token issued before.
     token_version = fields.IntField(default=0)
+    # The IANA zone the user chose to read times in; empty until chosen (then their first
+    # organization's zone, else the browser's, is used).
+    time_zone = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -68,6 +71,8 @@ class Organization(Model):
     kind = fields.CharEnumField(OrganizationKind, max_length=20)
     country = fields.CharField(max_length=2)
     region = fields.CharField(max_length=120)
+    # The IANA zone its deadlines are typed and shown in (the city's), from its country at first.
+    time_zone = fields.CharField(max_length=64, default="UTC")
     verified_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

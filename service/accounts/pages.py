@@ -15,6 +15,7 @@ from service.accounts.models import Organization, OrganizationKind, Role, User, 
 from service.accounts.permissions import guard, load_invitation, load_organization
 from service.accounts.service import SESSION_TTL
 from service.audit import service as audit
+from service.core import zones
 from service.core.errors import NotAuthenticated, RateLimited, ServiceError, ValidationFailed
 from service.core.forms import errors_of, parse, redirect, render
 from service.core.i18n import gettext, ngettext
@@ -281,6 +282,10 @@ async def reset_confirm_page(request: Request) -> Response:
 
 @guard("signed_in")
 async def account_page(request: Request) -> Response:
+    return await _account_page(request)
+
+
+async def _account_page(request: Request, status: int = 200, **extra: Any) -> Response:
     actor = context(request).actor
     user = actor.user
     assert user is not None
@@ -288,6 +293,10 @@ async def account_page(request: Request) -> Response:
     return render(
         request,
         "accounts/account.html",
+        status,
+        zone_choices=zones.choices(),
+        zone_errors=extra.pop("zone_errors", {}),
+        **extra,
         user=user,
         memberships=memberships,
         invitations=await accounts.pending_invitations(user),
@@ -300,6 +309,19 @@ async def account_page(request: Request) -> Response:
             await two_factor.recovery_codes_left(user) if user.totp_enabled_at else 0
         ),
     )
+
+
+@guard("signed_in")
+async def time_zone_page(request: Request) -> Response:
+    """The zone one reads times in; "automatic" (empty) goes back to the default."""
+    form = await request.form()
+    name = str(form.get("time_zone", "")).strip()
+    try:
+        async with transaction(request):
+            await accounts.set_user_time_zone(context(request), name)
+    except ValueError as exc:
+        return await _account_page(request, 422, zone_errors={"time_zone": gettext(str(exc))})
+    return redirect(request, "/account#time-zone", notice=gettext("Time zone saved."))
 
 
 # --- sessions, tokens and the password -----------------------------------------------------
@@ -558,6 +580,7 @@ async def new_organization_page(request: Request) -> Response:
                 kind=data.kind,
                 country=data.country,
                 region=data.region,
+                time_zone=data.time_zone,
             )
     except ServiceError as exc:
         return render(
@@ -614,6 +637,8 @@ async def _org_page(
         can_draft=actor.has_role(org.id, Role.editor, Role.manager)
         and org.kind is OrganizationKind.government,
         recommended=await for_you(org.id, settings=context(request).settings) if role else [],
+        zone_choices=zones.choices() if actor.has_role(org.id, Role.owner) else [],
+        zone_errors=extra.pop("zone_errors", {}),
         unconfirmed=actor.user is not None and actor.user.email_verified_at is None,
         invitations_per_day=accounts.INVITATIONS_PER_DAY_UNVERIFIED,
         **extra,
@@ -645,6 +670,23 @@ async def invite_page(request: Request) -> Response:
         request,
         f"/organizations/{org.id}",
         notice=gettext("Invitation sent to %(email)s.") % {"email": data.email},
+    )
+
+
+@guard("organization.manage", load=load_organization)
+async def organization_time_zone_page(request: Request) -> Response:
+    """The city's zone: its deadlines are typed and shown in it (owner only)."""
+    org = request.state.obj
+    form = await request.form()
+    try:
+        async with transaction(request):
+            await accounts.set_organization_time_zone(
+                context(request), org, str(form.get("time_zone", ""))
+            )
+    except ValueError as exc:
+        return await _org_page(request, org, 422, zone_errors={"time_zone": gettext(str(exc))})
+    return redirect(
+        request, f"/organizations/{org.id}#time-zone", notice=gettext("Time zone saved.")
     )
 
 
@@ -772,9 +814,15 @@ routes = [
     Route("/account/sessions/end-others", end_other_sessions_page, methods=["POST"]),
     Route("/account/tokens/{token_id:int}/revoke", revoke_token_page, methods=["POST"]),
     Route("/account/password", password_page, methods=["GET", "POST"]),
+    Route("/account/time-zone", time_zone_page, methods=["POST"]),
     Route("/organizations/new", new_organization_page, methods=["GET", "POST"]),
     Route("/organizations/{organization_id:int}", organization_page, methods=["GET"]),
     Route("/organizations/{organization_id:int}/invitations", invite_page, methods=["POST"]),
+    Route(
+        "/organizations/{organization_id:int}/time-zone",
+        organization_time_zone_page,
+        methods=["POST"],
+    ),
     Route("/invitations", invitations_page, methods=["GET"]),
     Route("/invitations/{invitation_id:int}/accept", accept_invitation_page, methods=["POST"]),
     Route("/invitations/{invitation_id:int}/decline", decline_invitation_page, methods=["POST"]),

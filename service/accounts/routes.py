@@ -36,6 +36,7 @@ def user_out(user: User) -> schemas.UserOut:
         email_verified=user.email_verified_at is not None,
         is_operator=user.is_operator,
         totp_enabled=user.totp_enabled_at is not None,
+        time_zone=user.time_zone or None,
     )
 
 
@@ -46,6 +47,7 @@ def organization_out(org: Organization) -> schemas.OrganizationOut:
         kind=org.kind,
         country=org.country,
         region=org.region,
+        time_zone=org.time_zone,
         verified=org.is_verified,
         created_at=org.created_at,
     )
@@ -223,6 +225,20 @@ async def me(request: Request) -> Response:
         unread_notifications=await notifications.unread_count(user.id),
     )
     return _json(body)
+
+
+@guard("signed_in")
+@api.validate(
+    json=schemas.TimeZoneIn,
+    resp=Doc(HTTP_200=schemas.UserOut, HTTP_401=ErrorOut, HTTP_422=ErrorOut),
+    tags=[TAG_AUTH],
+    security={"bearer": []},
+)
+async def update_me(request: Request, json: schemas.TimeZoneIn) -> Response:
+    """Choose the time zone one reads times in (pages show deadlines in it too)."""
+    async with transaction(request):
+        user = await accounts.set_user_time_zone(context(request), json.time_zone)
+    return _json(user_out(user))
 
 
 async def reauth_limit(request: Request) -> None:
@@ -424,8 +440,27 @@ async def create_organization(request: Request, json: schemas.OrganizationIn) ->
             kind=json.kind,
             country=json.country,
             region=json.region,
+            time_zone=json.time_zone,
         )
     return _json(organization_out(org), 201)
+
+
+@guard("organization.manage", load=load_organization)
+@api.validate(
+    json=schemas.TimeZoneIn,
+    resp=Doc(HTTP_200=schemas.OrganizationOut, HTTP_403=ErrorOut, HTTP_422=ErrorOut),
+    tags=[TAG_ORGS],
+    security={"bearer": []},
+)
+async def update_organization(request: Request, json: schemas.TimeZoneIn) -> Response:
+    """Change the organization's time zone (its owner): its deadlines are typed and shown in it.
+
+    Deadlines already set keep their moment; only how they read changes."""
+    async with transaction(request):
+        org = await accounts.set_organization_time_zone(
+            context(request), request.state.obj, json.time_zone
+        )
+    return _json(organization_out(org))
 
 
 @guard("public", load=load_organization)
@@ -579,6 +614,7 @@ routes = [
     Route(f"{V1}/auth/password-reset", request_reset, methods=["POST"]),
     Route(f"{V1}/auth/password-reset/confirm", confirm_reset, methods=["POST"]),
     Route(f"{V1}/me", me, methods=["GET"]),
+    Route(f"{V1}/me", update_me, methods=["PATCH"]),
     Route(f"{V1}/me/totp", start_totp, methods=["POST"]),
     Route(f"{V1}/me/totp/confirm", confirm_totp, methods=["POST"]),
     Route(f"{V1}/me/totp/disable", disable_totp, methods=["POST"]),
@@ -588,6 +624,7 @@ routes = [
     Route(f"{V1}/me/notifications/read", mark_notifications_read, methods=["POST"]),
     Route(f"{V1}/organizations", create_organization, methods=["POST"]),
     Route(f"{V1}/organizations/{{organization_id:int}}", get_organization, methods=["GET"]),
+    Route(f"{V1}/organizations/{{organization_id:int}}", update_organization, methods=["PATCH"]),
     Route(f"{V1}/organizations/{{organization_id:int}}/members", list_members, methods=["GET"]),
     Route(f"{V1}/organizations/{{organization_id:int}}/members", invite_member, methods=["POST"]),
     Route(

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from service.accounts.models import InvitationStatus, OrganizationKind, Role
+from service.core import zones
 from service.core.i18n import N_
 
 
@@ -72,6 +73,11 @@ class UserOut(BaseModel):
     email_verified: bool
     is_operator: bool
     totp_enabled: bool
+    time_zone: str | None = Field(
+        default=None,
+        description="The IANA zone chosen to read times in; null until chosen",
+        examples=["America/Santiago"],
+    )
 
 
 class MeOut(UserOut):
@@ -119,6 +125,12 @@ class OrganizationIn(BaseModel):
     kind: OrganizationKind
     country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
     region: str = Field(min_length=1, max_length=120)
+    time_zone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="IANA time zone of its deadlines; by default the zone of its country",
+        examples=["America/Santiago"],
+    )
 
     @field_validator("country")
     @classmethod
@@ -130,6 +142,22 @@ class OrganizationIn(BaseModel):
             raise ValueError(N_("Use an ISO 3166-1 alpha-2 country code, such as ES or BR."))
         return code
 
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else zones.check_zone(value)
+
+
+class TimeZoneIn(BaseModel):
+    """A time zone to set: an IANA name such as America/Santiago or Europe/Madrid."""
+
+    time_zone: str = Field(min_length=1, max_length=64, examples=["Europe/Madrid"])
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return zones.check_zone(value)
+
 
 class OrganizationOut(BaseModel):
     id: int
@@ -137,6 +165,7 @@ class OrganizationOut(BaseModel):
     kind: OrganizationKind
     country: str
     region: str
+    time_zone: str = Field(examples=["America/Santiago"])
     verified: bool
     created_at: datetime
 

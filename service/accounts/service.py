@@ -28,7 +28,7 @@ from service.accounts.models import (
 )
 from service.audit import service as audit
 from service.audit.models import AuditEvent
-from service.core import i18n
+from service.core import i18n, zones
 from service.core.context import Context
 from service.core.errors import (
     Conflict,
@@ -401,14 +401,24 @@ def check_organization_name(name: str) -> None:
 
 
 async def create_organization(
-    ctx: Context, *, name: str, kind: OrganizationKind, country: str, region: str
+    ctx: Context,
+    *,
+    name: str,
+    kind: OrganizationKind,
+    country: str,
+    region: str,
+    time_zone: str | None = None,
 ) -> Organization:
     user = ctx.actor.user
     assert user is not None
     _confirmed(user)
     check_organization_name(name)
     org = await Organization.create(
-        name=name.strip(), kind=kind, country=country.upper(), region=region.strip()
+        name=name.strip(),
+        kind=kind,
+        country=country.upper(),
+        region=region.strip(),
+        time_zone=time_zone or zones.zone_for_country(country),
     )
     await Membership.create(user=user, organization=org, role=Role.owner)
     await audit.record(
@@ -420,6 +430,33 @@ async def create_organization(
         kind=kind.value,
     )
     return org
+
+
+async def set_organization_time_zone(ctx: Context, org: Organization, name: str) -> Organization:
+    """Stored moments do not move: a deadline at 18:00 in Santiago reads 17:00 in Lima after
+    a change to Lima, which is why the change is audited."""
+    before = org.time_zone
+    org.time_zone = zones.check_zone(name)
+    await org.save(update_fields=["time_zone"])
+    await audit.record(
+        ctx,
+        "organization.time_zone",
+        object_type="organization",
+        object_id=org.id,
+        organization_id=org.id,
+        before=before,
+        after=org.time_zone,
+    )
+    return org
+
+
+async def set_user_time_zone(ctx: Context, name: str) -> User:
+    """An empty name goes back to the default (the first organization's zone, or the browser's)."""
+    user = ctx.actor.user
+    assert user is not None
+    user.time_zone = zones.check_zone(name) if name else ""
+    await user.save(update_fields=["time_zone"])
+    return user
 
 
 async def verify_organization(ctx: Context, org: Organization) -> Organization:
