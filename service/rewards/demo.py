@@ -24,12 +24,36 @@ from service.rewards.models import (
 )
 
 S = ChallengeStatus
-# Bank details of the winners, in the order they are first met (valid IBANs).
-BANK_DETAILS = [
-    ("ES79 2100 0813 6101 2345 6789", "CAIXESBBXXX"),
-    ("PT50 0002 0123 1234 5678 9015 4", "CGDIPTPL"),
-    ("DE89 3704 0044 0532 0130 00", ""),
-]
+# Bank details of the recipients by their country, in the order they are first met: each
+# in its country's own way, with valid check digits (RUTs, CNPJs, IBANs).
+BANK_DETAILS: dict[str, list[tuple[str, dict[str, str]]]] = {
+    "CL": [
+        (
+            "cl_account",
+            {
+                "rut": "77.123.456-9",
+                "bank": "001",
+                "account_type": "corriente",
+                "account_number": "00-123-45678-09",
+            },
+        ),
+        (
+            "cl_account",
+            {
+                "rut": "65.043.210-K",
+                "bank": "012",
+                "account_type": "vista",
+                "account_number": "2345678901",
+            },
+        ),
+    ],
+    "BR": [
+        ("br_pix_cnpj", {"pix_key": "11.222.333/0001-81"}),
+        ("br_pix_email", {"pix_key": "financeiro@energialimpa.org.br"}),
+    ],
+    "ES": [("iban", {"iban": "ES79 2100 0813 6101 2345 6789", "bic": "CAIXESBBXXX"})],
+}
+OTHER = ("iban", {"iban": "DE89 3704 0044 0532 0130 00", "bic": ""})
 EVIDENCE = [
     "Baseline measured over four weeks in the two pilot districts; the report and the raw data "
     "are published on the city's open data portal.",
@@ -86,18 +110,27 @@ async def seed_rewards(settings: Settings) -> None:
 
 
 async def _payout_accounts(settings: Settings, awards: list[Award]) -> None:
-    """Every recipient of an award (lead and partners) gets bank details."""
+    """Every recipient of an award (lead and partners) gets bank details, and so do the other
+    applicants of the awarded challenges, ready in case they win the next one."""
     seen: list[int] = []
     for award in awards:
         application = await Application.get(id=award.application_id)
         for share in await rewards.shares_of(application):
             if share.organization_id not in seen:
                 seen.append(share.organization_id)
-    for n, org_id in enumerate(seen):
+    for applicant in await Application.filter(
+        challenge_id__in=[a.challenge_id for a in awards]
+    ).order_by("id"):
+        if applicant.organization_id not in seen:
+            seen.append(applicant.organization_id)
+    used: dict[str, int] = {}
+    for org_id in seen:
         org = await Organization.get(id=org_id)
-        iban, bic = BANK_DETAILS[n % len(BANK_DETAILS)]
+        choices = BANK_DETAILS.get(org.country, [OTHER])
+        n = used[org.country] = used.get(org.country, -1) + 1
+        method, values = choices[n % len(choices)]
         ctx = _context(settings, await _owner(org), org, Role.owner)
-        await rewards.set_bank_details(ctx, org, holder=org.name, iban=iban, bic=bic)
+        await rewards.set_bank_account(ctx, org, holder=org.name, method=method, values=values)
 
 
 async def _milestones(award: Award) -> list[Milestone]:
@@ -125,7 +158,7 @@ async def _deliver(settings: Settings, award: Award, *, paid: int, submitted: in
         await rewards.approve(manager, milestone)
         for payout in await rewards.release(finance, milestone):
             await rewards.record_bank_transfer(
-                finance, payout, reference=f"SEPA-{challenge.id:04d}-{payout.id:05d}"
+                finance, payout, reference=f"TRF-{challenge.id:04d}-{payout.id:05d}"
             )
 
 

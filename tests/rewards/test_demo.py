@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from starlette.applications import Starlette
 
-from service.accounts.models import Membership, Role, User
+from service.accounts.models import Membership, Organization, Role, User
 from service.challenges.models import Award, Challenge, ChallengeStatus
 from service.config import Settings
 from service.rewards import ledger, service
@@ -42,7 +42,15 @@ class TestDemoMoney:
         for award in await Award.all().select_related("application"):
             for share in await service.shares_of(award.application):
                 account = await PayoutAccount.get(organization_id=share.organization_id)
-                assert account.payouts_enabled and account.bank_iban
+                assert account.payouts_enabled and account.bank_method
+        # Each in its country's way: the Chilean winner by RUT and account, the Brazilian by PIX.
+        by_country: dict[str, set[str]] = {}
+        for a in await PayoutAccount.all().select_related("organization"):
+            by_country.setdefault(a.organization.country, set()).add(a.method)
+        assert by_country["CL"] == {"cl_account"}
+        assert by_country["BR"] and all(m.startswith("br_pix_") for m in by_country["BR"])
+        winner = await Organization.get(name="RutaViva Mobility")
+        assert (await PayoutAccount.get(organization_id=winner.id)).method == "cl_account"
         delivering = await Challenge.get(status=S.in_delivery)
         assert await statuses(delivering) == [M.paid, M.submitted, M.planned]
         completed = await Challenge.get(status=S.completed)
