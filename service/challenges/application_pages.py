@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -39,11 +37,11 @@ from service.challenges.models import (
     PartnerStatus,
     Review,
 )
+from service.core.amounts import input_value, read_amount
 from service.core.bodylimit import accepts_upload
 from service.core.errors import ServiceError
 from service.core.forms import errors_of, form_values, redirect, render, translate_error
 from service.core.i18n import gettext, ngettext
-from service.core.money import minor_units
 from service.core.web import context, transaction
 
 A = ApplicationStatus
@@ -101,36 +99,6 @@ def labels() -> dict[str, Any]:
 
 
 # --- form helpers --------------------------------------------------------------------------
-
-
-def to_minor(text: str, currency: str) -> int | None:
-    """An amount typed in major units ("1500", "1500.50", "1,500.50", "1.500,50") in minor
-    units; None when it is not an amount with at most the currency's decimals."""
-    digits = minor_units(currency)
-    raw = re.sub(r"[\s_\u00a0\u202f]", "", text)
-    decimals = rf"[.,]\d{{1,{digits}}}" if digits else r"(?!)"
-    if re.fullmatch(rf"\d+({decimals})?", raw):
-        number = raw.replace(",", ".")
-    elif re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", raw):
-        number = raw.replace(",", "")
-    elif re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?", raw):
-        number = raw.replace(".", "").replace(",", ".")
-    else:
-        return None
-    value = Decimal(number).scaleb(digits)
-    if value != value.to_integral_value():
-        return None
-    return int(value)
-
-
-def major(amount_minor: int, currency: str) -> str:
-    """Minor units as the plain number a form shows (12345 EUR -> "123.45")."""
-    digits = minor_units(currency)
-    return f"{Decimal(amount_minor).scaleb(-digits):.{digits}f}"
-
-
-def _amount_error() -> str:
-    return gettext("Enter an amount, such as 1500 or 1500.50.")
 
 
 def _validate(
@@ -192,13 +160,7 @@ def _application_payload(
     values: dict[str, Any], currency: str
 ) -> tuple[dict[str, Any], list[int], dict[str, str]]:
     errors: dict[str, str] = {}
-    budget_text = str(values.get("budget", "")).strip()
-    budget: Any = 0
-    if budget_text:
-        budget = to_minor(budget_text, currency)
-        if budget is None:
-            errors["budget"] = _amount_error()
-            budget = 0
+    budget = read_amount(values, "budget", currency, errors, required=False) or 0
     partners, rows = partners_from_form(values)
     errors.update(_partner_checks(values, rows))
     payload = {
@@ -346,7 +308,7 @@ def _edit_values(out: schemas.ApplicationOut) -> dict[str, Any]:
         "summary": out.summary,
         "proposal": out.proposal,
         "team": out.team or "",
-        "budget": major(out.budget_minor, out.currency) if out.budget_minor else "",
+        "budget": input_value(out.budget_minor, out.currency) if out.budget_minor else "",
         "partner_rows": min(MAX_PARTNERS, max(PARTNER_ROWS, len(out.partners) + 1)),
     }
     for n, partner in enumerate(out.partners):
@@ -909,11 +871,8 @@ def _award_payload(
     values: dict[str, Any], currency: str
 ) -> tuple[dict[str, Any], list[int], dict[str, str]]:
     errors: dict[str, str] = {}
-    amount: Any = None
-    if str(values.get("amount", "")).strip():
-        amount = to_minor(str(values["amount"]), currency)
-        if amount is None:
-            errors["amount"] = _amount_error()
+    # Left empty, the amount is None and the schema names the field.
+    amount = read_amount(values, "amount", currency, errors, required=False)
     milestones: list[dict[str, Any]] = []
     rows: list[int] = []
     for n in range(MILESTONE_ROWS):
@@ -924,9 +883,8 @@ def _award_payload(
             continue
         milestone: dict[str, Any] = {"title": title, "amount_minor": None, "due_at": None}
         if amount_text:
-            milestone["amount_minor"] = to_minor(amount_text, currency)
-            if milestone["amount_minor"] is None:
-                errors[f"milestone_amount_{n}"] = _amount_error()
+            key = f"milestone_amount_{n}"
+            milestone["amount_minor"] = read_amount(values, key, currency, errors)
         if due_text:
             try:
                 day = date.fromisoformat(due_text)

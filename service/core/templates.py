@@ -71,5 +71,9 @@ def create_templates() -> Jinja2Templates:
         status_label=status_label,
     )
     env.filters["money"] = _money
+    # Amount fields: the example ("e.g. 20.000.000") and keyboard that fit the currency.
+    from service.core.amounts import amount_inputmode, example_hint
+
+    env.globals.update(amount_hint=example_hint, amount_inputmode=amount_inputmode)
     env.filters["datetime"] = _datetime
     return Jinja2Templates(env=env, context_processors=[_base_context])

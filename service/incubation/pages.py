@@ -909,15 +909,17 @@ async def step_page(request: Request) -> Response:
 
 @guard("incubation.contract.record", load=perms.load_project)
 async def contract_page(request: Request) -> Response:
-    from service.challenges.application_pages import to_minor
+    from service.core.amounts import read_amount
 
     project: Project = request.state.obj
     values = form_values(await request.form())
     currency = str(values.get("currency", "")).strip().upper()
-    amount = to_minor(str(values.get("amount", "")).strip(), currency) if currency else None
+    # Read in the currency typed beside it; without one, the currency's field says so.
+    amount_errors: dict[str, str] = {}
+    amount = read_amount(values, "amount", currency, amount_errors) if currency else None
     form, errors = _parse(ContractForm, {**values, "currency": currency, "amount": amount})
     if amount is None and "currency" not in errors:
-        errors["amount"] = gettext("Enter an amount, such as 1500 or 1500.50.")
+        errors["amount"] = amount_errors.get("amount", gettext("Enter the amount."))
     place = await _place_of_project(request, project)
     if form is None or errors:
         return await _render_place(request, place, 422, {"contract": values}, {"contract": errors})

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from service.accounts.models import Organization
 from service.accounts.permissions import guard, path_int
-from service.challenges.application_pages import major, to_minor
+from service.core.amounts import input_value, read_amount
 from service.core.errors import ServiceError
 from service.core.forms import errors_of, form_values, redirect, render, translate_error
 from service.core.i18n import gettext
@@ -84,14 +84,10 @@ def _parse_thesis(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
         errors["sectors"] = gettext("Choose one of the options.")
     if any(s not in Stage.__members__ for s in stages):
         errors["stages"] = gettext("Choose one of the options.")
-    tickets: dict[str, int | None] = {}
-    for name in ("ticket_min", "ticket_max"):
-        raw = str(values.get(name, "")).strip()
-        tickets[name] = None
-        if raw:
-            tickets[name] = to_minor(raw, CURRENCY)
-            if tickets[name] is None:
-                errors[name] = gettext("Enter an amount, such as 1500 or 1500.50.")
+    tickets = {
+        name: read_amount(values, name, CURRENCY, errors, required=False)
+        for name in ("ticket_min", "ticket_max")
+    }
     low, high = tickets["ticket_min"], tickets["ticket_max"]
     if low is not None and high is not None and low > high:
         errors["ticket_max"] = gettext("The maximum must not be below the minimum.")
@@ -120,12 +116,8 @@ def _thesis_values(thesis: Any) -> dict[str, Any]:
         "sectors": list(thesis.sectors),
         "stages": list(thesis.stages),
         "stages_strict": "on" if thesis.stages_strict else "",
-        "ticket_min": major(thesis.ticket_min_minor, CURRENCY)
-        if thesis.ticket_min_minor is not None
-        else "",
-        "ticket_max": major(thesis.ticket_max_minor, CURRENCY)
-        if thesis.ticket_max_minor is not None
-        else "",
+        "ticket_min": input_value(thesis.ticket_min_minor, CURRENCY),
+        "ticket_max": input_value(thesis.ticket_max_minor, CURRENCY),
         "regions": ", ".join(thesis.regions),
         "regions_strict": "on" if thesis.regions_strict else "",
         "text": thesis.text,
@@ -215,9 +207,10 @@ def count_sentence(count: int) -> str:
 def _query(request: Request) -> tuple[schemas.DealflowQuery, dict[str, Any], dict[str, str]]:
     raw = {k: v for k, v in request.query_params.items() if v != ""}
     values: dict[str, Any] = dict(raw)
+    amount_errors: dict[str, str] = {}
     for name in ("ask_min", "ask_max"):
         if name in raw:
-            minor = to_minor(raw[name], CURRENCY)
+            minor = read_amount(raw, name, CURRENCY, amount_errors)
             raw[name] = str(minor) if minor is not None else "x"
     for name in ("won", "delivered"):
         if name in raw:
@@ -225,7 +218,8 @@ def _query(request: Request) -> tuple[schemas.DealflowQuery, dict[str, Any], dic
     try:
         return schemas.DealflowQuery.model_validate(raw), values, {}
     except ValidationError as exc:
-        errors: dict[str, str] = {}
+        # An amount that cannot be read says why ("x" above makes the query invalid).
+        errors: dict[str, str] = dict(amount_errors)
         for error in exc.errors():
             key, message = translate_error(dict(error))
             errors.setdefault(key, message)
@@ -383,9 +377,7 @@ def _profile_values(profile: Any) -> dict[str, Any]:
     return {
         "sectors": list(profile.sectors),
         "stage": profile.stage.value if profile.stage else "",
-        "funding_ask": major(profile.funding_ask_minor, CURRENCY)
-        if profile.funding_ask_minor is not None
-        else "",
+        "funding_ask": input_value(profile.funding_ask_minor, CURRENCY),
         "region": profile.region,
         "text": profile.text,
         "dealflow_opt_in": "on" if profile.dealflow_opt_in else "",
@@ -401,10 +393,7 @@ def _parse_profile(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, st
     stage = str(values.get("stage", ""))
     if stage and stage not in Stage.__members__:
         errors["stage"] = gettext("Choose one of the options.")
-    ask_raw = str(values.get("funding_ask", "")).strip()
-    ask = to_minor(ask_raw, CURRENCY) if ask_raw else None
-    if ask_raw and ask is None:
-        errors["funding_ask"] = gettext("Enter an amount, such as 1500 or 1500.50.")
+    ask = read_amount(values, "funding_ask", CURRENCY, errors, required=False)
     region = str(values.get("region", "")).strip()
     if len(region) > 120:
         errors["region"] = gettext("This is too long.")

@@ -31,10 +31,10 @@ from service.accounts.permissions import (
     path_int,
 )
 from service.challenges import permissions as challenge_perms
-from service.challenges.application_pages import major, to_minor
 from service.challenges.attachments import file_response, received_file, size_label
 from service.challenges.models import PUBLIC_STATUSES, Award, Challenge
 from service.core import i18n
+from service.core.amounts import input_value, read_amount
 from service.core.bodylimit import accepts_upload
 from service.core.errors import NotFound, ServiceError
 from service.core.forms import form_values, redirect, render
@@ -211,8 +211,9 @@ class MoneyPanel:
 
     @property
     def to_fund_text(self) -> str:
-        """What is left to fund as the form's amount field shows it ("1500.00")."""
-        return major(self.to_fund, self.totals.currency) if self.to_fund else ""
+        """What is left to fund as the form's amount field shows it to the viewer
+        ("1,500.00" in English, "1.500,00" in Spanish)."""
+        return input_value(self.to_fund, self.totals.currency) if self.to_fund else ""
 
 
 async def money_panel(request: Request, challenge: Challenge) -> MoneyPanel:
@@ -258,12 +259,7 @@ async def fund_page(request: Request) -> Response:
     method = str(values.get("method") or Rail.bank_transfer.value)
     if method not in (Rail.bank_transfer.value, Rail.stripe.value):
         errors["method"] = gettext("Choose one of the options.")
-    amount_text = str(values.get("amount", "")).strip()
-    amount = to_minor(amount_text, challenge.currency) if amount_text else None
-    if not amount_text:
-        errors["amount"] = gettext("Enter the amount.")
-    elif amount is None:
-        errors["amount"] = gettext("Enter an amount, such as 1500 or 1500.50.")
+    amount = read_amount(values, "amount", challenge.currency, errors)
     reference, too_long = _text(values, "reference", 120)
     if too_long:
         errors["reference"] = too_long

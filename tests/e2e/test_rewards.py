@@ -126,13 +126,13 @@ async def test_fund_award_deliver_release_and_see_it_in_the_ledger(
         money = page.get_by_role("region", name="Money")
         await expect(money).to_contain_text("Funded: no")
         form = page.get_by_role("form", name="Fund the escrow")
-        await expect(form.get_by_label("Amount (EUR)")).to_have_value("30000.00")
+        await expect(form.get_by_label("Amount (EUR)")).to_have_value("30,000.00")
         await visit.check(page, "challenge-unfunded")
         await form.get_by_label("Amount (EUR)").fill("30.000,5x")
         await form.get_by_label("Reference of the bank transfer").fill("TR-2026-0042")
         await form.get_by_role("button", name="Record the bank transfer").click()
         await expect(page.get_by_role("alert")).to_have_text(FIX_FIELDS)
-        await expect_field_error(page, "Amount (EUR)", "Enter an amount, such as 1500 or 1500.50.")
+        await expect_field_error(page, "Amount (EUR)", "Enter an amount, such as 40,000.50.")
         await expect(page.get_by_label("Reference of the bank transfer")).to_have_value(
             "TR-2026-0042"
         )

@@ -147,11 +147,11 @@ class TestMoneyPanel:
         async with browser(app, city.finance.user) as finance:
             page = await finance.get(f"/challenges/{challenge_id}")
             assert "Fund the escrow" in text_of(page)
-            # The amount still to fund is offered, in major units.
-            assert value_of(page, "f-amount") == "50000.00"
+            # The amount still to fund is offered, in major units as English writes them.
+            assert value_of(page, "f-amount") == "50,000.00"
             bad = await finance.post(url, amount="12,5x", reference="TR-9", method="bank_transfer")
             assert bad.status_code == 422
-            assert error_of(bad, "f-amount") == "Enter an amount, such as 1500 or 1500.50."
+            assert error_of(bad, "f-amount") == "Enter an amount, such as 40,000.50."
             assert value_of(bad, "f-amount") == "12,5x" and value_of(bad, "f-reference") == "TR-9"
             over = await finance.post(url, amount="50000.01", reference="TR-9")
             assert over.status_code == 422
@@ -174,7 +174,7 @@ class TestMoneyPanel:
             )
             page = await finance.get(f"/challenges/{challenge_id}")
             assert "Put in escrow €20,000.50" in text_of(page)
-            assert value_of(page, "f-amount") == "29999.50"
+            assert value_of(page, "f-amount") == "29,999.50"
         totals = await ledger.totals(challenge_id, 5_000_000, "EUR")
         assert totals.escrowed == 2_000_050
         async with browser(app, city.editor.user) as editor:
