@@ -64,10 +64,11 @@ async def register_page(request: Request) -> Response:
             settings.rate_register_window,
             request.client.host if request.client else "",
         )
+        account = await accounts.prepare_registration(
+            email=data.email, password=data.password, name=data.name
+        )
         async with transaction(request):
-            await accounts.register(
-                context(request), email=data.email, password=data.password, name=data.name
-            )
+            await accounts.register(context(request), account)
     except ServiceError as exc:
         if exc.status_code == 429:
             raise

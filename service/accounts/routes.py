@@ -91,10 +91,11 @@ async def register(request: Request, json: schemas.RegisterIn) -> Response:
     await limit(
         request, "register-ip", settings.rate_register_per_ip, settings.rate_register_window, ip
     )
+    account = await accounts.prepare_registration(
+        email=json.email, password=json.password, name=json.name
+    )
     async with transaction(request):
-        await accounts.register(
-            context(request), email=json.email, password=json.password, name=json.name
-        )
+        await accounts.register(context(request), account)
     return _json(schemas.MessageOut(detail=gettext(REGISTER_ANSWER)), 202)
 
 

@@ -6,6 +6,7 @@ import math
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -65,25 +66,41 @@ def normalize_email(email: str) -> str:
 # --- users -------------------------------------------------------------------------------
 
 
-async def register(ctx: Context, *, email: str, password: str, name: str) -> User | None:
-    """A new account, or None when the address has one: its owner is told by e-mail.
+@dataclass(frozen=True)
+class NewAccount:
+    """A registration checked and hashed, ready to be stored."""
 
-    Callers answer the same in both cases, so the form cannot tell who has an account.
-    """
+    email: str
+    name: str
+    password_hash: str
+
+
+async def prepare_registration(*, email: str, password: str, name: str) -> NewAccount:
+    """Check the password and hash it, before any transaction: argon2 is slow on purpose, and
+    a write transaction held open meanwhile would make every other writer wait (on SQLite,
+    the other process too)."""
     email = normalize_email(email)
     problem = passwords.password_problem(password, email=email, name=name)
     if problem:
         raise ValidationFailed(fields={"password": i18n.gettext(problem)})
     # Hashed before looking: both answers take the same time.
-    password_hash = passwords.hash_password(password)
-    existing = await User.get_or_none(email=email)
+    password_hash = await passwords.hash_password_async(password)
+    return NewAccount(email=email, name=name.strip(), password_hash=password_hash)
+
+
+async def register(ctx: Context, account: NewAccount) -> User | None:
+    """A new account, or None when the address has one: its owner is told by e-mail.
+
+    Callers answer the same in both cases, so the form cannot tell who has an account.
+    """
+    existing = await User.get_or_none(email=account.email)
     if existing is not None:
         await _tell_owner_of_registration(ctx, existing)
         return None
     user = await User.create(
-        email=email,
-        name=name.strip(),
-        password_hash=password_hash,
+        email=account.email,
+        name=account.name,
+        password_hash=account.password_hash,
         language=ctx.language if ctx.language in i18n.LANGUAGES else "en",
     )
     ctx.actor.user = ctx.actor.user or user
@@ -176,7 +193,7 @@ async def reset_password(ctx: Context, *, token: str, password: str) -> User:
     link = await _use_link(token, TokenPurpose.reset_password)
     user = await User.get(id=link.user_id)
     await check_new_password(user, password)
-    user.password_hash = passwords.hash_password(password)
+    user.password_hash = await passwords.hash_password_async(password)
     # A reset ends every session and token: whoever knew the old password is out.
     user.token_version += 1
     await user.save(update_fields=["password_hash", "token_version"])
@@ -203,7 +220,7 @@ async def authenticate(
     `totp` is a code from the authenticator app or a recovery code (used up).
     """
     user = await User.get_or_none(email=normalize_email(email))
-    if not passwords.verify_password(user.password_hash if user else None, password):
+    if not await passwords.verify_password_async(user.password_hash if user else None, password):
         raise InvalidCredentials()
     assert user is not None
     if user.totp_enabled_at is not None:

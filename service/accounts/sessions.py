@@ -102,11 +102,11 @@ async def new_password_hash(user: User, password: str) -> str:
     except ValidationFailed as exc:
         # The form's field for the new password; `password` is the current one.
         raise ValidationFailed(fields={"new_password": exc.fields.get("password", "")}) from exc
-    if passwords.verify_password(user.password_hash, password):
+    if await passwords.verify_password_async(user.password_hash, password):
         raise ValidationFailed(
             fields={"new_password": i18n.gettext("Choose a password other than the current one.")}
         )
-    return passwords.hash_password(password)
+    return await passwords.hash_password_async(password)
 
 
 async def change_password(ctx: Context, password_hash: str) -> None:

@@ -188,7 +188,7 @@ async def reauthenticate(ctx: Context, user: User, *, password: str, code: str) 
     if fields:
         raise ValidationFailed(fields=fields)
     wrong = ""
-    if not passwords.verify_password(user.password_hash, password):
+    if not await passwords.verify_password_async(user.password_hash, password):
         wrong = "password"
     else:
         async with db.transaction(None):
