@@ -14,7 +14,7 @@ from tortoise.expressions import Q
 from service.accounts.models import APPLICANT_KINDS, Organization, OrganizationKind
 from service.accounts.permissions import PERMISSIONS, actor_of, guard
 from service.challenges import application_schemas as schemas
-from service.challenges import applications, attachments, judge_invitations
+from service.challenges import applications, attachments, judge_invitations, repository
 from service.challenges import permissions as perms
 from service.challenges.application_routes import (
     application_out,
@@ -243,6 +243,7 @@ async def _apply_context(request: Request, challenge: Challenge) -> dict[str, An
         "partner_choices": await _partner_choices(),
         "open": _open_for_changes(challenge),
         "currency": challenge.currency,
+        "city_zone": await repository.city_zone(challenge),
         **labels(),
     }
 
@@ -359,6 +360,7 @@ async def _render_application(
         status_code=status_code,
         application=application,
         challenge=challenge,
+        city_zone=await repository.city_zone(challenge),
         out=out,
         lead=lead,
         can_edit=lead and status in (A.draft, A.submitted) and open_for_changes,
@@ -722,6 +724,7 @@ async def judging_page(request: Request) -> Response:
         request,
         "applications/judging.html",
         challenge=challenge,
+        city_zone=await repository.city_zone(challenge),
         out=await judging_out(challenge),
     )
 
@@ -742,6 +745,7 @@ async def _render_review(request: Request, status_code: int = 200, **extra: Any)
         status_code=status_code,
         application=application,
         challenge=challenge,
+        city_zone=await repository.city_zone(challenge),
         out=await application_out(application),
         review=review,
         declared=review is not None,

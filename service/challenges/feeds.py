@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from service.accounts.permissions import guard
 from service.challenges import repository
+from service.core import zones
 
 FEED_SIZE = 50
 
@@ -50,13 +51,17 @@ async def calendar(request: Request) -> Response:
     cal.add("version", "2.0")
     cal.add("x-wr-calname", "Civic Challenges deadlines")
     for row in page.items:
+        # In the city's zone (TZID, with its VTIMEZONE added below): a calendar shows the
+        # deadline at the right moment wherever it is read, and says which clock set it.
+        closes = row["closes_at"].astimezone(zones.zone(row.get("organization_time_zone")))
         event = Event()
         event.add("uid", f"challenge-{row['id']}-closes@civic-challenges")
         event.add("summary", f"Deadline: {row['title']}")
-        event.add("dtstart", row["closes_at"])
-        event.add("dtend", row["closes_at"])
-        event.add("dtstamp", row["published_at"])
+        event.add("dtstart", closes)
+        event.add("dtend", closes)
+        event.add("dtstamp", row["published_at"].astimezone(UTC))
         event.add("url", f"{base}/challenges/{row['id']}")
         event.add("description", row["summary"])
         cal.add_component(event)
+    cal.add_missing_timezones()
     return Response(cal.to_ical(), media_type="text/calendar; charset=utf-8")

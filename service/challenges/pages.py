@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,6 +18,7 @@ from service.challenges import permissions as perms
 from service.challenges import service as challenges
 from service.challenges.models import Challenge, Question
 from service.challenges.routes import filters_of
+from service.core import zones
 from service.core.bodylimit import accepts_upload
 from service.core.errors import ServiceError, field_and_message
 from service.core.forms import errors_of, form_values, parse, redirect, render, translate_error
@@ -150,23 +150,29 @@ async def _render_detail(request: Request, status_code: int = 200, **extra: Any)
 # --- drafting ----------------------------------------------------------------------------
 
 
-def form_to_terms(form: FormData) -> dict[str, Any]:
-    """The form's flat fields as the API's nested shape (timezone applied to the dates)."""
+def form_to_terms(form: FormData, where: tzinfo) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's flat fields as the API's nested shape, and the errors of its dates.
+
+    The dates are wall-clock times in the city's zone (`where`, the organization's): a
+    time that does not exist there that day (clocks going forward) or happens twice
+    (clocks going back) is refused by its field rather than shifted by an hour.
+    """
     values = form_values(form)
-    zone_name = str(values.get("timezone") or "UTC")
-    try:
-        zone = zoneinfo.ZoneInfo(zone_name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
+    date_errors: dict[str, str] = {}
 
     def when(name: str) -> str | None:
         text = str(values.get(name) or "")
         if not text:
             return None
         try:
-            return datetime.fromisoformat(text).replace(tzinfo=zone).isoformat()
+            typed = datetime.fromisoformat(text)
         except ValueError:
             return text
+        try:
+            return zones.to_utc(typed, where).isoformat()
+        except zones.LocalTimeError as exc:
+            date_errors[name] = str(exc)
+            return None
 
     criteria = []
     for n in range(CRITERIA_ROWS):
@@ -198,7 +204,7 @@ def form_to_terms(form: FormData) -> dict[str, Any]:
         "judging_ends_at": when("judging_ends_at"),
         "blind_judging": values.get("blind_judging") == "on",
         "amendment_reason": values.get("amendment_reason", ""),
-    }
+    }, date_errors
 
 
 def _to_minor(amount: str, currency: str) -> Any:
@@ -235,7 +241,7 @@ async def _editable_orgs(request: Request) -> list[Organization]:
     return await Organization.filter(id__in=ids).order_by("name")
 
 
-def _form_values_of(challenge: Challenge, criteria: list[Any]) -> dict[str, Any]:
+def _form_values_of(challenge: Challenge, criteria: list[Any], where: tzinfo) -> dict[str, Any]:
     from service.core.money import minor_units
 
     digits = minor_units(challenge.currency)
@@ -252,10 +258,10 @@ def _form_values_of(challenge: Challenge, criteria: list[Any]) -> dict[str, Any]
         "eligible_regions": ", ".join(challenge.eligible_regions),
         "reward_amount": f"{challenge.reward_amount_minor / 10**digits:.{digits}f}",
         "currency": challenge.currency,
-        "timezone": "UTC",
-        "opens_at": challenge.opens_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M"),
-        "closes_at": challenge.closes_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M"),
-        "judging_ends_at": challenge.judging_ends_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M"),
+        # Shown back in the city's zone, as they were typed.
+        "opens_at": zones.to_local_input(challenge.opens_at, where),
+        "closes_at": zones.to_local_input(challenge.closes_at, where),
+        "judging_ends_at": zones.to_local_input(challenge.judging_ends_at, where),
         "blind_judging": "on" if challenge.blind_judging else "",
     }
     for n, criterion in enumerate(criteria):
@@ -284,14 +290,15 @@ async def new_page(request: Request) -> Response:
             "challenges/form.html",
             orgs=orgs,
             challenge=None,
-            values={"language": "en", "currency": "EUR", "timezone": "UTC"},
+            values={"language": "en", "currency": "EUR"},
             rows=range(CRITERIA_ROWS),
             readability=[],
             **vocabulary(),
         )
     form = await request.form()
-    terms = form_to_terms(form)
     values = form_values(form)
+    chosen = next((o for o in orgs if str(o.id) == str(values.get("organization_id"))), None)
+    terms, date_errors = form_to_terms(form, zones.zone(chosen.time_zone if chosen else None))
     show = {
         "orgs": orgs,
         "challenge": None,
@@ -303,7 +310,16 @@ async def new_page(request: Request) -> Response:
         data = schemas.ChallengeIn.model_validate(terms)
     except ValidationError as exc:
         return render(
-            request, "challenges/form.html", 422, values=values, errors=_errors(exc), **show
+            request,
+            "challenges/form.html",
+            422,
+            values=values,
+            errors={**_errors(exc), **date_errors},
+            **show,
+        )
+    if date_errors:
+        return render(
+            request, "challenges/form.html", 422, values=values, errors=date_errors, **show
         )
     org = next((o for o in orgs if o.id == data.organization_id), None)
     if org is None:
@@ -329,17 +345,28 @@ async def edit_page(request: Request) -> Response:
     challenge: Challenge = request.state.obj
     orgs = await Organization.filter(id=challenge.organization_id)
     show = {"orgs": orgs, "challenge": challenge, "rows": range(CRITERIA_ROWS), **vocabulary()}
+    where = zones.zone(orgs[0].time_zone if orgs else None)
     if request.method == "GET":
-        values = _form_values_of(challenge, await repository.criteria(challenge))
+        values = _form_values_of(challenge, await repository.criteria(challenge), where)
         return render(
             request, "challenges/form.html", values=values, readability=_readability(values), **show
         )
     form = await request.form()
     values = form_values(form)
-    terms = form_to_terms(form)
+    terms, date_errors = form_to_terms(form, where)
     terms["organization_id"] = challenge.organization_id
     try:
         data = schemas.ChallengePatch.model_validate(terms)
+        if date_errors:
+            return render(
+                request,
+                "challenges/form.html",
+                422,
+                values=values,
+                errors=date_errors,
+                readability=_readability(values),
+                **show,
+            )
         async with transaction(request):
             await challenges.update(context(request), challenge, data)
     except ValidationError as exc:
@@ -348,7 +375,7 @@ async def edit_page(request: Request) -> Response:
             "challenges/form.html",
             422,
             values=values,
-            errors=_errors(exc),
+            errors={**_errors(exc), **date_errors},
             readability=_readability(values),
             **show,
         )

@@ -27,6 +27,7 @@ def summary_out(row: dict[str, Any], now: datetime) -> schemas.ChallengeSummaryO
         closes_at=row["closes_at"],
         organization_id=row["organization_id"],
         organization_name=row["organization_name"],
+        time_zone=row.get("organization_time_zone") or "UTC",
         url=f"/challenges/{row['id']}",
     )
 
@@ -90,6 +91,7 @@ def detail_out(
         "closes_at": challenge.closes_at,
         "organization_id": challenge.organization_id,
         "organization_name": challenge.organization.name,
+        "organization_time_zone": challenge.organization.time_zone,
     }
     base = summary_out(row, now)
     return schemas.ChallengeOut(

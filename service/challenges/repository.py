@@ -90,7 +90,8 @@ LIST_COLUMNS = """c.id, c.title, c.summary, c.area, c.region, c.status, c.sdgs,
     c.eligible_kinds, c.reward_amount_minor, c.currency, c.opens_at, c.closes_at,
     c.reward_reference_minor, c.reward_reference_currency, c.reward_reference_date,
     c.reward_reference_source,
-    c.published_at, c.organization_id, o.name AS organization_name"""
+    c.published_at, c.organization_id, o.name AS organization_name,
+    o.time_zone AS organization_time_zone"""
 
 
 def list_sql(
@@ -189,6 +190,22 @@ def _normalize_row(row: dict[str, Any]) -> None:
 
 async def get(challenge_id: int) -> Challenge | None:
     return await Challenge.get_or_none(id=challenge_id).select_related("organization")
+
+
+async def city_zone(challenge: Challenge) -> str:
+    """The IANA zone of the challenge's city (its organization): its dates read in it."""
+    from service.accounts.models import Organization
+
+    # Fetched with select_related (the detail pages do): no query needed.
+    loaded = getattr(challenge, "_organization", None)
+    if isinstance(loaded, Organization):
+        return loaded.time_zone
+    zone = (
+        await Organization.filter(id=challenge.organization_id)
+        .first()
+        .values_list("time_zone", flat=True)
+    )
+    return str(zone or "UTC")
 
 
 async def get_for_update(challenge_id: int) -> Challenge:

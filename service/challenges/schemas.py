@@ -246,6 +246,11 @@ class ChallengeSummaryOut(BaseModel):
     reward_reference: RewardReference | None = Field(
         default=None, description="null when the reward's currency has no exchange rate"
     )
+    time_zone: str = Field(
+        default="UTC",
+        description="IANA zone of the city: its dates are typed and shown in it",
+        examples=["America/Santiago"],
+    )
     url: str
 
 

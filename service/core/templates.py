@@ -6,13 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
-from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from service.config import ROOT
-from service.core import i18n
+from service.core import i18n, zones
 
 TEMPLATES_DIR = ROOT / "frontend" / "templates"
 
@@ -25,18 +24,35 @@ def _money(amount_minor: int, currency: str) -> str:
     )
 
 
-def _datetime(value: datetime | None, fmt: str = "medium") -> str:
-    """Date and time in the reader's language; times are shown in UTC, and say so."""
+@jinja2.pass_context
+def _datetime(
+    ctx: jinja2.runtime.Context,
+    value: datetime | None,
+    fmt: str = "medium",
+    zone: str | None = None,
+) -> str:
+    """A moment in the reader's language, always with its zone.
+
+    `zone` is the city's (the organization's whose deadline it is): the moment is shown
+    there with its name and offset ("27 Dec 2026, 18:00 Santiago time (UTC-3)"), then in
+    the viewer's zone when the clocks there read otherwise ("— 22:00 your time (Madrid,
+    UTC+1)"). Without `zone` it is shown in the viewer's zone alone. "date" gives the day
+    only, in the same zone.
+    """
     if value is None:
         return ""
-    locale = i18n.current_locale.get()
+    language = i18n.current_locale.get()
+    viewer = zones.zone(ctx.get("viewer_zone"))
+    city = zones.zone(zone) if zone else viewer
+    if value.tzinfo is None:
+        # Naive values from the database driver are UTC (the connection's zone).
+        value = value.replace(tzinfo=UTC)
     if fmt == "date":
-        return format_date(value, "medium", locale=locale)
-    moment = value.astimezone(UTC)
-    return (
-        f"{format_date(moment, 'medium', locale=locale)}, "
-        f"{format_time(moment, 'short', tzinfo=UTC, locale=locale)} UTC"
-    )
+        return zones.wall_clock(value, city, language)[0]
+    text = zones.describe(value, city, language)
+    if zone and zones.differs(value, city, viewer):
+        text = f"{text} — {zones.describe_other(value, viewer, language, than=city)}"
+    return text
 
 
 def _base_context(request: Request) -> dict[str, Any]:
