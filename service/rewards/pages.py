@@ -778,7 +778,7 @@ def _method_form(code: str) -> list[MethodField]:
 
 
 def _ending_in(value: str) -> str:
-    return gettext("ending in %(last4)s") % {"last4": payout_methods.mask(value)[-4:]}
+    return gettext("ending in %(last4)s") % {"last4": payout_methods.tail(value)}
 
 
 def _country_name(country: str) -> str:
