@@ -27,6 +27,7 @@ from service.investors.demo import seed_investors
 from service.matching.demo import seed_matching
 from service.participation.demo import seed_proposals
 from service.rewards.demo import seed_rewards
+from service.rewards.demo_dates import date_money
 
 DEMO_PASSWORD = "civic-demo-2026"  # noqa: S105 - printed on purpose for the demo accounts
 
@@ -113,6 +114,8 @@ STEPS: list[tuple[str, Step]] = [
     ("exchange rates", seed_rates),
     ("challenges", seed_challenges),
     ("rewards", seed_rewards),
+    # The services stamp each step "now": this dates the money as it would have happened.
+    ("dates of the money", date_money),
     ("matching", seed_matching),
     ("investors", seed_investors),
     ("incubation", seed_incubation),

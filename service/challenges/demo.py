@@ -34,7 +34,9 @@ CRITERIA = [
 ]
 
 # (city, title, summary, problem, area, sdgs, reward (major units), currency, language,
-#  opens in days, open for days, final state)
+#  opens in days, open for days, final state). Rewards are of the size cities offer in their own
+# currency: tens of millions of pesos (CLP 45,000,000 is about EUR 45,000), hundreds of
+# thousands of euros and reais.
 CHALLENGES = [
     (
         "City of Valparaíso",
@@ -45,7 +47,7 @@ CHALLENGES = [
         "that copes with traffic and weather, and that drivers can use from day one.",
         "mobility",
         [11, 4],
-        60000,
+        60_000_000,
         "CLP",
         "en",
         -20,
@@ -61,7 +63,7 @@ CHALLENGES = [
         "a fire starts within minutes.",
         "public_safety",
         [11, 13, 15],
-        45000000,
+        45_000_000,
         "CLP",
         "en",
         -5,
@@ -77,7 +79,7 @@ CHALLENGES = [
         "y frescor sin gastar mucha energía.",
         "environment",
         [3, 11, 13],
-        80000,
+        250_000,
         "EUR",
         "es",
         -10,
@@ -92,7 +94,7 @@ CHALLENGES = [
         "ya hay daños.\n\nQueremos detectar fugas pronto y saber dónde cavar.",
         "water",
         [6, 9],
-        120000,
+        400_000,
         "EUR",
         "es",
         10,
@@ -108,7 +110,7 @@ CHALLENGES = [
         "separa bem.",
         "waste",
         [11, 12],
-        150000,
+        450_000,
         "BRL",
         "pt",
         -15,
@@ -123,7 +125,7 @@ CHALLENGES = [
         "Queremos projetos que instalem, meçam e ensinem os alunos a economizar.",
         "energy",
         [4, 7, 13],
-        300000,
+        900_000,
         "BRL",
         "pt",
         -60,
@@ -138,7 +140,7 @@ CHALLENGES = [
         "We want a reliable way to show free spaces, built on open data.",
         "mobility",
         [9, 11],
-        25000000,
+        80_000_000,
         "CLP",
         "en",
         -90,
@@ -153,7 +155,7 @@ CHALLENGES = [
         "Buscamos un sistema de citas que funcione también para quien no usa internet.",
         "health",
         [3, 10],
-        90000,
+        300_000,
         "EUR",
         "es",
         -150,
@@ -168,7 +170,7 @@ CHALLENGES = [
         "apoio.\n\nQueremos um modelo que organize, acompanhe e mantenha as hortas.",
         "agriculture",
         [2, 11, 15],
-        80000,
+        250_000,
         "BRL",
         "pt",
         -200,
@@ -183,7 +185,7 @@ CHALLENGES = [
         "simple online process that also works on a basic phone.",
         "digital_government",
         [8, 16],
-        15000000,
+        35_000_000,
         "CLP",
         "en",
         -400,
@@ -198,7 +200,7 @@ CHALLENGES = [
         "los visita.\n\nBuscamos ideas que repartan visitantes y beneficien al comercio local.",
         "tourism",
         [8, 11],
-        60000,
+        150_000,
         "EUR",
         "es",
         -30,
@@ -214,7 +216,7 @@ CHALLENGES = [
         "primeiro.",
         "social_inclusion",
         [10, 11],
-        110000,
+        350_000,
         "BRL",
         "pt",
         5,
@@ -351,9 +353,13 @@ async def seed_judging(ctx: Context, challenge: Challenge, *, award: bool) -> No
             team="A team of four with two field technicians.",
             budget_minor=challenge.reward_amount_minor // (n + 2),
             status=ApplicationStatus.submitted,
-            submitted_at=challenge.closes_at,
+            # Submitted in the last days before the deadline, as applicants do.
+            submitted_at=challenge.closes_at - timedelta(days=2 + n, hours=5),
             lead_share_pct=70 if n == 0 else 100,
         )
+        # Drafted a couple of weeks before it was submitted (the row says "now" otherwise).
+        drafted = challenge.closes_at - timedelta(days=16 + n)
+        await Application.filter(id=application.id).update(created_at=drafted, updated_at=drafted)
         if n == 0:
             partner = await Organization.get(name=PARTNER)
             await ApplicationPartner.create(
@@ -362,14 +368,14 @@ async def seed_judging(ctx: Context, challenge: Challenge, *, award: bool) -> No
                 role="research partner",
                 share_pct=30,
                 status=PartnerStatus.accepted,
-                answered_at=challenge.closes_at,
+                answered_at=challenge.closes_at - timedelta(days=9),
             )
         submitted.append(application)
         for j, assignment in enumerate(judges):
             scores = {
                 str(c.id): max(0, min(10, 8 - n * 2 + j + i % 2)) for i, c in enumerate(criteria)
             }
-            await Review.create(
+            review = await Review.create(
                 judge=assignment,
                 application=application,
                 scores=scores,
@@ -377,11 +383,16 @@ async def seed_judging(ctx: Context, challenge: Challenge, *, award: bool) -> No
                 if n == 0
                 else "Promising, but the budget needs more detail.",
             )
+            # Scored in the judging weeks after the close.
+            scored = min(challenge.closes_at + timedelta(days=5 + j + n), datetime.now(UTC))
+            await Review.filter(id=review.id).update(created_at=scored, updated_at=scored)
     if not award:
         return
     winner = submitted[0]
     amount = challenge.reward_amount_minor
-    first = amount // 3
+    # 30 %, 40 % and the rest: whole amounts for the demo's round rewards, and a sum that is
+    # always the award's.
+    first, second = amount * 30 // 100, amount * 40 // 100
     due = datetime.now(UTC)
     await applications.award(
         ctx,
@@ -397,12 +408,12 @@ async def seed_judging(ctx: Context, challenge: Challenge, *, award: bool) -> No
             },
             {
                 "title": "Pilot in two districts",
-                "amount_minor": first,
+                "amount_minor": second,
                 "due_at": due + timedelta(days=120),
             },
             {
                 "title": "Final public report",
-                "amount_minor": amount - 2 * first,
+                "amount_minor": amount - first - second,
                 "due_at": due + timedelta(days=180),
             },
         ],
