@@ -19,6 +19,7 @@ from service.challenges import service as challenges
 from service.challenges.models import Challenge, Question
 from service.challenges.routes import filters_of
 from service.core import zones
+from service.core.amounts import input_value, read_amount
 from service.core.bodylimit import accepts_upload
 from service.core.errors import ServiceError, field_and_message
 from service.core.forms import errors_of, form_values, parse, redirect, render, translate_error
@@ -180,7 +181,10 @@ def form_to_terms(form: FormData, where: tzinfo) -> tuple[dict[str, Any], dict[s
         weight = str(values.get(f"criterion_weight_{n}", "")).strip()
         if name or weight:
             criteria.append({"name": name, "weight": weight or 0})
-    amount = str(values.get("reward_amount", "")).replace(",", "").strip()
+    # The reward as the viewer's locale writes it, in the currency typed beside it; its error
+    # goes with the dates' (it names the field better than the schema's "whole number").
+    currency = str(values.get("currency") or "EUR").strip().upper()
+    amount = read_amount(values, "reward_amount", currency, date_errors)
     return {
         "organization_id": values.get("organization_id"),
         "title": values.get("title", ""),
@@ -195,7 +199,7 @@ def form_to_terms(form: FormData, where: tzinfo) -> tuple[dict[str, Any], dict[s
             r.strip() for r in str(values.get("eligible_regions", "")).split(",") if r.strip()
         ],
         "reward": {
-            "amount_minor": _to_minor(amount, str(values.get("currency", "EUR"))),
+            "amount_minor": amount,
             "currency": values.get("currency", ""),
         },
         "criteria": criteria,
@@ -205,19 +209,6 @@ def form_to_terms(form: FormData, where: tzinfo) -> tuple[dict[str, Any], dict[s
         "blind_judging": values.get("blind_judging") == "on",
         "amendment_reason": values.get("amendment_reason", ""),
     }, date_errors
-
-
-def _to_minor(amount: str, currency: str) -> Any:
-    from decimal import Decimal, InvalidOperation
-
-    from service.core.money import CURRENCIES, minor_units
-
-    try:
-        value = Decimal(amount)
-    except InvalidOperation:
-        return amount or None
-    digits = minor_units(currency.upper()) if currency.upper() in CURRENCIES else 2
-    return int(value * (10**digits))
 
 
 def _errors(exc: ValidationError) -> dict[str, str]:
@@ -242,9 +233,6 @@ async def _editable_orgs(request: Request) -> list[Organization]:
 
 
 def _form_values_of(challenge: Challenge, criteria: list[Any], where: tzinfo) -> dict[str, Any]:
-    from service.core.money import minor_units
-
-    digits = minor_units(challenge.currency)
     values: dict[str, Any] = {
         "organization_id": str(challenge.organization_id),
         "title": challenge.title,
@@ -256,7 +244,7 @@ def _form_values_of(challenge: Challenge, criteria: list[Any], where: tzinfo) ->
         "region": challenge.region,
         "eligible_kinds": challenge.eligible_kinds,
         "eligible_regions": ", ".join(challenge.eligible_regions),
-        "reward_amount": f"{challenge.reward_amount_minor / 10**digits:.{digits}f}",
+        "reward_amount": input_value(challenge.reward_amount_minor, challenge.currency),
         "currency": challenge.currency,
         # Shown back in the city's zone, as they were typed.
         "opens_at": zones.to_local_input(challenge.opens_at, where),
