@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache, lru_cache
 
 from babel import Locale
@@ -175,19 +175,34 @@ def formats(language: str) -> Formats:
     )
 
 
-def wall_clock(moment: datetime, where: tzinfo, language: str) -> tuple[str, str]:
-    """(date, time) of the moment in the zone, in the language's medium/short forms."""
-    local = moment.astimezone(where)
+@lru_cache(maxsize=4096)
+def _date_text(day: date, language: str) -> str:
     f = formats(language)
-    return f.date.apply(local, f.locale), f.time.apply(local, f.locale)
+    return str(f.date.apply(day, f.locale))
+
+
+@lru_cache(maxsize=4096)
+def _time_text(hour: int, minute: int, language: str) -> str:
+    # The short time patterns carry no zone field: the text depends on the clock alone.
+    f = formats(language)
+    return str(f.time.apply(time(hour, minute), f.locale))
+
+
+def wall_clock(moment: datetime, where: tzinfo, language: str) -> tuple[str, str]:
+    """(date, time) of the moment in the zone, in the language's medium/short forms.
+
+    Both texts are cached by their wall-clock values: a page lists many deadlines on few
+    days, and applying a Babel pattern costs tens of microseconds each time."""
+    local = moment.astimezone(where)
+    return _date_text(local.date(), language), _time_text(local.hour, local.minute, language)
 
 
 def describe(moment: datetime, where: tzinfo, language: str) -> str:
     """E.g. "27 Dec 2026, 18:00 Santiago time (UTC-3)": the zone name and its offset that day."""
     local = moment.astimezone(where)
-    date, time = wall_clock(local, where, language)
+    day_text, clock = wall_clock(local, where, language)
     f = formats(language)
-    stamp = f.glue.replace("{1}", date).replace("{0}", time)
+    stamp = f.glue.replace("{1}", day_text).replace("{0}", clock)
     city = _city(_key(where), language)
     offset = offset_label(local.utcoffset())
     if not city:
@@ -203,12 +218,12 @@ def describe_other(moment: datetime, where: tzinfo, language: str, *, than: tzin
     """The same moment for a viewer elsewhere: "22:00 your time (Madrid, UTC+1)", with the
     date too when it falls on another day there than in `than` (the city's zone)."""
     local = moment.astimezone(where)
-    date, time = wall_clock(local, where, language)
-    city_date, _ = wall_clock(moment, than, language)
+    day_text, clock = wall_clock(local, where, language)
+    city_day, _ = wall_clock(moment, than, language)
     when = (
-        time
-        if date == city_date
-        else formats(language).glue.replace("{1}", date).replace("{0}", time)
+        clock
+        if day_text == city_day
+        else formats(language).glue.replace("{1}", day_text).replace("{0}", clock)
     )
     city = _city(_key(where), language)
     offset = offset_label(local.utcoffset())
