@@ -449,7 +449,9 @@ async def create_organization(request: Request, json: schemas.OrganizationIn) ->
 @guard("organization.manage", load=load_organization)
 @api.validate(
     json=schemas.TimeZoneIn,
-    resp=Doc(HTTP_200=schemas.OrganizationOut, HTTP_403=ErrorOut, HTTP_422=ErrorOut),
+    resp=Doc(
+        HTTP_200=schemas.OrganizationOut, HTTP_403=ErrorOut, HTTP_404=ErrorOut, HTTP_422=ErrorOut
+    ),
     tags=[TAG_ORGS],
     security={"bearer": []},
 )
