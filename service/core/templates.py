@@ -37,7 +37,7 @@ def _datetime(
     there with its name and offset ("27 Dec 2026, 18:00 Santiago time (UTC-3)"), then in
     the viewer's zone when the clocks there read otherwise ("— 22:00 your time (Madrid,
     UTC+1)"). Without `zone` it is shown in the viewer's zone alone. "date" gives the day
-    only, in the same zone.
+    only: in the city's zone when given, else the stored UTC day.
     """
     if value is None:
         return ""
@@ -48,7 +48,10 @@ def _datetime(
         # Naive values from the database driver are UTC (the connection's zone).
         value = value.replace(tzinfo=UTC)
     if fmt == "date":
-        return zones.wall_clock(value, city, language)[0]
+        # A date alone (a milestone's due day, a cohort's first day) is stored as a moment
+        # of that UTC day: read elsewhere it would slip to the day before or after.
+        day_zone = city if zone else zones.zone(zones.DEFAULT_ZONE)
+        return zones.wall_clock(value, day_zone, language)[0]
     text = zones.describe(value, city, language)
     if zone and zones.differs(value, city, viewer):
         text = f"{text} — {zones.describe_other(value, viewer, language, than=city)}"

@@ -388,3 +388,22 @@ class TestSchedulerAcrossClockChanges:
         with time_machine.travel(datetime(2027, 4, 4, 12, 30, tzinfo=UTC), tick=False):
             assert await advance_by_dates(app.state.deps) == 0
         assert (await Challenge.get(id=challenge.id)).status is ChallengeStatus.open
+
+
+class TestTheDateFilter:
+    def _render(self, source: str, **values: Any) -> str:
+        from service.core.templates import create_templates
+
+        return plain(create_templates().env.from_string(source).render(**values))
+
+    def test_a_day_alone_stays_the_stored_day_for_a_viewer_west_of_utc(self) -> None:
+        # Milestones are due on a day stored as its first moment in UTC: in Santiago that
+        # moment is still the evening before.
+        due = datetime(2027, 3, 1, tzinfo=UTC)
+        shown = self._render("{{ d|datetime('date') }}", d=due, viewer_zone=SANTIAGO)
+        assert shown == "Mar 1, 2027"
+
+    def test_a_moment_without_a_city_reads_in_the_viewers_zone_with_its_offset(self) -> None:
+        moment = datetime(2026, 12, 27, 21, 0, tzinfo=UTC)
+        shown = self._render("{{ d|datetime }}", d=moment, viewer_zone=MADRID)
+        assert shown == "Dec 27, 2026, 10:00 PM Madrid time (UTC+1)"
