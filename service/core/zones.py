@@ -140,7 +140,8 @@ def _key(where: tzinfo) -> str:
 
 @lru_cache(maxsize=1024)
 def _city(key: str, language: str) -> str:
-    if key == DEFAULT_ZONE:
+    # Etc/UTC, Etc/GMT+3, Zulu, EST5EDT... name no place: their offset alone says it.
+    if "/" not in key or key.startswith("Etc/"):
         return ""
     return str(get_timezone_location(zone(key), locale=language, return_city=True))
 

@@ -407,3 +407,15 @@ class TestTheDateFilter:
         moment = datetime(2026, 12, 27, 21, 0, tzinfo=UTC)
         shown = self._render("{{ d|datetime }}", d=moment, viewer_zone=MADRID)
         assert shown == "Dec 27, 2026, 10:00 PM Madrid time (UTC+1)"
+
+    @pytest.mark.parametrize(
+        ("zone", "text"),
+        [
+            ("Etc/UTC", "Dec 27, 2026, 9:00 PM UTC"),
+            ("Etc/GMT+3", "Dec 27, 2026, 6:00 PM UTC\u22123"),
+        ],
+    )
+    def test_a_zone_that_names_no_place_reads_as_its_offset(self, zone: str, text: str) -> None:
+        # Headless browsers often report Etc/UTC: "UTC time (UTC)" would say it twice.
+        moment = datetime(2026, 12, 27, 21, 0, tzinfo=UTC)
+        assert self._render("{{ d|datetime }}", d=moment, viewer_zone=zone) == text
