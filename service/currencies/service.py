@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from tortoise.connection import get_connection
 
@@ -113,18 +114,28 @@ async def refresh_all(settings: Settings) -> int:
         .order_by("id")
         .values_list("id", "reward_amount_minor", "currency", *FIELDS)
     )
-    changed: dict[Stored, list[int]] = {}
+    changed: list[list[Any]] = []
+    connection = get_connection("default")
+    postgres = connection.capabilities.dialect == "postgres"
     for id_, amount, currency, *old in rows:
         new = _stored(reference(amount, currency, rates, platform))
         if new != tuple(old):
-            changed.setdefault(new, []).append(id_)
-    # Challenges of one currency and amount share a reference: one UPDATE per value.
-    for values, ids in changed.items():
-        for start in range(0, len(ids), BATCH):
-            await Challenge.filter(id__in=ids[start : start + BATCH]).update(
-                **dict(zip(FIELDS, values, strict=True))
+            minor, code, day, source = new
+            # SQLite's driver takes days as ISO text (its date adapter is deprecated).
+            changed.append(
+                [minor, code, day if postgres or day is None else day.isoformat(), source, id_]
             )
-    return sum(len(ids) for ids in changed.values())
+    # One prepared statement run for every changed row (an UPDATE per row through the ORM
+    # took over two minutes for 100,000 challenges; this takes seconds).
+    marks = [f"${n}" for n in range(1, 6)] if postgres else ["?"] * 5
+    statement = (
+        f"UPDATE challenges SET reward_reference_minor = {marks[0]}, "  # noqa: S608
+        f"reward_reference_currency = {marks[1]}, reward_reference_date = {marks[2]}, "
+        f"reward_reference_source = {marks[3]} WHERE id = {marks[4]}"
+    )
+    for start in range(0, len(changed), BATCH):
+        await connection.execute_many(statement, changed[start : start + BATCH])
+    return len(changed)
 
 
 def _check_rate(value: Decimal, field: str = "rate") -> Decimal:
