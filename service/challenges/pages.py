@@ -24,7 +24,7 @@ from service.core.bodylimit import accepts_upload
 from service.core.errors import ServiceError, field_and_message
 from service.core.forms import errors_of, form_values, parse, redirect, render, translate_error
 from service.core.i18n import gettext
-from service.core.money import to_minor
+from service.core.money import to_major, to_minor
 from service.core.vocab import SDGS, Area, area_label, kind_label, sdg_label, status_label
 from service.core.web import context, transaction
 from service.rewards.pages import money_panel
@@ -83,8 +83,16 @@ async def list_page(request: Request) -> Response:
     if raw.get("closing_before") and len(str(raw["closing_before"])) == 10:
         raw["closing_before"] = f"{raw['closing_before']}T00:00:00+00:00"
     errors: dict[str, str] = {}
+    query_input = dict(raw)
+    if raw.get("min_reward"):
+        # Typed as the viewer's language writes amounts ("50.000" is fifty thousand in
+        # Spanish), in the platform currency; the query takes it as a plain decimal.
+        minimum = read_amount(raw, "min_reward", platform, errors, required=False)
+        query_input.pop("min_reward")
+        if minimum is not None:
+            query_input["min_reward"] = str(to_major(minimum, platform))
     try:
-        query = schemas.ChallengeQuery.model_validate({**raw, "status": statuses})
+        query = schemas.ChallengeQuery.model_validate({**query_input, "status": statuses})
     except ValidationError as exc:
         for error in exc.errors():
             key, message = field_and_message(dict(error))
@@ -113,7 +121,7 @@ async def list_page(request: Request) -> Response:
         values={**raw, "status": statuses},
         errors=errors,
         platform_currency=platform,
-        min_reward_example=to_minor(50000, platform),
+        min_reward_typed=input_value(to_minor(50000, platform), platform),
         **vocabulary(),
     )
 

@@ -188,11 +188,24 @@ class TestSortAndFilter:
         assert "≈ €45,493.05 at the Banco Central de Chile, ECB rate of 2026-12-03" in page.text
         assert "≈ €49,148.10 at the ECB rate of 2026-12-04" in page.text
         assert "(no rate)" in page.text
-        assert "Minimum reward, in EUR" in page.text and "€50,000.00" in page.text
+        assert "Minimum reward, in EUR" in page.text
+        assert "such as 50,000.00 (not cents)" in page.text
         filtered = await client.get("/challenges", params={"min_reward": "50000"})
         assert re.findall(r'<h3 id="c-\d+"><a [^>]*>([^<]+)</a>', filtered.text) == [
             "Sevilla water"
         ]
+
+    async def test_list_page_reads_the_minimum_as_the_viewer_writes_amounts(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        await mixed_world(settings)
+        spanish = {"Accept-Language": "es"}
+        page = await client.get("/challenges", params={"min_reward": "50.000"}, headers=spanish)
+        assert page.status_code == 200
+        assert re.findall(r'<h3 id="c-\d+"><a [^>]*>([^<]+)</a>', page.text) == ["Sevilla water"]
+        wrong = await client.get("/challenges", params={"min_reward": "50.0.0"}, headers=spanish)
+        assert wrong.status_code == 422
+        assert "min_reward" in wrong.text and 'value="50.0.0"' in wrong.text
 
     async def test_challenge_page_shows_its_own_currency_first(
         self, client: httpx.AsyncClient, settings: Settings
