@@ -538,6 +538,19 @@ class TestPage:
                 for secret in secrets_of(case):
                     assert secret not in shown, (case.method, secret)
 
+    async def test_stripe_on_the_manual_rail_is_refused_and_the_return_link_is_harmless(
+        self, app: Starlette, client: httpx.AsyncClient
+    ) -> None:
+        owner, org = await payee(client, "ES")
+        url = f"/organizations/{org.id}/payout-account"
+        async with browser(app, owner.user) as web:
+            refused = await web.post(f"{url}/stripe")
+            assert refused.status_code == 422
+            assert "Stripe is not available here: enter bank details instead." in text_of(refused)
+            back = await web.get(f"{url}/return")
+            assert back.status_code == 200 and "No payout account yet." in text_of(back)
+        assert not await PayoutAccount.filter(organization_id=org.id).exists()
+
     async def test_a_method_not_in_the_list_is_refused_by_the_choice(
         self, app: Starlette, client: httpx.AsyncClient
     ) -> None:

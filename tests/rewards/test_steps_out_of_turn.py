@@ -119,3 +119,13 @@ async def test_cancelling_returns_the_newest_funding_first_and_only_what_was_not
     )
     assert older.amount_minor == 1_000_000
     assert await ledger.check_invariants() == []
+
+
+async def test_a_milestone_not_submitted_cannot_be_sent_back(client: httpx.AsyncClient) -> None:
+    a = await awarded(client)
+    refused = await client.post(
+        f"/api/v1/milestones/{a.milestone_ids[0]}/send-back",
+        json={"reason": "Nothing was submitted."},
+        headers=a.city.manager.headers,
+    )
+    assert refused.status_code == 409, refused.text
