@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import jinja2
@@ -27,7 +27,7 @@ def _money(amount_minor: int, currency: str) -> str:
 @jinja2.pass_context
 def _datetime(
     ctx: jinja2.runtime.Context,
-    value: datetime | None,
+    value: datetime | date | None,
     fmt: str = "medium",
     zone: str | None = None,
 ) -> str:
@@ -44,6 +44,9 @@ def _datetime(
     language = i18n.current_locale.get()
     viewer = zones.zone(ctx.get("viewer_zone"))
     city = zones.zone(zone) if zone else viewer
+    if not isinstance(value, datetime):
+        # A calendar date (the day a project step was taken): no moment, so no zone.
+        return zones.date_text(value, language)
     if value.tzinfo is None:
         # Naive values from the database driver are UTC (the connection's zone).
         value = value.replace(tzinfo=UTC)

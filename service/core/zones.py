@@ -177,7 +177,7 @@ def formats(language: str) -> Formats:
 
 
 @lru_cache(maxsize=4096)
-def _date_text(day: date, language: str) -> str:
+def date_text(day: date, language: str) -> str:
     f = formats(language)
     return str(f.date.apply(day, f.locale))
 
@@ -195,7 +195,7 @@ def wall_clock(moment: datetime, where: tzinfo, language: str) -> tuple[str, str
     Both texts are cached by their wall-clock values: a page lists many deadlines on few
     days, and applying a Babel pattern costs tens of microseconds each time."""
     local = moment.astimezone(where)
-    return _date_text(local.date(), language), _time_text(local.hour, local.minute, language)
+    return date_text(local.date(), language), _time_text(local.hour, local.minute, language)
 
 
 def describe(moment: datetime, where: tzinfo, language: str) -> str:

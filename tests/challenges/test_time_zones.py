@@ -419,3 +419,10 @@ class TestTheDateFilter:
         # Headless browsers often report Etc/UTC: "UTC time (UTC)" would say it twice.
         moment = datetime(2026, 12, 27, 21, 0, tzinfo=UTC)
         assert self._render("{{ d|datetime }}", d=moment, viewer_zone=zone) == text
+
+    def test_a_calendar_date_is_shown_as_it_is(self) -> None:
+        # Incubation steps are dated by day, with no time of day.
+        from datetime import date
+
+        shown = self._render("{{ d|datetime('date') }}", d=date(2027, 3, 1), viewer_zone=SANTIAGO)
+        assert shown == "Mar 1, 2027"
