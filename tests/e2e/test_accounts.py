@@ -446,6 +446,14 @@ async def test_accounts_pages_fit_a_phone_screen(
         overflow = await page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
-        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+        wide = await page.evaluate(
+            """() => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > innerWidth)
+                .filter(e => { for (let a = e.parentElement; a; a = a.parentElement)
+                    if (getComputedStyle(a).overflowX !== 'visible') return false; return true; })
+                .slice(-5)
+                .map(e => `${e.tagName}.${e.className}: ${e.textContent.trim().slice(0, 30)}`)"""
+        )
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone: {wide}"
     finally:
         await context.close()
