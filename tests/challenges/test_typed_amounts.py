@@ -11,12 +11,13 @@ import httpx
 from starlette.applications import Starlette
 
 from service.accounts.models import OrganizationKind, Role
-from service.challenges.models import Application, Challenge
+from service.challenges.models import Application, Award, Challenge
 from service.matching.models import InvestorThesis
-from service.rewards.models import Funding
+from service.rewards.models import Funding, Milestone
 from tests import factories
 from tests.challenges.helpers import make_city
 from tests.challenges.test_applications import open_challenge
+from tests.challenges.test_judging_awards import closed_with_applications, judge, scores_for
 from tests.investors.helpers import deal
 from tests.rewards.test_pages import browser, error_of, field_of, text_of, value_of
 
@@ -167,3 +168,47 @@ class TestInvestorTickets:
             assert (thesis.ticket_min_minor, thesis.ticket_max_minor) == (25_000_000, 150_000_000)
             page = await b.get(f"/investors/{org.id}/thesis")
             assert value_of(page, "f-ticket_max") == "1.500.000,00"
+
+
+class TestAwardMilestones:
+    async def test_award_and_milestones_typed_in_spanish_pesos(
+        self, client: httpx.AsyncClient, app: Starlette
+    ) -> None:
+        city, challenge_id, apps = await closed_with_applications(
+            client, count=1, reward={"amount_minor": 45_000_000, "currency": "CLP"}
+        )
+        ((_, _, application_id),) = apps
+        # One judge's scores start judging, when awards can be made.
+        scorer = await judge(client, city, challenge_id)
+        scored = await client.post(
+            f"/api/v1/applications/{application_id}/reviews",
+            json={"scores": await scores_for(challenge_id, [8, 6]), "comment": "Sólido."},
+            headers=scorer.headers,
+        )
+        assert scored.status_code == 200, scored.text
+        due = (datetime.now(UTC) + timedelta(days=60)).date().isoformat()
+        form = {
+            "application_id": str(application_id),
+            "amount": "45.000.000",
+            "rationale": "El mejor plan para los cerros, con metas medibles.",
+            "milestone_title_0": "Piloto",
+            "milestone_amount_0": "20.000.000",
+            "milestone_due_0": due,
+            "milestone_title_1": "Informe final",
+            "milestone_amount_1": "25.000.000,5",
+            "milestone_due_1": due,
+        }
+        url = f"/challenges/{challenge_id}/awards"
+        async with browser(app, city.manager.user) as b:
+            b.http.cookies.set("lang", "es")
+            refused = await b.post(url, **form)
+            assert refused.status_code == 422
+            assert error_of(refused, "f-milestone_amount_1").startswith("CLP")
+            assert value_of(refused, "f-milestone_amount_1") == "25.000.000,5"
+            assert await Award.all().count() == 0
+            saved = await b.post(url, **{**form, "milestone_amount_1": "25.000.000"})
+            assert saved.status_code == 303, text_of(saved)[:2000]
+        award = await Award.get(challenge_id=challenge_id)
+        milestones = await Milestone.filter(award_id=award.id).order_by("position")
+        assert award.amount_minor == 45_000_000
+        assert [m.amount_minor for m in milestones] == [20_000_000, 25_000_000]
