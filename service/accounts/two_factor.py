@@ -269,6 +269,18 @@ async def _end_other_sign_ins(ctx: Context, user: User, now: datetime) -> None:
     await ApiToken.filter(user_id=user.id, revoked_at=None).update(revoked_at=now)
 
 
+# What turning two-factor on, changing or off writes on the user's row (with the other sign-ins
+# it ends: `second_factor_changed_at` and `token_version`).
+SECOND_FACTOR_FIELDS = [
+    "totp_secret",
+    "totp_pending_secret",
+    "totp_enabled_at",
+    "totp_last_step",
+    "second_factor_changed_at",
+    "token_version",
+]
+
+
 async def confirm_enrolment(ctx: Context, user: User, *, code: str) -> list[str]:
     """Make the enrolled secret the active one; returns 10 new recovery codes (shown once)."""
     if not user.totp_pending_secret:
@@ -288,16 +300,7 @@ async def confirm_enrolment(ctx: Context, user: User, *, code: str) -> list[str]
         # Never lower the stored step: the confirming code cannot be used again either.
         user.totp_last_step = max(step, user.totp_last_step or step)
         await _end_other_sign_ins(ctx, user, now)
-        await user.save(
-            update_fields=[
-                "totp_secret",
-                "totp_pending_secret",
-                "totp_enabled_at",
-                "totp_last_step",
-                "second_factor_changed_at",
-                "token_version",
-            ]
-        )
+        await user.save(update_fields=SECOND_FACTOR_FIELDS)
         codes = await _replace_recovery_codes(user)
         await audit.record(
             ctx,
@@ -321,16 +324,7 @@ async def disable(ctx: Context, user: User) -> None:
         user.totp_enabled_at = None
         user.totp_last_step = None
         await _end_other_sign_ins(ctx, user, now)
-        await user.save(
-            update_fields=[
-                "totp_secret",
-                "totp_pending_secret",
-                "totp_enabled_at",
-                "totp_last_step",
-                "second_factor_changed_at",
-                "token_version",
-            ]
-        )
+        await user.save(update_fields=SECOND_FACTOR_FIELDS)
         await RecoveryCode.filter(user_id=user.id).delete()
         await audit.record(ctx, "user.disable_totp", object_type="user", object_id=user.id)
     _copy(user, into=ctx.actor.user)
