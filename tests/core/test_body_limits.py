@@ -8,6 +8,7 @@ limit plus one chunk, with the process's traced memory and the temporary folder 
 
 from __future__ import annotations
 
+import os
 import tempfile
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -31,6 +32,21 @@ SENT = 50 * MB
 MEMORY_BOUND = 4 * MB
 
 
+def _spooled_bytes(folder: Path) -> int:
+    """Bytes in temporary files under `folder`, named or not: on Linux a TemporaryFile has no
+    name (O_TMPFILE), so the files this process holds open there are counted too."""
+    named = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    unnamed = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+            if target.startswith(str(folder)) and target.endswith("(deleted)"):
+                unnamed += os.stat(fd).st_size
+        except OSError:
+            continue  # closed meanwhile
+    return named + unnamed
+
+
 @dataclass
 class Stream:
     """A chunked body that records how much the server pulled and what it cost meanwhile."""
@@ -45,8 +61,7 @@ class Stream:
     def _sample(self) -> None:
         current, _ = tracemalloc.get_traced_memory()
         self.peak_memory = max(self.peak_memory, current - self.baseline)
-        spooled = sum(p.stat().st_size for p in self.spool.iterdir() if p.is_file())
-        self.peak_spool = max(self.peak_spool, spooled)
+        self.peak_spool = max(self.peak_spool, _spooled_bytes(self.spool))
 
     async def body(self) -> AsyncIterator[bytes]:
         self.baseline, _ = tracemalloc.get_traced_memory()
