@@ -181,6 +181,9 @@ class PayoutAccount(Model):
     # IBAN columns: `bank_method` and `bank_details` read them as the "iban" method.
     method = fields.CharField(max_length=30, default="")
     details: dict[str, str] = fields.JSONField(default=dict)
+    # The currency the account is held in (ISO 4217); empty = the challenge's. Escrow, ledger
+    # and payouts stay in the challenge's currency: this only asks finance for the rate used.
+    currency = fields.CharField(max_length=3, null=True)
     updated_at = fields.DatetimeField(auto_now=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     organization_id: int
@@ -293,6 +296,12 @@ class Payout(Model):
     last_error = fields.TextField(default="")
     failure_reason = fields.TextField(default="")
     amount_reversed_minor = fields.BigIntField(default=0)
+    # A manual transfer to an account in another currency: the rate finance used (units of
+    # `transfer_currency` per unit of `currency`) and what the payee received. A record only:
+    # the ledger stays in `currency`.
+    transfer_currency = fields.CharField(max_length=3, null=True)
+    transfer_rate = fields.CharField(max_length=40, null=True)
+    transfer_amount_minor = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True, db_index=True)
     paid_at = fields.DatetimeField(null=True)

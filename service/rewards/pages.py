@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from babel.dates import format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_territory_currencies
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -708,6 +708,8 @@ async def record_payout_page(request: Request) -> Response:
     values = form_values(await request.form())
     key = f"payout-{payout.id}"
     reference, error = _text(values, "reference", 120)
+    rate = str(values.get("rate", "") or "")
+    rate_error = ""
     status = 422
     refusal = _refusal(request, "rewards.payout.record", payout)
     if refusal:
@@ -715,12 +717,22 @@ async def record_payout_page(request: Request) -> Response:
     if not error:
         try:
             async with transaction(request):
-                await rewards.record_bank_transfer(context(request), payout, reference=reference)
+                await rewards.record_bank_transfer(
+                    context(request), payout, reference=reference, rate=rate
+                )
         except ServiceError as exc:
-            error, status = _message(exc, "reference"), exc.status_code
-    if error:
+            # The rate's error beside the rate; the reference's (or the whole refusal) beside
+            # the reference.
+            rate_error = exc.fields.get("rate", "")
+            error = exc.fields.get("reference", "") or ("" if rate_error else exc.detail)
+            status = exc.status_code
+    if error or rate_error:
         return await _render_award(
-            request, milestone.award_id, status, values={key: reference}, errors={key: error}
+            request,
+            milestone.award_id,
+            status,
+            values={key: reference, f"{key}-rate": rate},
+            errors={k: text for k, text in ((key, error), (f"{key}-rate", rate_error)) if text},
         )
     return redirect(
         request,
@@ -739,6 +751,8 @@ class TransferInstruction:
 
     last4: str
     lines: list[tuple[str, str]]
+    # The account's currency, empty when it is the challenge's: then no rate is asked.
+    currency: str = ""
 
 
 def _transfer_instruction(account: PayoutAccount) -> TransferInstruction | None:
@@ -749,6 +763,7 @@ def _transfer_instruction(account: PayoutAccount) -> TransferInstruction | None:
     return TransferInstruction(
         last4=payout_methods.last4(method, details),
         lines=payout_methods.instruction(method, account.bank_holder, details),
+        currency=account.currency or "",
     )
 
 
@@ -797,6 +812,9 @@ async def _render_account(
     method: str = "",
 ) -> Response:
     account = await PayoutAccount.get_or_none(organization_id=org.id)
+    # The account's currency as saved, else the usual one of the payee's country.
+    usual = get_territory_currencies(org.country) or [""]
+    currency = account.currency if account is not None and account.currency else usual[0]
     own = payout_methods.methods_for(org.country)
     # The payee's country first; a payee may still hold its account in another country.
     others = [m for m in payout_methods.METHODS.values() if m not in own]
@@ -831,6 +849,7 @@ async def _render_account(
         method_fields=_method_form(chosen),
         current_method=gettext(payout_methods.METHODS[saved].label) if saved else "",
         current=current,
+        currency=currency,
         **labels(),
     )
 
@@ -850,7 +869,12 @@ async def bank_details_page(request: Request) -> Response:
     try:
         async with transaction(request):
             account = await rewards.set_bank_account(
-                context(request), org, holder=texts.get("holder", ""), method=method, values=texts
+                context(request),
+                org,
+                holder=texts.get("holder", ""),
+                method=method,
+                values=texts,
+                currency=texts.get("currency", ""),
             )
     except ServiceError as exc:
         errors = exc.fields or {"__root__": exc.detail}

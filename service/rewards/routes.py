@@ -264,6 +264,7 @@ def payout_account_out(
         method=method,
         method_label=gettext(known.label) if known else "",
         account_last4=payout_methods.last4(method, details),
+        currency=account.currency if account else None,
         # Never the whole number again: secrets by their last four only.
         details=dict(payout_methods.shown(method, details)),
         onboarding_url=url,
@@ -303,6 +304,7 @@ async def set_payout_account(request: Request, json: schemas.PayoutAccountIn) ->
                 holder=json.holder,
                 method=json.method,
                 values={**fields, "iban": json.iban, "bic": json.bic},
+                currency=json.currency,
             )
     account = await PayoutAccount.get_or_none(organization_id=org.id)
     return _json(payout_account_out(org.id, account, url))
@@ -337,6 +339,9 @@ def payout_out(payout: Payout, name: str) -> schemas.PayoutOut:
         status=payout.status.value,
         stripe_transfer_id=payout.stripe_transfer_id,
         bank_reference=payout.bank_reference,
+        transfer_currency=payout.transfer_currency,
+        transfer_rate=payout.transfer_rate,
+        transfer_amount_minor=payout.transfer_amount_minor,
         failure_reason=payout.failure_reason,
         attempts=payout.attempts,
         created_at=payout.created_at,
@@ -503,16 +508,23 @@ async def get_payout(request: Request) -> Response:
 
 @guard("rewards.payout.record", load=perms.load_payout)
 @api.validate(
-    json=schemas.ReferenceIn,
-    resp=Doc(HTTP_200=schemas.PayoutOut, HTTP_403=ErrorOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut),
+    json=schemas.PayoutTransferIn,
+    resp=Doc(
+        HTTP_200=schemas.PayoutOut,
+        HTTP_403=ErrorOut,
+        HTTP_404=ErrorOut,
+        HTTP_409=ErrorOut,
+        HTTP_422=ErrorOut,
+    ),
     tags=["rewards"],
     security=SECURED,
 )
-async def record_payout_transfer(request: Request, json: schemas.ReferenceIn) -> Response:
-    """Finance records the bank transfer of a manual-rail payout."""
+async def record_payout_transfer(request: Request, json: schemas.PayoutTransferIn) -> Response:
+    """Finance records the bank transfer of a manual-rail payout (and the rate used when the
+    payee's account is in another currency)."""
     async with transaction(request):
         payout = await rewards.record_bank_transfer(
-            context(request), request.state.obj, reference=json.reference
+            context(request), request.state.obj, reference=json.reference, rate=json.rate
         )
     return _json(payout_out(payout, request.state.obj.organization.name))
 

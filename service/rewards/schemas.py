@@ -59,6 +59,12 @@ class PayoutAccountIn(BaseModel):
     )
     iban: str = Field(default="", max_length=42)
     bic: str = Field(default="", max_length=11)
+    currency: str = Field(
+        default="",
+        max_length=3,
+        description="ISO 4217 code of the account's currency; empty when it is the "
+        "challenge's. Finance then records the rate used for each bank transfer.",
+    )
 
 
 class PayoutAccountOut(BaseModel):
@@ -71,6 +77,9 @@ class PayoutAccountOut(BaseModel):
     method: str = ""
     method_label: str = ""
     account_last4: str = ""
+    currency: str | None = Field(
+        default=None, description="The account's currency; null when it is the challenge's"
+    )
     details: dict[str, str] = Field(
         default_factory=dict,
         description="The method's fields; account numbers, keys and identifiers only as "
@@ -99,6 +108,16 @@ class ReferenceIn(BaseModel):
     reference: str = Field(min_length=1, max_length=120)
 
 
+class PayoutTransferIn(ReferenceIn):
+    rate: str = Field(
+        default="",
+        max_length=40,
+        description="Required when the payee's account is in another currency: units of the "
+        "account's currency per 1 unit of the payout's, as a decimal string (\"1050.25\"). "
+        "Ignored when the currencies match.",
+    )
+
+
 class PayoutOut(BaseModel):
     id: int
     milestone_id: int
@@ -110,6 +129,15 @@ class PayoutOut(BaseModel):
     status: str
     stripe_transfer_id: str | None
     bank_reference: str
+    transfer_currency: str | None = Field(
+        default=None, description="The payee account's currency, when it is not the payout's"
+    )
+    transfer_rate: str | None = Field(
+        default=None, description="Units of transfer_currency per 1 unit of currency"
+    )
+    transfer_amount_minor: int | None = Field(
+        default=None, description="What the payee received, in transfer_currency's minor units"
+    )
     failure_reason: str
     attempts: int
     created_at: datetime

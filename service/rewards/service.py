@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from service.core.context import Context
 from service.core.errors import Conflict, PermissionDenied, ServiceError, ValidationFailed
 from service.core.i18n import N_
 from service.core.jobs import enqueue
+from service.core.money import CURRENCIES, minor_units, to_major
 from service.notifications import service as notifications
 from service.rewards import ledger, payout_methods
 from service.rewards.gateway import GatewayError, PaymentGateway
@@ -341,15 +343,25 @@ async def set_bank_details(
 
 
 async def set_bank_account(
-    ctx: Context, org: Organization, *, holder: str, method: str, values: Mapping[str, str]
+    ctx: Context,
+    org: Organization,
+    *,
+    holder: str,
+    method: str,
+    values: Mapping[str, str],
+    currency: str = "",
 ) -> PayoutAccount:
-    """Bank details for the manual rail, in one of the methods of `payout_methods`."""
+    """Bank details for the manual rail, in one of the methods of `payout_methods`. The
+    account's currency is empty when it is the challenge's (no rate is then asked)."""
     problems: dict[str, str] = {}
     holder = " ".join(holder.split())
     if not holder:
         problems["holder"] = _("Enter the account holder's name.")
     elif len(holder) > 140:
         problems["holder"] = _("This is too long.")
+    currency = currency.strip().upper()
+    if currency and currency not in CURRENCIES:
+        problems["currency"] = _("Enter a currency code such as EUR, CLP or BRL.")
     details, invalid = payout_methods.validate(method, values)
     problems.update(invalid)
     if problems:
@@ -360,6 +372,7 @@ async def set_bank_account(
         "bank_holder": holder,
         "method": method,
         "details": details,
+        "currency": currency or None,
         # The IBAN columns still answer for IBAN accounts, and are emptied for the others
         # so an old IBAN is never shown for a new account.
         "bank_iban": details.get("iban", "") if method == "iban" else "",
@@ -849,14 +862,59 @@ async def _reopen_milestone(payout: Payout) -> None:
         await milestone.save(update_fields=["status", "paid_at"])
 
 
-async def record_bank_transfer(ctx: Context, payout: Payout, *, reference: str) -> Payout:
-    """Finance sent a manual payout's bank transfer: record its reference."""
+# A bigint column holds what the payee received, in its currency's minor units.
+_MAX_MINOR = 2**63 - 1
+
+
+def _converted(amount_minor: int, currency: str, target: str, text: str) -> int | None:
+    """The payout in the account's currency at `text` units of it per unit of `currency`,
+    rounded half-even to its minor unit; None when `text` is no positive rate."""
+    # Enough digits that neither the product nor its rounding loses a unit of a bigint.
+    with localcontext() as exact:
+        exact.prec = 80
+        try:
+            rate = Decimal(text)
+            if not rate.is_finite() or rate <= 0 or len(format(rate, "f")) > 40:
+                return None
+            amount = (to_major(amount_minor, currency) * rate).scaleb(minor_units(target))
+            whole = amount.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+        except InvalidOperation:
+            return None
+    return int(whole) if 0 < whole <= _MAX_MINOR else None
+
+
+async def record_bank_transfer(
+    ctx: Context, payout: Payout, *, reference: str, rate: str = ""
+) -> Payout:
+    """Finance sent a manual payout's bank transfer: record its reference, and the rate used
+    when the payee's account is in another currency. The rate is ignored when the currencies
+    match: the payout is then sent as it is."""
     payout = await Payout.select_for_update().get(id=payout.id)
     if payout.status is not P.awaiting_transfer:
         raise Conflict(_("This payout is not waiting for a bank transfer."))
+    problems: dict[str, str] = {}
     reference = reference.strip()
     if not reference:
-        raise ValidationFailed(fields={"reference": _("Enter the bank transfer's reference.")})
+        problems["reference"] = _("Enter the bank transfer's reference.")
+    account = await PayoutAccount.get_or_none(organization_id=payout.organization_id)
+    target = account.currency if account is not None and account.currency else payout.currency
+    converted: int | None = None
+    if target != payout.currency:
+        rate = rate.strip()
+        converted = _converted(payout.amount_minor, payout.currency, target, rate)
+        if not rate:
+            problems["rate"] = _("Enter the rate used: %(to)s per 1 %(base)s.") % {
+                "to": target,
+                "base": payout.currency,
+            }
+        elif converted is None:
+            problems["rate"] = _("Enter the rate as a positive number, such as 1050.25.")
+    if problems:
+        raise ValidationFailed(fields=problems)
+    if converted is not None:
+        payout.transfer_currency = target
+        payout.transfer_rate = format(Decimal(rate), "f")
+        payout.transfer_amount_minor = converted
     milestone = await Milestone.get(id=payout.milestone_id)
     award = await Award.get(id=milestone.award_id).select_related("challenge", "application")
     await _check_duty(ctx, milestone, award, Duty.record_transfer)
@@ -868,6 +926,8 @@ async def record_bank_transfer(ctx: Context, payout: Payout, *, reference: str) 
         object_id=payout.id,
         organization_id=award.challenge.organization_id,
         reference=reference,
+        transfer_currency=payout.transfer_currency,
+        transfer_rate=payout.transfer_rate,
     )
     return payout
 
