@@ -1,0 +1,11 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('civic', '0022_citizen_panels')]
+
+    initial = False
+
+    operations: list[ops.Operation] = [
+    ]

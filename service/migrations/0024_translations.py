@@ -1,0 +1,11 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('civic', '0023_funding_rounds')]
+
+    initial = False
+
+    operations: list[ops.Operation] = [
+    ]

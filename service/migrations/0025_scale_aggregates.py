@@ -1,0 +1,11 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('civic', '0024_translations')]
+
+    initial = False
+
+    operations: list[ops.Operation] = [
+    ]
