@@ -66,6 +66,12 @@ browser: install chromium
 test: lint typecheck compose-check i18n-check unit browser
 
 # Load comes from wrk (Debian) when it can be installed; otherwise from an httpx generator.
+# Property tests with new random examples (`make test` replays the same ones every time).
+explore: install
+	HYPOTHESIS_PROFILE=explore $(PY) -m pytest -n auto -p no:cacheprovider \
+		tests/rewards/test_ledger_properties.py tests/core/test_amounts.py \
+		tests/currencies/test_reward_sorting.py
+
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) || echo "wrk unavailable: using the httpx load generator"
 	$(PY) -m tests.bench
