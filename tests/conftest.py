@@ -7,6 +7,7 @@ emptying every table after each test; the database is dropped at the end of the 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 import uuid
@@ -17,6 +18,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from starlette.applications import Starlette
 from tortoise import Tortoise
 from tortoise.connection import get_connection
@@ -29,6 +31,13 @@ from service.worker import create_worker
 from tests import services, smtp
 
 TEST_SECRET = "test-secret-" + "x" * 40
+
+# `make test` runs the same examples every time (derandomized: the examples follow from each
+# test's own code), so a run fails only when the code changed. `make explore` draws new ones
+# (HYPOTHESIS_PROFILE=explore) and keeps what it found in Hypothesis' example database.
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")
