@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import anyio.to_thread
 from babel.numbers import format_decimal
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from service.audit import service as audit
 from service.challenges.models import Attachment, Challenge
@@ -24,7 +23,13 @@ from service.core import filetypes, i18n
 from service.core.errors import PayloadTooLarge, ValidationFailed
 from service.core.i18n import N_, gettext
 from service.core.web import context, transaction
-from service.integrations.storage import FileTooLarge, StoredFile
+from service.integrations.storage import (
+    ByteStream,
+    FileTooLarge,
+    SignedLink,
+    StoredFile,
+    content_disposition,
+)
 
 CHUNK = 64 * 1024
 
@@ -120,21 +125,36 @@ async def file_response(
     request: Request, *, stored_name: str, content_type: str, filename: str, inline: bool = False
 ) -> Response:
     """The stored file, as a download unless `inline` (only for checked images), never
-    sniffed as another type."""
+    sniffed as another type. Called after the route's permission check: a signed link to
+    the store is only handed out then, and expires within minutes."""
     storage = request.app.state.deps.storage
-    try:
-        path: Path = await storage.path(stored_name)
-    except FileNotFoundError:
-        return Response(status_code=404)
     # Rows stored before the allowlist may hold any name or type: offer them under a name
     # that ends in their type's extension, as bytes when the type is not an allowed one.
     known = content_type in filetypes.BY_MIME
+    media_type = content_type if known else "application/octet-stream"
+    download_name = filetypes.safe_name(filename, content_type)
+    try:
+        delivery = await storage.deliver(
+            stored_name, filename=download_name, content_type=media_type, inline=inline
+        )
+    except FileNotFoundError:
+        return Response(status_code=404)
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"}
+    if isinstance(delivery, SignedLink):
+        # The link itself must not be cached past its expiry.
+        return RedirectResponse(
+            delivery.url, status_code=302, headers={"Cache-Control": "no-store"}
+        )
+    if isinstance(delivery, ByteStream):
+        headers["Content-Length"] = str(delivery.size)
+        headers["Content-Disposition"] = content_disposition(download_name, inline=inline)
+        return StreamingResponse(delivery.chunks, media_type=media_type, headers=headers)
     return FileResponse(
-        path,
-        media_type=content_type if known else "application/octet-stream",
-        filename=filetypes.safe_name(filename, content_type),
+        delivery.path,
+        media_type=media_type,
+        filename=download_name,
         content_disposition_type="inline" if inline else "attachment",
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
+        headers=headers,
     )
 
 
