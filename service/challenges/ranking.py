@@ -100,3 +100,50 @@ def rank(
         )
         for position, (app_id, score, raw_mean, count, spread, per_criterion) in enumerate(rows)
     ]
+
+
+@dataclass(frozen=True)
+class Combined:
+    """Experts' and a citizens' panel's scores side by side, combined by the panel's share."""
+
+    application_id: int
+    rank: int
+    experts: float | None
+    panel: float | None
+    combined: float
+
+
+def combine(
+    experts: dict[int, float],
+    panel: dict[int, float],
+    application_ids: list[int],
+    *,
+    panel_share_pct: int,
+) -> list[Combined]:
+    """combined = (100 - share) % of the experts' mean + share % of the panel's mean.
+
+    Both are weighted scores in [0, 10]. When one side has not scored an application, the
+    other side's score stands alone (and the missing side is shown as none). Ties keep the
+    order by application id.
+    """
+    share = panel_share_pct / 100
+    rows = []
+    for application_id in application_ids:
+        expert = experts.get(application_id)
+        citizens = panel.get(application_id)
+        if expert is not None and citizens is not None:
+            value = (1 - share) * expert + share * citizens
+        else:
+            value = expert if expert is not None else citizens if citizens is not None else 0.0
+        rows.append((application_id, expert, citizens, round(value, 4)))
+    rows.sort(key=lambda row: (-row[3], row[0]))
+    return [
+        Combined(
+            application_id=app_id,
+            rank=position + 1,
+            experts=None if expert is None else round(expert, 4),
+            panel=None if citizens is None else round(citizens, 4),
+            combined=value,
+        )
+        for position, (app_id, expert, citizens, value) in enumerate(rows)
+    ]
