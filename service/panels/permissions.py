@@ -30,8 +30,20 @@ def _public(panel: Any) -> bool:
     return is_public(panel.challenge)
 
 
+def mine_of(panel: Panel) -> Volunteer | None:
+    """The signed-in user's own volunteering for the panel (set by `load_panel`)."""
+    found: Volunteer | None = getattr(panel, "mine", None)
+    return found
+
+
+def member_of(panel: Panel) -> Volunteer:
+    found = mine_of(panel)
+    assert found is not None
+    return found
+
+
 def _member(actor: Actor, panel: Panel) -> bool:
-    seat: Volunteer | None = getattr(panel, "mine", None)
+    seat = mine_of(panel)
     return seat is not None and seat.status is VolunteerStatus.member
 
 
