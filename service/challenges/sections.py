@@ -30,7 +30,10 @@ Provider = Callable[[Request, Challenge], Awaitable[Section | None]]
 PROVIDER_MODULES: list[str] = [
     "service.opendata.provenance",
     "service.participation.pages",
+    "service.deliberation.pages",
     "service.incubation.sections",
+    "service.funding.pages",
+    "service.panels.pages",
 ]
 
 
