@@ -68,6 +68,9 @@ class ApertiumTranslator:
         self.timeout_seconds = timeout_seconds
         # Each run starts a pipeline of a dozen processes: a few at a time is plenty.
         self._slots = asyncio.Semaphore(concurrency)
+        # Runs in progress: English to Spanish and to Portuguese (through Spanish) of the same
+        # texts, asked side by side, share one eng-spa run.
+        self._running: dict[tuple[str, str], asyncio.Future[str]] = {}
 
     def supports(self, source: str, target: str) -> bool:
         return (source, target) in APERTIUM_ROUTES
@@ -99,6 +102,15 @@ class ApertiumTranslator:
         return [piece.strip() for piece in pieces]
 
     async def _run(self, mode: str, text: str) -> str:
+        key = (mode, text)
+        running = self._running.get(key)
+        if running is None:
+            running = self._running[key] = asyncio.ensure_future(self._run_once(mode, text))
+            running.add_done_callback(lambda _: self._running.pop(key, None))
+        # Shielded: one caller cancelled does not cancel the run the others wait for.
+        return await asyncio.shield(running)
+
+    async def _run_once(self, mode: str, text: str) -> str:
         async with self._slots:
             try:
                 # -u: unknown words are left as written, without Apertium's "*" mark.

@@ -122,7 +122,7 @@ class Outcome:
 
 
 # Texts sent to the provider in one call, at most.
-BATCH = 40
+BATCH = 100
 
 
 async def translate_object(

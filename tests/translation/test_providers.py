@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -20,8 +21,15 @@ from tests.translation import fake_libretranslate
 
 
 class TestApertium:
-    async def test_every_pair_translates_and_a_batch_comes_back_in_order(self) -> None:
-        apertium = ApertiumTranslator()
+    async def test_every_pair_translates_and_a_batch_comes_back_in_order(
+        self, tmp_path: Path
+    ) -> None:
+        # Apertium itself, behind a script that notes each run's mode.
+        runs = tmp_path / "runs"
+        wrapper = tmp_path / "apertium"
+        wrapper.write_text(f'#!/bin/sh\necho "$2" >> {runs}\nexec apertium "$@"\n')
+        wrapper.chmod(0o755)
+        apertium = ApertiumTranslator(binary=str(wrapper))
         for source in ("en", "es", "pt"):
             for target in ("en", "es", "pt"):
                 assert apertium.supports(source, target) is (source != target)
@@ -29,13 +37,18 @@ class TestApertium:
         # A text that looks like the batch's markers makes each text go alone.
         tricky = ["[[[7]]] Escuela", "Agua"]
         # English and Portuguese go through Spanish: these two run all four modes.
-        to_pt, to_en, many, alone = await asyncio.gather(
-            apertium.translate("The children arrive late to school.", source="en", target="pt"),
+        english = "The children arrive late to school."
+        to_pt, to_es, to_en, many, alone = await asyncio.gather(
+            apertium.translate(english, source="en", target="pt"),
+            apertium.translate(english, source="en", target="es"),
             apertium.translate("As crianças chegam tarde à escola.", source="pt", target="en"),
             apertium.translate_many(batch, source="es", target="pt"),
             apertium.translate_many(tricky, source="es", target="pt"),
         )
         assert "escola" in to_pt.lower() and "school" in to_en.lower(), (to_pt, to_en)
+        assert "escuela" in to_es.lower(), to_es
+        # English to Spanish ran once for both targets.
+        assert runs.read_text().split().count("eng-spa") == 1
         assert "*" not in to_pt + to_en  # unknown words are left as written, unmarked
         assert len(many) == 3
         assert "escola" in many[0].lower() and "água" in many[2].lower()

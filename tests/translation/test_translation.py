@@ -154,13 +154,25 @@ class TestChallenges:
             f"/api/v1/challenges/{cid}/questions", json={"text": question}, headers=asker.headers
         )
         assert asked.status_code == 201, asked.text
-        assert await _translate(app, "question", asked.json()["id"]) == 2
+        question_id = asked.json()["id"]
+        answer = "Sí, con un socio local."
+        answered = await client.post(
+            f"/api/v1/questions/{question_id}/answer",
+            json={"text": answer},
+            headers=city.editor.headers,
+        )
+        assert answered.status_code == 200, answered.text
+        # The question and the city's answer are in different languages: each is told apart.
+        assert await _translate(app, "question", question_id) == 2
+        assert await _translate(app, "answer", question_id) == 2
 
         page = (await client.get(f"/challenges/{cid}?lang=en")).text
         english_title = await _cached(title, "en")
         assert html.escape(english_title) in page and NOTE_ES in page
         assert html.escape(await _cached(question, "en")) in page
         assert "Machine-translated from Portuguese — show original" in page
+        assert html.escape(await _cached(answer, "en")) in page
+        assert f'<div lang="es"><p>{answer}</p></div>' in page
         spanish = (await client.get(f"/challenges/{cid}?lang=es")).text
         assert title in spanish and NOTE_ES not in spanish
         # "bus" is in the English translation only; the challenge is found by it.
