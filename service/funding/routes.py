@@ -158,11 +158,16 @@ async def get_ballot(request: Request) -> Response:
     )
 
 
-@guard("funding.round.view", load=perms.load_round)
+# A receipt code is a credential of its own (no session involved): the route is public, and a
+# round still in draft is answered as if it did not exist.
+@guard("public")
 @api.validate(json=schemas.ShareIn, resp=_doc(200, schemas.ShareOut, 404, 409, 422), tags=TAGS)
 async def read_share(request: Request, json: schemas.ShareIn) -> Response:
     """What a voter's share paid for, found by the receipt code (after the count)."""
-    use = await funding.share_use(request.state.obj, json.receipt_code)
+    rnd = await perms.load_round(request)
+    if rnd.status is RoundStatus.draft:
+        raise funding.UnknownReceipt("No such funding round.")
+    use = await funding.share_use(rnd, json.receipt_code)
     return _json(
         schemas.ShareOut(
             receipt=use.ballot.receipt,
