@@ -1,0 +1,333 @@
+"""A citizens' panel through the API and pages: opened with quotas, volunteers kept private,
+drawn by the real job (quotas met, the draw published and checkable), refused when a quota
+cannot be met, scoring the finalists with a published share (hand-computed), a member's seat
+re-drawn, a stipend paid once from escrow through the ledger, sessions and a recommendation.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from service import db
+from service.challenges import service as challenges_service
+from service.challenges.models import Challenge
+from service.panels import draw, tasks
+from service.panels.models import Panel, Volunteer
+from service.rewards.models import LedgerTransaction
+from tests import factories
+from tests.challenges.test_applications import applicant, draft, open_challenge
+from tests.challenges.test_judging_awards import judge, scores_for
+from tests.rewards.helpers import fund
+
+FEATURES = [
+    {
+        "name": "age",
+        "values": [{"value": "16-39", "min": 2, "max": 3}, {"value": "40+", "min": 1, "max": 2}],
+    },
+    {
+        "name": "gender",
+        "values": [{"value": "woman", "min": 2, "max": 2}, {"value": "man", "min": 2, "max": 2}],
+    },
+]
+
+
+def panel_body(**changes: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    body: dict[str, Any] = {
+        "size": 4,
+        "features": FEATURES,
+        "recruitment_opens_at": (now - timedelta(hours=1)).isoformat(),
+        "recruitment_closes_at": (now + timedelta(hours=1)).isoformat(),
+        "stipend_minor": 5_000,
+        "score_share_pct": 30,
+    }
+    body.update(changes)
+    return body
+
+
+async def submitted(client: httpx.AsyncClient, challenge_id: int) -> int:
+    person, org = await applicant(client)
+    app_id = (await draft(client, challenge_id, person, org)).json()["id"]
+    response = await client.post(f"/api/v1/applications/{app_id}/submit", headers=person.headers)
+    assert response.status_code == 200, response.text
+    return int(app_id)
+
+
+async def close_recruitment(panel_id: int) -> None:
+    async with db.transaction(None):
+        await Panel.filter(id=panel_id).update(
+            recruitment_closes_at=datetime.now(UTC) - timedelta(seconds=1)
+        )
+
+
+class TestPanel:
+    async def test_open_volunteer_draw_score_replace_and_pay(
+        self, app: Starlette, client: httpx.AsyncClient
+    ) -> None:
+        city, challenge_id = await open_challenge(client)
+        app_a = await submitted(client, challenge_id)
+        app_b = await submitted(client, challenge_id)
+        await fund(client, city, challenge_id, 12_000)
+        url = f"/api/v1/challenges/{challenge_id}/panel"
+
+        # Bad input is refused with the field named, and an editor may not open a panel.
+        bad = panel_body(features=[{"name": "age", "values": [{"value": "a", "min": 3, "max": 1}]}])
+        assert (await client.post(url, json=bad, headers=city.manager.headers)).status_code == 422
+        short = panel_body(
+            features=[
+                {
+                    "name": "age",
+                    "values": [
+                        {"value": "a", "min": 0, "max": 1},
+                        {"value": "b", "min": 0, "max": 1},
+                    ],
+                }
+            ]
+        )
+        refused = await client.post(url, json=short, headers=city.manager.headers)
+        assert refused.status_code == 422 and "features" in refused.json()["fields"]
+        editor = await client.post(url, json=panel_body(), headers=city.editor.headers)
+        assert editor.status_code == 403
+        opened = await client.post(url, json=panel_body(), headers=city.manager.headers)
+        assert opened.status_code == 201, opened.text
+        panel_id = opened.json()["id"]
+        again = await client.post(url, json=panel_body(), headers=city.manager.headers)
+        assert again.status_code == 409
+        base = f"/api/v1/panels/{panel_id}"
+
+        # Ten volunteers; what they declare stays private.
+        rng = random.Random(3)
+        people = []
+        for n in range(10):
+            person = await factories.person(client)
+            declared = {
+                "age": "16-39" if n % 3 else "40+",
+                "gender": "woman" if n % 2 else "man",
+            }
+            response = await client.post(
+                f"{base}/volunteers",
+                json={
+                    "features": declared,
+                    "first_name": f"Ana{n}",
+                    "show_name": rng.random() < 0.5,
+                },
+                headers=person.headers,
+            )
+            assert response.status_code == 201, response.text
+            people.append(person)
+        twice = await client.post(
+            f"{base}/volunteers",
+            json={"features": {"age": "40+", "gender": "man"}},
+            headers=people[0].headers,
+        )
+        assert twice.status_code == 409
+        stranger = await factories.person(client)
+        wrong = await client.post(
+            f"{base}/volunteers",
+            json={"features": {"age": "99", "gender": "man"}},
+            headers=stranger.headers,
+        )
+        assert wrong.status_code == 422 and "features.age" in wrong.json()["fields"]
+        public = await client.get(base)
+        assert public.status_code == 200
+        assert public.json()["pool_counts"] == {
+            "age": {"16-39": 6, "40+": 4},
+            "gender": {"woman": 5, "man": 5},
+        }
+        assert "Ana1" not in public.text and "features" not in public.json()["members"]
+        assert (
+            await client.get(f"{base}/volunteers", headers=people[0].headers)
+        ).status_code == 404
+        pool = await client.get(f"{base}/volunteers", headers=city.editor.headers)
+        assert len(pool.json()["items"]) == 10 and pool.json()["items"][0]["features"]
+
+        # The draw waits for the end of recruitment; then quotas no panel meets are refused
+        # with the value that is short, and nothing changes.
+        early = await client.post(f"{base}/draw", headers=city.editor.headers)
+        assert early.status_code == 409
+        await close_recruitment(panel_id)
+        async with db.transaction(None):
+            impossible = [dict(f) for f in FEATURES]
+            impossible[0] = {
+                "name": "age",
+                "values": [
+                    {"value": "16-39", "min": 0, "max": 4},
+                    {"value": "40+", "min": 5, "max": 6},
+                ],
+            }
+            await Panel.filter(id=panel_id).update(features=impossible)
+        refused = await client.post(f"{base}/draw", headers=city.editor.headers)
+        assert refused.status_code == 422, refused.text
+        assert "40+" in refused.json()["detail"] and "5" in refused.json()["detail"]
+        assert (await Panel.get(id=panel_id)).status.value == "recruiting"
+        async with db.transaction(None):
+            await Panel.filter(id=panel_id).update(features=FEATURES)
+
+        started = await client.post(f"{base}/draw", headers=city.editor.headers)
+        assert started.status_code == 202, started.text
+        assert started.json()["status"] == "drawing"
+        assert await tasks.draw_panel(app.state.deps, panel_id=panel_id) == "drawn"
+        assert await tasks.draw_panel(app.state.deps, panel_id=panel_id) == "skipped"
+        body = (await client.get(base)).json()
+        assert body["status"] == "drawn" and len(body["members"]) == 4
+        published = body["draw"]
+        probabilities = published["probabilities"]
+        assert len(probabilities) == 10 and len(published["drawn"]) == 4
+        assert abs(min(probabilities.values()) - published["maximin"]) < 1e-6
+        assert abs(sum(probabilities.values()) - 4) < 1e-6
+        # Anyone can redo the lottery from what is published.
+        redo = draw.Distribution(
+            features=["age", "gender"],
+            groups=[("",)] * len(published["groups"]),
+            members=[g["members"] for g in published["groups"]],
+            portfolio=[(tuple(p["counts"]), p["probability"]) for p in published["portfolio"]],
+            maximin=published["maximin"],
+        )
+        assert draw.draw(redo, int(published["seed"])) == published["drawn"]
+        rows = await Volunteer.filter(panel_id=panel_id, status="member")
+        declared_by_id = {v.id: v.features for v in await Volunteer.filter(panel_id=panel_id)}
+        quotas = (await Panel.get(id=panel_id)).quotas()
+        assert draw.meets(quotas, declared_by_id, [v.id for v in rows]) == []
+        member_ids = {v.user_id for v in rows}
+        members = [p for p in people if p.user.id in member_ids]
+        outsider = next(p for p in people if p.user.id not in member_ids)
+
+        # The panel on the jury: a judge and two members score; hand-computed combination.
+        async with db.transaction(None):
+            await Challenge.filter(id=challenge_id).update(
+                closes_at=datetime.now(UTC) - timedelta(seconds=1)
+            )
+            await challenges_service.advance_all(now=datetime.now(UTC))
+        expert = await judge(client, city, challenge_id)
+        for app_id, values in ((app_a, [8, 6]), (app_b, [5, 10])):
+            review = await client.post(
+                f"/api/v1/applications/{app_id}/reviews",
+                json={"scores": await scores_for(challenge_id, values), "comment": "ok"},
+                headers=expert.headers,
+            )
+            assert review.status_code in (200, 201), review.text
+        criteria = list((await scores_for(challenge_id, [0, 0])).keys())
+
+        async def member_scores(
+            person: factories.Person, app_id: int, values: list[int] | None
+        ) -> httpx.Response:
+            payload: dict[str, Any] = {"application_id": app_id}
+            if values is None:
+                payload["conflict_of_interest"] = True
+            else:
+                payload["scores"] = dict(zip(criteria, values, strict=True))
+            return await client.post(f"{base}/scores", json=payload, headers=person.headers)
+
+        assert (await member_scores(outsider, app_a, [1, 1])).status_code == 404
+        assert (await member_scores(members[0], app_a, [4, 11])).status_code == 422
+        for person, app_id, values in (
+            (members[0], app_a, [4, 6]),
+            (members[0], app_b, [9, 9]),
+            (members[1], app_a, [6, 4]),
+            (members[1], app_b, None),
+        ):
+            response = await member_scores(person, app_id, values)
+            assert response.status_code == 200, response.text
+        assert (await member_scores(members[1], app_b, [9, 9])).status_code == 409
+        # Experts: A 0.6*8+0.4*6 = 7.2, B 0.6*5+0.4*10 = 7.0. Panel: A (4.8+5.2)/2 = 5.0,
+        # B 9.0 (the other member declared a conflict). 30 %: A 0.7*7.2+0.3*5 = 6.54,
+        # B 0.7*7+0.3*9 = 7.6: the panel turns the order round.
+        ranking = await client.get(f"{base}/ranking", headers=city.manager.headers)
+        assert ranking.status_code == 200, ranking.text
+        items = ranking.json()["items"]
+        assert [(i["application_id"], i["experts"], i["panel"], i["combined"]) for i in items] == [
+            (app_b, 7.0, 9.0, 7.6),
+            (app_a, 7.2, 5.0, 6.54),
+        ]
+        await factories.web_signin(client, city.manager.user)
+        page = await client.get(f"/panels/{panel_id}/ranking")
+        assert page.status_code == 200
+        for text in ("7.60", "6.54", "9.00", "5.00", "7.20", "7.00", "70% of the experts"):
+            assert text in page.text, text
+
+        # A member withdraws: the seat is re-drawn the same way, quotas still met.
+        leaving = next(v for v in rows if v.user_id == members[2].user.id)
+        out = await client.post(
+            f"{base}/volunteers/{leaving.id}/withdraw", headers=city.editor.headers
+        )
+        assert out.status_code == 200, out.text
+        seed = (await Panel.get(id=panel_id)).draw["replacements"]
+        assert seed == []
+        event = [e for e in (await client.get(base)).json()["audit"] if e["kind"] == "withdrawn"]
+        replacement_seed = event[0]["detail"]["replacement_seed"]
+        assert (
+            await tasks.replace_member(
+                app.state.deps, panel_id=panel_id, seat=leaving.seat or 0, seed=replacement_seed
+            )
+            == "replaced"
+        )
+        assert (
+            await tasks.replace_member(
+                app.state.deps, panel_id=panel_id, seat=leaving.seat or 0, seed=replacement_seed
+            )
+            == "skipped"
+        )
+        seated = await Volunteer.filter(panel_id=panel_id, status="member")
+        assert len(seated) == 4 and leaving.id not in {v.id for v in seated}
+        assert draw.meets(quotas, declared_by_id, [v.id for v in seated]) == []
+        assert len((await Panel.get(id=panel_id)).draw["replacements"]) == 1
+
+        # Stipends: once each, from escrow, through the ledger; escrow short is refused.
+        first = seated[0]
+        for _ in range(2):
+            paid = await client.post(
+                f"{base}/volunteers/{first.id}/stipend",
+                json={"reference": "TR-PANEL-1"},
+                headers=city.editor.headers,
+            )
+            assert paid.status_code == 201, paid.text
+        assert await LedgerTransaction.filter(key=f"panel-stipend:{first.id}").count() == 1
+        async with db.transaction(None):
+            await Panel.filter(id=panel_id).update(stipend_minor=50_000)
+        broke = await client.post(
+            f"{base}/volunteers/{seated[1].id}/stipend",
+            json={"reference": "TR-PANEL-2"},
+            headers=city.editor.headers,
+        )
+        assert broke.status_code == 409
+        assert await LedgerTransaction.filter(key=f"panel-stipend:{seated[1].id}").count() == 0
+        ledger = await client.get(f"/api/v1/challenges/{challenge_id}/ledger")
+        lines = [i for i in ledger.json()["items"] if i["kind"] == "payout"]
+        assert [(i["amount_minor"], i["counterpart_organization_id"]) for i in lines] == [
+            (5_000, None)
+        ]
+        assert ledger.json()["totals"][0]["paid_minor"] == 5_000
+
+        # Sessions and the recommendation, on the public page.
+        session = await client.post(
+            f"{base}/sessions",
+            json={
+                "starts_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+                "place": "Town hall",
+            },
+            headers=city.editor.headers,
+        )
+        assert session.status_code == 201
+        rec = await client.post(
+            f"{base}/recommendation",
+            json={"text": "Pilot the quieter buses in the north first."},
+            headers=city.editor.headers,
+        )
+        assert rec.status_code == 200
+        anonymous = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        )
+        async with anonymous:
+            page = await anonymous.get(f"/panels/{panel_id}")
+        assert page.status_code == 200
+        for text in ("Town hall", "Pilot the quieter buses", published["seed"], "Stipends paid"):
+            assert text in page.text, text
+        names = [v for v in seated if not v.show_name]
+        if names:
+            assert f"Member {names[0].seat}" in page.text
+        assert "16-39" in page.text  # the quotas and counts, never who declared what
