@@ -225,78 +225,81 @@ NEVER_NEGATIVE = (K.escrow, K.allocation, K.payable, K.paid_out, K.refunded)
 
 async def check_invariants() -> list[Breach]:
     """Every transaction sums to zero and has entries, no held balance is negative,
-    and every paid payout is matched by exactly one payout transaction (and back)."""
+    and every paid payout is matched by exactly one payout transaction (and back).
+
+    Each check is one query that returns only the rows in breach (`GROUP BY … HAVING`,
+    `NOT EXISTS`), so memory and the data read into Python stay constant however long the
+    ledger grows; the database does the sums over its indexes. Written in SQL that PostgreSQL
+    and SQLite both run (`||` joins text to a number in both).
+    """
     from service.rewards.models import Payout, PayoutStatus
 
+    connection = LedgerEntry._meta.db
+    entries = LedgerEntry._meta.db_table
+    txns = LedgerTransaction._meta.db_table
+    payouts = Payout._meta.db_table
     breaches: list[Breach] = []
-    sums = (
-        await LedgerEntry.all()
-        .annotate(total=Sum("amount_minor"))
-        .group_by("transaction_id")
-        .values("transaction_id", "total")
-    )
-    txns = await LedgerTransaction.all().values("id", "key", "kind", "city_id")
-    city_of_txn = {t["id"]: t["city_id"] for t in txns}
-    with_entries = set()
-    for row in sums:
-        with_entries.add(row["transaction_id"])
-        if int(row["total"] or 0) != 0:
-            breaches.append(
-                Breach(
-                    "unbalanced",
-                    f"transaction {row['transaction_id']} sums to {row['total']}",
-                    city_of_txn.get(row["transaction_id"]),
-                )
-            )
-    for txn in txns:
-        if txn["id"] not in with_entries:
-            breaches.append(
-                Breach("no_entries", f"transaction {txn['id']} has no entries", txn["city_id"])
-            )
+    for row in await connection.execute_query_dict(
+        f"SELECT t.id, t.city_id, SUM(e.amount_minor) AS total "  # noqa: S608 - table names
+        f"FROM {txns} t JOIN {entries} e ON e.transaction_id = t.id "
+        "GROUP BY t.id, t.city_id HAVING SUM(e.amount_minor) <> 0 ORDER BY t.id"
+    ):
+        breaches.append(
+            Breach("unbalanced", f"transaction {row['id']} sums to {row['total']}", row["city_id"])
+        )
+    for row in await connection.execute_query_dict(
+        f"SELECT t.id, t.city_id FROM {txns} t WHERE NOT EXISTS "  # noqa: S608 - table names
+        f"(SELECT 1 FROM {entries} e WHERE e.transaction_id = t.id) ORDER BY t.id"
+    ):
+        breaches.append(
+            Breach("no_entries", f"transaction {row['id']} has no entries", row["city_id"])
+        )
     balances = (
         await LedgerEntry.filter(account__kind__in=[k.value for k in NEVER_NEGATIVE])
         .annotate(total=Sum("amount_minor"))
         .group_by("account_id", "account__key")
+        .filter(total__lt=0)
+        .order_by("account_id")
         .values("account_id", "account__key", "total")
     )
     for row in balances:
-        if int(row["total"] or 0) < 0:
-            breaches.append(
-                Breach(
-                    "negative_balance",
-                    f"account {row['account__key']} is at {row['total']}",
-                    await _city_of_account(row["account_id"]),
-                )
+        breaches.append(
+            Breach(
+                "negative_balance",
+                f"account {row['account__key']} is at {row['total']}",
+                await _city_of_account(row["account_id"]),
             )
-    posted = {
-        int(str(t["key"]).split(":")[1]): t
-        for t in txns
-        if t["kind"] == T.payout.value and str(t["key"]).startswith("payout:")
-    }
-    settled: set[int] = {
-        int(pid)  # type: ignore[call-overload]
-        for pid in await Payout.filter(
-            status__in=[PayoutStatus.paid, PayoutStatus.reversed]
-        ).values_list("id", flat=True)
-    }
-    for payout_id in settled - set(posted):
-        city = await Payout.filter(id=payout_id).values_list(
+        )
+    # A settled payout is posted once under the key "payout:<id>" (the key is unique, so
+    # "exactly one" is "at least one"); the two directions are two anti-joins. The statuses and
+    # the kind are the enums' own fixed values, written into the statement as literals.
+    settled = ", ".join(f"'{s.value}'" for s in (PayoutStatus.paid, PayoutStatus.reversed))
+    kind = f"'{T.payout.value}'"
+    unposted = await connection.execute_query_dict(
+        f"SELECT p.id FROM {payouts} p WHERE p.status IN ({settled}) "  # noqa: S608
+        f"AND NOT EXISTS (SELECT 1 FROM {txns} t WHERE t.key = 'payout:' || p.id "
+        f"AND t.kind = {kind}) ORDER BY p.id"
+    )
+    for row in unposted:
+        city = await Payout.filter(id=row["id"]).values_list(
             "milestone__award__challenge__organization_id", flat=True
         )
         breaches.append(
             Breach(
                 "payout_unmatched",
-                f"payout {payout_id} is paid but not posted",
+                f"payout {row['id']} is paid but not posted",
                 int(city[0]) if city else None,  # type: ignore[call-overload]
             )
         )
-    for payout_id in set(posted) - settled:
+    unpaid = await connection.execute_query_dict(
+        f"SELECT t.key, t.city_id FROM {txns} t WHERE t.kind = {kind} "  # noqa: S608
+        f"AND t.key LIKE 'payout:%' AND NOT EXISTS (SELECT 1 FROM {payouts} p "
+        f"WHERE 'payout:' || p.id = t.key AND p.status IN ({settled})) ORDER BY t.id"
+    )
+    for row in unpaid:
+        payout_id = str(row["key"]).split(":")[1]
         breaches.append(
-            Breach(
-                "payout_unmatched",
-                f"payout {payout_id} is posted but not paid",
-                posted[payout_id]["city_id"],
-            )
+            Breach("payout_unmatched", f"payout {payout_id} is posted but not paid", row["city_id"])
         )
     return breaches
 
