@@ -28,6 +28,7 @@ from service.challenges.models import (
     StatusChange,
 )
 from service.core.errors import ValidationFailed
+from service.translation import service as translation
 
 SORTS = {
     # name: (expression, descending)
@@ -106,13 +107,16 @@ def list_sql(
     where.append("c.published_at IS NOT NULL")
     if filters.q.strip():
         if dialect == "postgres":
-            where.append(
-                f"c.search_vector @@ websearch_to_tsquery('simple', {sql.param(filters.q)})"
-            )
+            own = f"c.search_vector @@ websearch_to_tsquery('simple', {sql.param(filters.q)})"
         else:
+            words = []
             for word in filters.q.lower().split()[:8]:
                 escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                where.append(f"c.search_text LIKE {sql.param('%' + escaped + '%')} ESCAPE '\\'")
+                words.append(f"c.search_text LIKE {sql.param('%' + escaped + '%')} ESCAPE '\\'")
+            own = " AND ".join(words)
+        # A challenge is also found by the words of its translations.
+        other = translation.search_sql("challenge", filters.q, dialect=dialect, param=sql.param)
+        where.append(f"(({own}) OR {other})")
     if filters.area:
         where.append(f"c.area = {sql.param(filters.area)}")
     if filters.region:
@@ -218,11 +222,16 @@ async def criteria(challenge: Challenge) -> list[Criterion]:
 
 async def detail_parts(challenge: Challenge) -> dict[str, list[Any]]:
     """Everything the detail page shows, in a fixed number of queries."""
+    questions = (
+        await Question.filter(challenge_id=challenge.id).select_related("author").order_by("id")
+    )
+    texts = [challenge.title, challenge.summary, challenge.problem_statement]
+    texts += [t for q in questions for t in (q.text, q.answer)]
     return {
         "criteria": await criteria(challenge),
-        "questions": await Question.filter(challenge_id=challenge.id)
-        .select_related("author")
-        .order_by("id"),
+        "questions": questions,
+        # The texts in the reader's language where a machine translation is cached (one item).
+        "translations": [await translation.shown(texts)],
         "amendments": await Amendment.filter(challenge_id=challenge.id).order_by("id"),
         "attachments": await Attachment.filter(challenge_id=challenge.id).order_by("id"),
         "history": await StatusChange.filter(challenge_id=challenge.id).order_by("id"),

@@ -28,6 +28,7 @@ from service.core.context import Context
 from service.core.errors import Conflict, PermissionDenied, ValidationFailed
 from service.currencies import service as currencies
 from service.notifications import service as notifications
+from service.translation import service as translation
 
 S = ChallengeStatus
 EDITABLE = frozenset({S.draft, S.published, S.open})
@@ -106,6 +107,7 @@ async def create(ctx: Context, org: Organization, data: ChallengeIn) -> Challeng
         **_fields(data),
     )
     await _replace_criteria(challenge, data)
+    await _remember_texts(challenge)
     await currencies.refresh_challenge(challenge, ctx.settings)
     await audit.record(
         ctx,
@@ -115,6 +117,18 @@ async def create(ctx: Context, org: Organization, data: ChallengeIn) -> Challeng
         organization_id=org.id,
     )
     return challenge
+
+
+async def _remember_texts(challenge: Challenge) -> None:
+    """Offer the challenge's texts in the other languages (translated after the commit)."""
+    await translation.remember(
+        "challenge",
+        challenge.id,
+        language=challenge.language,
+        title=challenge.title,
+        summary=challenge.summary,
+        problem_statement=challenge.problem_statement,
+    )
 
 
 def _terms_snapshot(challenge: Challenge, criteria: list[Criterion]) -> dict[str, Any]:
@@ -166,6 +180,7 @@ async def update(ctx: Context, challenge: Challenge, data: ChallengePatch) -> Ch
         # for this edit, or committed its rates before these are read.
         await currencies.refresh_challenge(challenge, ctx.settings)
     await _replace_criteria(challenge, data)
+    await _remember_texts(challenge)
     if challenge.status is not S.draft and changed:
         assert ctx.actor.user is not None
         await Amendment.create(
@@ -309,6 +324,7 @@ async def ask(ctx: Context, challenge: Challenge, *, text: str) -> Question:
         raise ChallengeNotPublic()
     assert ctx.actor.user is not None
     question = await Question.create(challenge=challenge, author=ctx.actor.user, text=text)
+    await translation.remember("question", question.id, text=question.text)
     await follow(ctx, challenge)
     await audit.record(
         ctx,
@@ -327,6 +343,8 @@ async def answer(ctx: Context, question: Question, *, text: str) -> Question:
     question.answered_by_id = ctx.actor.user.id
     question.answered_at = datetime.now(UTC)
     await question.save(update_fields=["answer", "answered_by_id", "answered_at"])
+    # The answer is the city's, often in another language than the question: its own text.
+    await translation.remember("answer", question.id, text=text)
     challenge = await Challenge.get(id=question.challenge_id)
     await audit.record(
         ctx,
