@@ -29,6 +29,7 @@ from service.participation import presenters, repository, schemas
 from service.participation import service as participation
 from service.participation.models import Proposal, ProposalPhoto, Update
 from service.participation.routes import filters_of, managed_city, store_photo, throttle
+from service.translation import service as translation
 
 PAGE_SIZE = 20
 SORTS = [("supported", "Most supported"), ("newest", "Newest"), ("waiting", "Waiting longest")]
@@ -75,6 +76,7 @@ async def list_page(request: Request) -> Response:
         "participation/list.html",
         status_code=422 if errors else 200,
         items=[presenters.summary_out(row, now) for row in page.items],
+        tr=await translation.shown(row["title"] for row in page.items),
         next_cursor=page.next_cursor,
         next_query=next_query,
         values=raw,
@@ -140,6 +142,7 @@ async def new_page(request: Request) -> Response:
             values=values,
             errors=errors_of(exc),
             similar=similar,
+            tr=await translation.shown(p.title for p in similar),
             **show,
         )
     return redirect(
@@ -210,6 +213,7 @@ async def _render_detail(request: Request, status_code: int = 200, **extra: Any)
     challenge = (
         await Challenge.get_or_none(id=proposal.challenge_id) if proposal.challenge_id else None
     )
+    texts = [proposal.title, proposal.description, proposal.affected]
     return render(
         request,
         "participation/detail.html",
@@ -222,6 +226,7 @@ async def _render_detail(request: Request, status_code: int = 200, **extra: Any)
             supported_by_me=bool(user and await repository.has_supported(proposal.id, user.id)),
         ),
         comments=presenters.thread(comments),
+        tr=await translation.shown([*texts, *(c.text for c in comments)]),
         challenge=challenge,
         updates=await repository.updates_of_proposal(proposal, limit=20),
         is_author=bool(user and user.id == proposal.author_id),

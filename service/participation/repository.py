@@ -13,6 +13,7 @@ from tortoise.expressions import Q, Subquery
 from service.challenges.models import Challenge
 from service.core.errors import NotFound, ValidationFailed
 from service.participation.models import Comment, Proposal, ProposalStatus, Support, Update
+from service.translation import service as translation
 
 LIST_FIELDS = (
     "id",
@@ -94,7 +95,10 @@ async def list_public(filters: ProposalFilters, *, cursor: str | None, limit: in
     """One query whatever the filters and page size (keyset pagination on the sort)."""
     query = Proposal.filter(hidden_at=None)
     for word in filters.q.lower().split()[:8]:
-        query = query.filter(search_text__contains=word)
+        # A proposal is also found by the words of its translations.
+        query = query.filter(
+            Q(search_text__contains=word) | translation.matching_q("proposal", word)
+        )
     if filters.region.strip():
         query = query.filter(region__iexact=filters.region.strip())
     if filters.area:

@@ -35,11 +35,14 @@ from service.participation.models import (
     can_answer,
 )
 from service.participation.schemas import AdoptIn, ProposalIn, ProposalPatch, ResponseIn
+from service.translation import service as translation
 
 P = ProposalStatus
 DEFAULT_THRESHOLD = 200
 NEW_ACCOUNT_HOURS = 24
 SIMILAR_RATIO = 0.6
+# Meaning similarity (cosine of word embeddings) from which two titles count as alike.
+SIMILAR_MEANING = 0.55
 LINK = re.compile(r"(https?://|www\.)\S+|\b[\w-]+\.(com|org|net|io|info|biz|xyz|ru)\b", re.I)
 
 
@@ -120,13 +123,30 @@ def similarity(a: str, b: str) -> float:
 
 
 async def similar(region: str, title: str, *, exclude_id: int | None = None) -> list[Proposal]:
+    """The region's proposals most like `title` (at most 5), whatever language they are in.
+
+    A proposal is compared by its title as written and by its cached translations: by words
+    and characters (`similarity`), and by meaning (`translation.closest`, word embeddings).
+    """
     if len(title.strip()) < 4 or not region.strip():
         return []
-    candidates = await repository.recent_in_region(_norm_region(region))
-    scored = [
-        (similarity(title, p.title), p)
-        for p in candidates
+    candidates = [
+        p
+        for p in await repository.recent_in_region(_norm_region(region))
         if p.id != exclude_id and p.hidden_at is None
+    ]
+    translated = await translation.versions("proposal", [p.id for p in candidates], "title")
+    texts = {p.id: [p.title, *translated.get(p.id, [])] for p in candidates}
+    meaning = translation.closest(title, texts)
+    scored = [
+        (
+            max(
+                max(similarity(title, text) for text in texts[p.id]),
+                meaning[p.id] * SIMILAR_RATIO / SIMILAR_MEANING,
+            ),
+            p,
+        )
+        for p in candidates
     ]
     return [p for score, p in sorted(scored, key=lambda s: -s[0]) if score >= SIMILAR_RATIO][:5]
 
@@ -160,6 +180,13 @@ async def create(ctx: Context, data: ProposalIn) -> Proposal:
         area=data.area,
         sdgs=data.sdgs,
         search_text=_search_text(data.title, data.description, data.affected, data.sdgs),
+    )
+    await translation.remember(
+        "proposal",
+        proposal.id,
+        title=proposal.title,
+        description=proposal.description,
+        affected=proposal.affected,
     )
     await audit.record(ctx, "proposal.create", object_type="proposal", object_id=proposal.id)
     await add_update(
@@ -196,6 +223,13 @@ async def edit(ctx: Context, proposal: Proposal, data: ProposalPatch) -> Proposa
     proposal.sdgs = data.sdgs
     proposal.search_text = _search_text(data.title, data.description, data.affected, data.sdgs)
     await proposal.save()
+    await translation.remember(
+        "proposal",
+        proposal.id,
+        title=proposal.title,
+        description=proposal.description,
+        affected=proposal.affected,
+    )
     await audit.record(ctx, "proposal.edit", object_type="proposal", object_id=proposal.id)
     return proposal
 
@@ -375,6 +409,7 @@ async def comment(
     created = await Comment.create(
         proposal_id=proposal.id, author=user, text=text, stance=stance, parent_id=parent_id
     )
+    await translation.remember("comment", created.id, text=created.text)
     await audit.record(ctx, "proposal.comment", object_type="comment", object_id=created.id)
     return created
 
