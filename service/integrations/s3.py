@@ -49,6 +49,10 @@ CHUNK = 64 * 1024
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
+class BucketUnavailable(RuntimeError):
+    pass
+
+
 def _client_config() -> Config:
     return Config(
         signature_version="s3v4",
@@ -131,6 +135,16 @@ class S3Storage:
             raise FileNotFoundError(name)
         return f"{self.prefix}{name}"
 
+    async def check(self) -> None:
+        """Raise BucketUnavailable, saying why, unless the bucket answers."""
+        try:
+            await self.client.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise BucketUnavailable(
+                f"The bucket {self.bucket!r} cannot be used ({exc}); "
+                "`python -m service storage init` creates it."
+            ) from None
+
     async def ensure_bucket(self) -> bool:
         """Create the bucket when it is missing; True when it was created."""
         try:
@@ -139,7 +153,14 @@ class S3Storage:
         except ClientError as exc:
             if not _missing(exc):
                 raise
-        await self.client.create_bucket(Bucket=self.bucket)
+        region = self.client.meta.region_name
+        if region and region != "us-east-1":
+            # Outside AWS's first region a bucket is created in a named location.
+            await self.client.create_bucket(
+                Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": region}
+            )
+        else:
+            await self.client.create_bucket(Bucket=self.bucket)
         return True
 
     async def save(
@@ -389,6 +410,11 @@ async def command(settings: Settings, action: str, *, source: Path | None = None
             created = await storage.ensure_bucket()
             print(f"Bucket {storage.bucket} {'created' if created else 'already there'}.")
             return 0
+        try:
+            await storage.check()
+        except BucketUnavailable as exc:
+            print(exc, file=sys.stderr)
+            return 2
         folder = source or settings.storage_dir
         if not await anyio.Path(folder).is_dir():
             print(f"No folder {folder}: nothing to copy.", file=sys.stderr)

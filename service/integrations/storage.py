@@ -154,9 +154,16 @@ class LocalStorage:
 
 
 async def storage_for(settings: Settings) -> Storage:
-    """The storage `settings.storage` names, ready to use (close it with `aclose`)."""
+    """The storage `settings.storage` names, ready to use (close it with `aclose`). A bucket
+    that does not answer stops the start with the reason, rather than the first upload."""
     if settings.storage == "s3":
         from service.integrations.s3 import S3Storage
 
-        return await S3Storage.open(settings)
+        bucket = await S3Storage.open(settings)
+        try:
+            await bucket.check()
+        except BaseException:
+            await bucket.aclose()
+            raise
+        return bucket
     return LocalStorage(settings.storage_dir)
