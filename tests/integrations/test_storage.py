@@ -61,6 +61,7 @@ class Files:
     kind: str
     client: httpx.AsyncClient
     storage: Storage
+    settings: Settings
 
     async def names(self) -> set[str]:
         if isinstance(self.storage, LocalStorage):
@@ -101,7 +102,7 @@ async def files(
     transport = httpx.ASGITransport(app=served)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield Files(request.param, http, storage)
+            yield Files(request.param, http, storage, configured)
     finally:
         await storage.aclose()
 
@@ -209,6 +210,10 @@ async def test_round_trips(files: Files) -> None:
     await files.storage.delete(photo)
     assert (await client.get(f"/proposals/{proposal['id']}/photo")).status_code == 404
     assert photo not in await files.names()
+    if files.kind == "s3":
+        # With a bucket, no file is kept in the local upload folder.
+        folder = files.settings.storage_dir
+        assert not folder.exists() or not any(folder.iterdir())
 
 
 async def test_copy_folder_into_the_bucket(
