@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 import pytest
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from tqdm import tqdm
 
@@ -394,8 +395,11 @@ async def test_large_file_never_whole_in_memory(
 
 
 async def test_storage_command(settings: Settings, s3_endpoint: str, tmp_path: Path) -> None:
-    """`python -m service storage init` then `copy-to-s3 FOLDER`; refusals (no
-    bucket yet, no bucket set, no folder); and the app refuses to start without its bucket."""
+    """`python -m service storage init` then `copy-to-s3 FOLDER`; refusals (no bucket yet,
+    no bucket set, no folder, STORAGE=s3 without a bucket); and the app refuses to start
+    without its bucket."""
+    with pytest.raises(ValidationError, match="STORAGE=s3 needs S3_BUCKET"):
+        Settings(storage="s3", s3_bucket="")
     folder = tmp_path / "uploads"
     folder.mkdir()
     (folder / "f6.pdf").write_bytes(PDF)
