@@ -28,6 +28,7 @@ import json
 import math
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -51,6 +52,7 @@ from tests.rewards.payout_world import RedisServer
 OUT = ROOT / "var" / "loadtest"
 RUSH_WINDOW = 60.0  # seconds of submissions before the deadline (at most --duration)
 RUSH_AFTER = 8.0  # and after it
+JOB_PREFIX = re.compile(r"^\S*:(?=[a-z_]+\.[a-z_]+ failed)")
 QUEUE = "load:queue"  # the job queue's Redis key (REDIS_PREFIX `load`)
 DRAIN_TIMEOUT = 900.0  # seconds for the workers to run the jobs a scenario left
 START_TIMEOUT = 300.0  # seconds for the app's processes to answer /readyz
@@ -255,14 +257,30 @@ class App:
         finally:
             client.close()
 
+    def send_job(self, name: str) -> None:
+        """Queues one of the app's jobs now (a cron job run ahead of its tick)."""
+        from service.core.jobs import Job, JobQueue
+        from service.core.redis import connect
+
+        async def send() -> None:
+            redis = await connect(self.redis.url, QUEUE)
+            try:
+                await JobQueue(redis, QUEUE).send(Job(name, {}))
+            finally:
+                await redis.aclose()
+
+        asyncio.run(send())
+
     def drain(self, timeout: float) -> tuple[int, float, bool]:
-        """Waits until the workers have run every job due: (jobs due at first, seconds, done)."""
-        began, first = time.monotonic(), self.jobs_due()
-        while self.jobs_due():
+        """Waits until the workers have run every job due: (most jobs waiting at once, seconds,
+        whether all ran in time)."""
+        began, peak = time.monotonic(), 0
+        while due := self.jobs_due():
+            peak = max(peak, due)
             if time.monotonic() - began > timeout:
-                return first, time.monotonic() - began, False
+                return peak, time.monotonic() - began, False
             time.sleep(1.0)
-        return first, time.monotonic() - began, True
+        return peak, time.monotonic() - began, True
 
     def log_tail(self, lines: int = 40) -> str:
         with contextlib.suppress(OSError):
@@ -280,10 +298,14 @@ class App:
                     continue
                 if not isinstance(entry, dict) or entry.get("level") not in ("error", "critical"):
                     continue
+                # A job's line starts with its duration and id ("  0.19s ! load:queue:<id>:
+                # area.name failed, ..."): dropped, and only the first line kept (the DETAIL of
+                # a database error names rows), so that one cause is one line of the report.
+                message = str(entry.get("message", "")).split("s ! ", 1)[-1].splitlines()[0]
+                key = JOB_PREFIX.sub("", message)[:200]
                 stack = str(entry.get("stack") or "").strip().splitlines()
-                # A job's line starts with its duration ("  0.19s ! name failed, ..."): dropped.
-                message = str(entry.get("message", "")).split("s ! ", 1)[-1]
-                key = f"{message[:160]} | {stack[-1][:200] if stack else ''}"
+                if stack and " failed, " not in key:
+                    key += f" | {stack[-1][:200]}"
                 found[key] = found.get(key, 0) + 1
         return found
 
@@ -581,17 +603,17 @@ def rush(app: App, window: float) -> Figures:
             not other_refusals,
         ),
     ]
-    # Each submission queues work (the startup's investor rankings): the workers run it all
-    # before the next scenario, which would otherwise wait behind it.
-    say("  deadline rush: waiting for the jobs the submissions queued")
+    # A submission changes the startup's track record: the watcher (a cron job every 10
+    # minutes) queues the ranking of each such startup for every investor again. Run now, and
+    # the workers run it all before the next scenario, which would otherwise wait behind it.
+    say("  deadline rush: running the jobs the submissions lead to")
+    app.send_job("matching.watch_track_records")
+    time.sleep(3.0)
     jobs, seconds, drained = app.drain(DRAIN_TIMEOUT)
-    figures.extra["jobs still queued when it ended"] = jobs
+    figures.extra["jobs after the rush (most waiting at once)"] = jobs
     figures.extra["seconds to run them (2 workers)"] = seconds
     figures.checks.append(
-        (
-            f"the workers ran the rush's {jobs} jobs in {seconds:.0f} s",
-            drained,
-        )
+        (f"the workers ran the jobs after the rush ({jobs}) in {seconds:.0f} s", drained)
     )
     return figures
 

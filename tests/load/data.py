@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 ADMIN_URL = os.environ.get("LOAD_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Bumped whenever the seeded shape changes: an older database is seeded again.
-SEED_VERSION = "5"
+SEED_VERSION = "6"
 # The app's SECRET_KEY in the load runs (bearer tokens are signed with it).
 SECRET_KEY = "load-test-secret-key-of-at-least-32-characters"
 PASSWORD = "Load-test pass phrase 2026!"

@@ -731,7 +731,40 @@ async def investors(connection: Any, ctx: Context) -> None:
     )
 
 
-STEPS = [organizations, users, challenges, participation, applications, ledger, investors]
+async def tracks(connection: Any, ctx: Context) -> None:
+    """Each startup's stored track record as the app derives it from the seeded applications
+    (`matching.track.signals_for`), so that the app's watcher of track records
+    (`matching.watch_track_records`, every 10 minutes) finds nothing changed: otherwise its
+    first tick would queue the ranking of every startup with an application again."""
+    from service import db
+    from service.matching import track
+
+    await db.init_db(Settings(database_url=D.database_url()))
+    try:
+        rows = await connection.fetch("SELECT organization_id, share_scores FROM startup_profiles")
+        consenting = [int(r["organization_id"]) for r in rows if r["share_scores"]]
+        ids = [int(r["organization_id"]) for r in rows]
+        await connection.execute(
+            "CREATE TEMPORARY TABLE seeded_tracks (organization_id int, track jsonb, score float8)"
+        )
+        for start in range(0, len(ids), 10_000):
+            signals = await track.signals_for(ids[start : start + 10_000], consenting=consenting)
+            await _copy(
+                connection,
+                "seeded_tracks",
+                ["organization_id", "track", "score"],
+                ((org, _json(found), track.track_score(found)) for org, found in signals.items()),
+            )
+        await connection.execute(
+            "UPDATE startup_profiles p SET track = t.track, track_score = t.score "
+            "FROM seeded_tracks t WHERE t.organization_id = p.organization_id"
+        )
+        await connection.execute("DROP TABLE seeded_tracks")
+    finally:
+        await db.close_db()
+
+
+STEPS = [organizations, users, challenges, participation, applications, ledger, investors, tracks]
 
 
 async def _sequences(connection: Any) -> None:
