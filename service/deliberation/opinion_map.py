@@ -29,7 +29,6 @@ from sklearn.metrics import silhouette_score
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UnsupportedFieldAttributeWarning)
     from reddwarf.sklearn.cluster import PolisKMeans
-    from reddwarf.utils.clusterer.base import run_clusterer
     from reddwarf.utils.reducer.base import run_reducer
     from reddwarf.utils.stats import (
         calculate_comment_statistics_dataframes,
@@ -123,26 +122,20 @@ def _hull(points: NDArray[np.float64]) -> list[list[float]]:
 def _groups(points: NDArray[np.float64], max_groups: int) -> NDArray[np.int64]:
     """k-means groups, k from 2 to `max_groups` by the best silhouette.
 
-    Up to `SILHOUETTE_SAMPLE` people this is red-dwarf's own search. The silhouette compares
-    every pair of people, so for larger conversations (33,547 people would be 1.1 billion
-    pairs per k) each k is scored, as scikit-learn allows, on a fixed random sample of that
-    many people; the groups themselves are still fitted on everyone.
+    The search of red-dwarf's `find_best_kmeans` (its `PolisKMeans` with the Polis start, each
+    k scored by its silhouette), fitting each k once where its grid search fits twice. The
+    silhouette compares every pair of people, so above `SILHOUETTE_SAMPLE` people (33,547
+    would be 1.1 billion pairs per k) each k is scored, as scikit-learn allows, on a fixed
+    random sample of that many; the groups themselves are always fitted on everyone.
     """
-    if points.shape[0] <= SILHOUETTE_SAMPLE:
-        kmeans = run_clusterer(
-            X_participants_clusterable=points, max_group_count=max_groups, random_state=SEED
-        )
-        assert kmeans is not None
-        return np.asarray(kmeans.labels_, dtype=np.int64)
+    sample = SILHOUETTE_SAMPLE if points.shape[0] > SILHOUETTE_SAMPLE else None
     best: tuple[float, NDArray[np.int64]] | None = None
     for k in range(2, max_groups + 1):
         fitted = PolisKMeans(n_clusters=k, init="polis", random_state=SEED).fit(points)
         labels = np.asarray(fitted.labels_, dtype=np.int64)
         if np.unique(labels).size < 2:
             continue
-        score = float(
-            silhouette_score(points, labels, sample_size=SILHOUETTE_SAMPLE, random_state=SEED)
-        )
+        score = float(silhouette_score(points, labels, sample_size=sample, random_state=SEED))
         if best is None or score > best[0]:
             best = (score, labels)
     assert best is not None
@@ -189,17 +182,26 @@ def compute(votes: Votes) -> OpinionMapResult:
     )
     group_ids = sorted(int(g) for g in set(labels.tolist()))
     shares = {gid: grouped.xs(gid, level="group_id")[["na", "nd", "ns"]] for gid in group_ids}
+    result.consensus = _consensus(gac, shares, group_ids)
+    agreed_by_all = {int(c["statement"]) for c in result.consensus}
     for gid in group_ids:
         members = xy[group_of == gid]
+        picked = [_representative(row, gid, shares) for row in repness.get(gid, [])]
         result.groups.append(
             {
                 "id": gid,
                 "size": int(members.shape[0]),
                 "hull": _hull(members),
-                "statements": [_representative(row, gid, shares) for row in repness.get(gid, [])],
+                # Polis puts the statement a group agrees with most first even when the
+                # others agree as much; a group's own statements are only those that set it
+                # apart (never a consensus statement).
+                "statements": [
+                    r
+                    for r in picked
+                    if r["share"] > r["others_share"] and r["statement"] not in agreed_by_all
+                ],
             }
         )
-    result.consensus = _consensus(gac, shares, group_ids)
     result.statements = _priorities(raw, statement_xy, counts, shares)
     return result
 
@@ -226,7 +228,9 @@ def _representative(
     row: dict[str, Any], gid: int, shares: dict[int, pd.DataFrame]
 ) -> dict[str, Any]:
     statement = int(row["tid"])
-    direction = str(row["repful-for"])
+    # The group's best-agreed statement keeps red-dwarf's repful-for of its two ratios,
+    # which can say "disagree" for a statement the group agrees with: it is an agreement.
+    direction = "agree" if row.get("best-agree") else str(row["repful-for"])
     key = "na" if direction == "agree" else "nd"
     others = [f.loc[statement] for g, f in shares.items() if g != gid]
     seen = sum(int(o["ns"]) for o in others)

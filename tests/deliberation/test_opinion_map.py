@@ -98,6 +98,27 @@ class TestPlantedGroups:
         agreed = {c["statement"] for c in result.consensus if c["direction"] == "agree"}
         assert agreed == {4}
 
+    def test_unanimous_groups_show_only_what_sets_them_apart(self) -> None:
+        """Two groups, each voting as one, both agreeing with statement 1: it is the
+        consensus, and never listed as what sets a group apart (Polis puts a group's
+        best-agreed statement first even when everyone agrees with it)."""
+        rows = []
+        stances = [(12, {1: 1, 2: 1, 3: -1, 4: 1}), (9, {1: 1, 2: -1, 3: 1, 4: -1})]
+        number = 0
+        for size, stance in stances:
+            for _ in range(size):
+                number += 1
+                rows += [(number, s, v) for s, v in stance.items()]
+        result = opinion_map.compute(opinion_map.Votes.of(rows))
+        assert [(c["statement"], c["direction"]) for c in result.consensus] == [(1, "agree")]
+        assert sorted(g["size"] for g in result.groups) == [9, 12]
+        for group in result.groups:
+            listed = {(r["statement"], r["direction"]) for r in group["statements"]}
+            agreed = "agree" if group["size"] == 12 else "disagree"
+            rejected = "disagree" if agreed == "agree" else "agree"
+            assert listed == {(2, agreed), (4, agreed), (3, rejected)}
+            assert all(r["share"] == 1.0 and r["others_share"] == 0.0 for r in group["statements"])
+
     def test_too_few_votes_give_counts_and_no_groups(self) -> None:
         votes = opinion_map.Votes.of([(1, 1, 1), (1, 2, -1), (2, 1, 1), (3, 2, 0)])
         result = opinion_map.compute(votes)
