@@ -189,13 +189,18 @@ def map_svg(view: MapView) -> Markup:
             hull = [at(x, y) for x, y in g.get("hull", [])]
             if not hull:
                 continue
+            label = group_label(int(g["id"]))
+            # Kept inside the frame: a group at the edge would otherwise lose half its name
+            # (a bold 13 px letter is about 8 px wide).
+            half = 4 * len(label) + 4
             lx = sum(x for x, _ in hull) / len(hull)
+            lx = min(max(lx, half), SIZE - half)
             ly = min(y for _, y in hull) - 6
             ly = max(ly, 14)
             out.append(
                 f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="13" font-weight="bold" '
                 f'fill="#1b1f24" text-anchor="middle" {FONT}>'
-                f"{escape(group_label(int(g['id'])))}</text>"
+                f"{escape(label)}</text>"
             )
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 - every text in it went through escape()

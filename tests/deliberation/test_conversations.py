@@ -126,6 +126,11 @@ class TestVoting:
         assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in mapped.text
         assert "<caption>Groups of the map</caption>" in mapped.text
         assert SEEDS[0] in mapped.text and "Group B" in mapped.text
+        # The resident who voted twice is drawn, grey, and counted apart from the groups.
+        assert (
+            '<th scope="row">Not in a group yet (too few votes)</th><td>grey circle</td><td>1</td>'
+            in mapped.text
+        )
         # Drawn again: the late vote is in.
         assert await draw_map(app, cid) == 2 + 14 * 4 + 10 * 4 + 1
         assert (await OpinionMap.get(conversation_id=cid)).participant_count == 26
@@ -344,3 +349,57 @@ class TestOpenDataAndConsensus:
             headers=madrid.manager.headers,
         )
         assert late.status_code == 409
+
+
+class TestPages:
+    async def test_open_and_moderate_through_forms(self, client: httpx.AsyncClient) -> None:
+        author = await factories.person(client)
+        proposal = await propose(client, author)
+        csrf = await factories.web_signin(client, author.user)
+        url = f"/proposals/{proposal['id']}/conversations/new"
+        form = await client.get(url)
+        assert form.status_code == 200 and 'name="seeds"' in form.text
+        bad = await client.post(url, data={"csrf_token": csrf, "topic": "Lights?", "seeds": "One"})
+        assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
+        assert await Conversation.all().count() == 0
+        seeds = "\r\n".join(SEEDS[:3]) + "\r\n\r\n"
+        made = await client.post(
+            url, data={"csrf_token": csrf, "topic": "How should we light it?", "seeds": seeds}
+        )
+        assert made.status_code == 303
+        conversation = await Conversation.get(proposal_id=proposal["id"])
+        assert await Statement.filter(conversation_id=conversation.id).count() == 3
+        listed = await client.get(f"/proposals/{proposal['id']}/conversations")
+        assert f"/conversations/{conversation.id}" in listed.text
+        detail = await client.get(f"/proposals/{proposal['id']}")
+        assert f"/proposals/{proposal['id']}/conversations" in detail.text
+        # The author's own statement (a new account) waits; a city manager publishes it.
+        held = await client.post(
+            f"/conversations/{conversation.id}/statements",
+            data={"csrf_token": csrf, "text": "Paint the railings bright yellow."},
+        )
+        assert held.status_code == 303
+        statement = await Statement.get(text="Paint the railings bright yellow.")
+        assert statement.status.value == "pending"
+        too_long = await client.post(
+            f"/conversations/{conversation.id}/statements",
+            data={"csrf_token": csrf, "text": "y" * 141},
+        )
+        assert too_long.status_code == 422
+        madrid = await city(client)
+        client.cookies.clear()
+        manager_csrf = await factories.web_signin(client, madrid.manager.user)
+        queue = await client.get(f"/conversations/{conversation.id}/moderation")
+        assert queue.status_code == 200 and "Paint the railings bright yellow." in queue.text
+        done = await client.post(
+            f"/statements/{statement.id}/moderate",
+            data={"csrf_token": manager_csrf, "decision": "reject", "reason": "Off topic."},
+        )
+        assert done.status_code == 303
+        rejected = await Statement.get(id=statement.id)
+        assert rejected.status.value == "rejected" and rejected.reason == "Off topic."
+        empty_map = await client.get(f"/conversations/{conversation.id}/map")
+        assert (
+            empty_map.status_code == 200
+            and "The map is drawn once people have voted" in empty_map.text
+        )
