@@ -136,7 +136,7 @@ class Vote(Model):
 
 
 class OpinionMap(Model):
-    """The last map computed for a conversation; replaced whole when the next is ready."""
+    """The last map computed for a conversation: replaced whole when the next is ready."""
 
     id = fields.IntField(primary_key=True)
     conversation: fields.OneToOneRelation[Conversation] = fields.OneToOneField(

@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
                 ('vote_count', fields.IntField(default=0)),
                 ('result', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
-            options={'table': 'deliberation_maps', 'app': 'civic', 'pk_attr': 'id', 'table_description': 'The last map computed for a conversation; replaced whole when the next is ready.'},
+            options={'table': 'deliberation_maps', 'app': 'civic', 'pk_attr': 'id', 'table_description': 'The last map computed for a conversation: replaced whole when the next is ready.'},
             bases=['Model'],
         ),
         ops.CreateModel(
