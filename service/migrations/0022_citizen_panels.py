@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('withdrawn_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'panel_volunteers', 'app': 'civic', 'unique_together': (('panel', 'user_id'),), 'pk_attr': 'id', 'table_description': 'A resident who volunteered; becomes a member when drawn.'},
+            options={'table': 'panel_volunteers', 'app': 'civic', 'unique_together': (('panel', 'user_id'),), 'pk_attr': 'id', 'table_description': 'A resident who volunteered, a member once drawn.'},
             bases=['Model'],
         ),
         ops.CreateModel(

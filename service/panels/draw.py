@@ -45,6 +45,7 @@ class QuotaShort(ValueError):
 
     def __init__(
         self,
+        kind: str,
         message: str,
         *,
         feature: str = "",
@@ -53,11 +54,35 @@ class QuotaShort(ValueError):
         available: int = 0,
     ) -> None:
         super().__init__(message)
+        # What falls short, for the message in the reader's language (see panels.service).
+        self.kind = kind
         self.message = message
         self.feature = feature
         self.value = value
         self.needed = needed
         self.available = available
+
+    def record(self) -> dict[str, Any]:
+        """What falls short, as stored with the panel (the message is built when shown)."""
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "feature": self.feature,
+            "value": self.value,
+            "needed": self.needed,
+            "available": self.available,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> QuotaShort:
+        return cls(
+            str(record.get("kind", "")),
+            str(record.get("message", "")),
+            feature=str(record.get("feature", "")),
+            value=str(record.get("value", "")),
+            needed=int(record.get("needed", 0)),
+            available=int(record.get("available", 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -104,9 +129,10 @@ def check_quotas(quotas: Quotas, volunteers: Mapping[int, Mapping[str, str]], si
     explained by `explain_infeasible`.
     """
     if size < 1:
-        raise QuotaShort("The panel needs at least one member.", needed=1, available=size)
+        raise QuotaShort("size", "The panel needs at least one member.", needed=1, available=size)
     if len(volunteers) < size:
         raise QuotaShort(
+            "pool_small",
             f"The panel needs {size} members and only {len(volunteers)} volunteered.",
             needed=size,
             available=len(volunteers),
@@ -117,6 +143,7 @@ def check_quotas(quotas: Quotas, volunteers: Mapping[int, Mapping[str, str]], si
             available = counts[feature].get(value, 0)
             if low > high:
                 raise QuotaShort(
+                    "min_above_max",
                     f"{feature} = {value}: the minimum {low} is above the maximum {high}.",
                     feature=feature,
                     value=value,
@@ -125,6 +152,7 @@ def check_quotas(quotas: Quotas, volunteers: Mapping[int, Mapping[str, str]], si
                 )
             if available < low:
                 raise QuotaShort(
+                    "value_short",
                     f"{feature} = {value}: the quota needs at least {low} and only "
                     f"{available} volunteers have it.",
                     feature=feature,
@@ -135,6 +163,7 @@ def check_quotas(quotas: Quotas, volunteers: Mapping[int, Mapping[str, str]], si
         unknown = [v for v in counts[feature] if v not in values]
         if unknown:
             raise QuotaShort(
+                "unknown_value",
                 f"{feature} = {unknown[0]}: volunteers have this value and it has no quota.",
                 feature=feature,
                 value=unknown[0],
@@ -143,6 +172,7 @@ def check_quotas(quotas: Quotas, volunteers: Mapping[int, Mapping[str, str]], si
         highs = sum(min(high, counts[feature].get(v, 0)) for v, (_, high) in values.items())
         if lows > size:
             raise QuotaShort(
+                "mins_over",
                 f"{feature}: the minimums add up to {lows}, more than the panel's {size} seats.",
                 feature=feature,
                 needed=lows,
@@ -153,6 +183,7 @@ def check_quotas(quotas: Quotas, volunteers: Mapping[int, Mapping[str, str]], si
                 values, key=lambda v: values[v][1] - min(values[v][1], counts[feature].get(v, 0))
             )
             raise QuotaShort(
+                "maxes_under",
                 f"{feature}: at most {highs} members can be seated within the maximums and the "
                 f"pool, fewer than the panel's {size} seats (look at {short}).",
                 feature=feature,
@@ -213,6 +244,7 @@ class _PanelProgram:
                     self.solver.addConstr(_sum(chosen) <= high)
                 elif low > 0:
                     raise QuotaShort(
+                        "value_short",
                         f"{feature} = {value}: the quota needs at least {low} and no volunteer "
                         "has it.",
                         feature=feature,
@@ -399,6 +431,7 @@ def explain_infeasible(
                 low, high = quotas[feature][value]
                 if relaxed.min < low:
                     return QuotaShort(
+                        "joint_min",
                         f"{feature} = {value}: no panel can seat the minimum {low} together with "
                         f"the other quotas; at most {relaxed.min} can be.",
                         feature=feature,
@@ -408,6 +441,7 @@ def explain_infeasible(
                     )
                 if relaxed.max > high:
                     return QuotaShort(
+                        "joint_max",
                         f"{feature} = {value}: no panel can keep to the maximum {high} together "
                         f"with the other quotas; it needs at least {relaxed.max}.",
                         feature=feature,
@@ -417,7 +451,7 @@ def explain_infeasible(
                     )
     except SortitionBaseError:
         pass
-    return QuotaShort("No panel of this size meets all the quotas together.", needed=size)
+    return QuotaShort("joint", "No panel of this size meets all the quotas together.", needed=size)
 
 
 def to_package(quotas: Quotas, volunteers: Mapping[int, Mapping[str, str]]) -> tuple[Any, Any]:

@@ -87,7 +87,7 @@ class Panel(Model):
 
 
 class Volunteer(Model):
-    """A resident who volunteered; becomes a member when drawn."""
+    """A resident who volunteered, a member once drawn."""
 
     id = fields.IntField(primary_key=True)
     panel: fields.ForeignKeyRelation[Panel] = fields.ForeignKeyField(

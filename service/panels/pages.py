@@ -8,6 +8,7 @@ what was typed kept.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -46,8 +47,19 @@ def event_label(kind: str) -> str:
         "draw_refused": gettext("Draw refused: the quotas cannot be met"),
         "withdrawn": gettext("A member withdrew"),
         "replaced": gettext("Seat re-drawn"),
+        "replacement_refused": gettext("Seat not re-drawn: the quotas cannot be met"),
     }
     return labels.get(kind, kind)
+
+
+def phase_label(phase: str) -> str:
+    labels = {
+        "queued": gettext("waiting for its turn"),
+        "start": gettext("starting"),
+        "cover": gettext("finding a panel for every group"),
+        "optimise": gettext("evening out the chances, round"),
+    }
+    return labels.get(phase, phase)
 
 
 async def challenge_section(request: Request, challenge: Challenge) -> Section | None:
@@ -83,11 +95,14 @@ async def _render_panel(
         out=out,
         staff=staff,
         mine=perms.mine_of(panel),
+        scoring_open=panel.challenge.status in panels.SCORING
+        and datetime.now(UTC) < panel.challenge.judging_ends_at,
         can_volunteer=actor.signed_in
         and perms.mine_of(panel) is None
         and panel.status is PanelStatus.recruiting,
         status_label=status_label,
         event_label=event_label,
+        phase_label=phase_label,
         probabilities=sorted(
             ((int(k), p) for k, p in panel.draw.get("probabilities", {}).items()),
         ),

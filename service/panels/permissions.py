@@ -17,6 +17,7 @@ from service.accounts.models import Role
 from service.accounts.permissions import Rule, actor_of, path_int, register
 from service.challenges.permissions import is_public
 from service.core.errors import NotFound
+from service.core.i18n import gettext
 from service.panels.models import Panel, Volunteer, VolunteerStatus
 
 STAFF_ROLES = (Role.manager, Role.editor)
@@ -59,7 +60,7 @@ register("panels.member", Rule(custom=_member))
 async def load_panel(request: Request) -> Panel:
     panel = await Panel.get_or_none(id=path_int(request, "panel_id")).select_related("challenge")
     if panel is None:
-        raise NotFound("No such panel.")
+        raise NotFound(gettext("No such panel."))
     user = actor_of(request).user
     panel.mine = await Volunteer.get_or_none(panel_id=panel.id, user_id=user.id) if user else None
     return panel

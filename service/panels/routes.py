@@ -15,6 +15,7 @@ from service.challenges import permissions as challenge_perms
 from service.challenges.models import Application
 from service.core.api import ErrorOut, api, json
 from service.core.errors import NotFound
+from service.core.i18n import gettext
 from service.core.web import context, transaction
 from service.panels import permissions as perms
 from service.panels import schemas
@@ -52,10 +53,10 @@ async def panel_out(panel: Panel) -> schemas.PanelOut:
         stipends_paid=paid,
         stipends_paid_minor=paid_minor,
         draw=panel.draw,
-        draw_error=panel.draw_error,
+        draw_error=panels.draw_error_text(panel.draw_error),
         progress=panel.progress,
         audit=[
-            schemas.EventOut(kind=e.kind, at=e.at, detail=e.detail)
+            schemas.EventOut(kind=e.kind, at=e.at, detail=panels.event_detail(e.detail))
             for e in await panels.events_of(panel)
         ],
     )
@@ -70,7 +71,7 @@ async def load_volunteer(request: Request) -> Panel:
     panel = await perms.load_panel(request)
     target = await Volunteer.get_or_none(id=path_int(request, "volunteer_id"), panel_id=panel.id)
     if target is None:
-        raise NotFound("No such volunteer.")
+        raise NotFound(gettext("No such volunteer."))
     panel.target = target
     return panel
 

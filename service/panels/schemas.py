@@ -11,8 +11,15 @@ class QuotaIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     value: str = Field(min_length=1, max_length=60)
-    min: int = Field(ge=0, le=1000)
-    max: int = Field(ge=0, le=1000)
+    census_pct: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="The value's share of the population in the census, in percent. A minimum "
+        "or maximum left out becomes this share of the seats, rounded down or up",
+    )
+    min: int | None = Field(default=None, ge=0, le=1000)
+    max: int | None = Field(default=None, ge=0, le=1000)
 
 
 class FeatureIn(BaseModel):
@@ -27,7 +34,8 @@ class PanelIn(BaseModel):
     features: list[FeatureIn] = Field(
         min_length=1,
         max_length=8,
-        description="Features to balance, each value with its quota (from census shares)",
+        description="Features to balance, each value with its quota: a minimum and a maximum "
+        "number of seats, given or computed from the value's census share",
     )
     recruitment_opens_at: AwareDatetime
     recruitment_closes_at: AwareDatetime

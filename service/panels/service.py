@@ -8,9 +8,11 @@ ledger (one balanced transaction per member, keyed by the member, so never twice
 
 from __future__ import annotations
 
+import json
+import math
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +55,72 @@ class InsufficientEscrow(Conflict):
     pass
 
 
+def short_message(short: draw.QuotaShort) -> str:
+    """Why no panel meets the quotas, in the reader's language, naming the value short."""
+    values = {
+        "feature": short.feature,
+        "value": short.value,
+        "needed": short.needed,
+        "available": short.available,
+    }
+    texts = {
+        "size": _("The panel needs at least one member."),
+        "pool_small": _("The panel needs %(needed)s members and only %(available)s volunteered."),
+        "min_above_max": _(
+            "%(feature)s = %(value)s: the minimum %(needed)s is above the maximum %(available)s."
+        ),
+        "value_short": _(
+            "%(feature)s = %(value)s: the quota needs at least %(needed)s and only "
+            "%(available)s volunteers have it."
+        ),
+        "unknown_value": _(
+            "%(feature)s = %(value)s: volunteers have this value and it has no quota."
+        ),
+        "mins_over": _(
+            "%(feature)s: the minimums add up to %(needed)s, more than the panel's "
+            "%(available)s seats."
+        ),
+        "maxes_under": _(
+            "%(feature)s: at most %(available)s members can be seated within the maximums and "
+            "the pool, fewer than the panel's %(needed)s seats (look at %(value)s)."
+        ),
+        "joint_min": _(
+            "%(feature)s = %(value)s: no panel can seat the minimum %(needed)s together with the "
+            "other quotas; at most %(available)s can be."
+        ),
+        "joint_max": _(
+            "%(feature)s = %(value)s: no panel can keep to the maximum %(available)s together "
+            "with the other quotas; it needs at least %(needed)s."
+        ),
+    }
+    text = texts.get(short.kind, _("No panel of this size meets all the quotas together."))
+    return text % values
+
+
+def stored_short(short: draw.QuotaShort) -> str:
+    """A refusal as the panel keeps it (`draw_error`): the facts, not one language's words."""
+    return json.dumps(short.record(), ensure_ascii=False)
+
+
+def draw_error_text(stored: str) -> str:
+    """The panel's last refused draw, in the reader's language."""
+    if not stored.startswith("{"):
+        return stored
+    try:
+        record = json.loads(stored)
+    except ValueError:
+        return stored
+    return short_message(draw.QuotaShort.from_record(record))
+
+
+def event_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """An audit-trail entry for the reader: a refusal's reason in the reader's language."""
+    short = detail.get("short")
+    if isinstance(short, dict):
+        return {**detail, "reason": short_message(draw.QuotaShort.from_record(short))}
+    return dict(detail)
+
+
 # --- opening -------------------------------------------------------------------------------
 
 
@@ -64,6 +132,47 @@ class PanelSpec:
     recruitment_closes_at: datetime
     stipend_minor: int
     score_share_pct: int
+
+
+def census_seats(census_pct: float, size: int) -> tuple[int, int]:
+    """A value's census share of the seats, rounded down and up: its quota's min and max."""
+    seats = census_pct * size / 100
+    # A share that gives a whole number of seats (25 % of 40) is that number both ways.
+    return math.floor(seats + 1e-9), math.ceil(seats - 1e-9)
+
+
+def with_census_quotas(spec: PanelSpec) -> PanelSpec:
+    """The quotas with every minimum and maximum the city left out computed from the value's
+    census share; a value with neither is refused, as are shares that do not add up to 100 %."""
+    errors: dict[str, str] = {}
+    features = []
+    for feature in spec.features:
+        values = []
+        shares = [v.get("census_pct") for v in feature["values"]]
+        given = [s for s in shares if s is not None]
+        if given and (len(given) != len(shares) or abs(sum(given) - 100) > 0.5):
+            errors["features"] = _(
+                "%(feature)s: give the census share of every value, adding up to 100 %%."
+            ) % {"feature": feature["name"]}
+        for v in feature["values"]:
+            v = dict(v)
+            pct = v.get("census_pct")
+            if pct is None:
+                v.pop("census_pct", None)
+                if v.get("min") is None or v.get("max") is None:
+                    errors["features"] = _(
+                        "%(feature)s = %(value)s: give a minimum and a maximum, or the value's "
+                        "census share."
+                    ) % {"feature": feature["name"], "value": v["value"]}
+            else:
+                low, high = census_seats(float(pct), spec.size)
+                v["min"] = low if v.get("min") is None else v["min"]
+                v["max"] = high if v.get("max") is None else v["max"]
+            values.append(v)
+        features.append({**feature, "values": values})
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return replace(spec, features=features)
 
 
 def check_spec(spec: PanelSpec) -> None:
@@ -112,6 +221,7 @@ async def _event(panel: Panel, kind: str, **detail: Any) -> None:
 
 
 async def open_panel(ctx: Context, challenge: Challenge, spec: PanelSpec) -> Panel:
+    spec = with_census_quotas(spec)
     check_spec(spec)
     if challenge.status in (ChallengeStatus.cancelled, ChallengeStatus.completed):
         raise Conflict(_("This challenge no longer takes a panel."))
@@ -232,7 +342,8 @@ async def start_draw(ctx: Context, panel: Panel, *, now: datetime | None = None)
     try:
         draw.check_quotas(panel.quotas(), pool, panel.size)
     except draw.QuotaShort as short:
-        raise QuotasUnmet(short.message, fields={"quotas": short.message}) from short
+        message = short_message(short)
+        raise QuotasUnmet(message, fields={"quotas": message}) from short
     panel.status = P.drawing
     # The seed is fixed before the draw and published with it.
     panel.seed = str(secrets.randbits(63))
@@ -306,15 +417,15 @@ async def finish_draw(panel_id: int, distribution: draw.Distribution, drawn: lis
     return True
 
 
-async def fail_draw(panel_id: int, message: str) -> None:
+async def fail_draw(panel_id: int, short: draw.QuotaShort) -> None:
     panel = await Panel.select_for_update().get(id=panel_id)
     if panel.status is not P.drawing:
         return
     panel.status = P.recruiting
-    panel.draw_error = message
+    panel.draw_error = stored_short(short)
     panel.progress = {}
     await panel.save(update_fields=["status", "draw_error", "progress", "updated_at"])
-    await _event(panel, "draw_refused", reason=message)
+    await _event(panel, "draw_refused", reason=short.message, short=short.record())
 
 
 async def withdraw(ctx: Context, panel: Panel, member: Volunteer) -> Volunteer:
@@ -379,9 +490,25 @@ async def finish_replacement(
         **publish(panel, distribution, numbers, drawn, seed=seed),
     }
     panel.draw = {**panel.draw, "replacements": [*panel.draw.get("replacements", []), entry]}
-    await panel.save(update_fields=["draw", "updated_at"])
+    panel.draw_error = ""
+    await panel.save(update_fields=["draw", "draw_error", "updated_at"])
     await _event(panel, "replaced", seat=seat, seed=seed, drawn=entry["drawn"])
     return True
+
+
+async def fail_replacement(panel_id: int, seat: int, seed: str, short: draw.QuotaShort) -> None:
+    """No volunteer left can fill the seat within the quotas: the staff see why."""
+    panel = await Panel.select_for_update().get(id=panel_id)
+    panel.draw_error = stored_short(short)
+    await panel.save(update_fields=["draw_error", "updated_at"])
+    await _event(
+        panel,
+        "replacement_refused",
+        seat=seat,
+        seed=seed,
+        reason=short.message,
+        short=short.record(),
+    )
 
 
 # --- sessions and recommendation -----------------------------------------------------------

@@ -69,7 +69,7 @@ async def draw_panel(deps: Deps, *, panel_id: int) -> str:
         distribution = await _solve(deps, panel.id, panel.quotas(), pool, panel.size)
     except draw.QuotaShort as short:
         async with db.transaction(deps.queue):
-            await panels.fail_draw(panel.id, short.message)
+            await panels.fail_draw(panel.id, short)
         return "refused"
     drawn = draw.draw(distribution, int(panel.seed))
     async with db.transaction(deps.queue):
@@ -96,7 +96,7 @@ async def replace_member(deps: Deps, *, panel_id: int, seat: int, seed: str) -> 
         distribution = await asyncio.to_thread(draw.find_distribution, quotas, pool, seats)
     except draw.QuotaShort as short:
         async with db.transaction(deps.queue):
-            await Panel.filter(id=panel.id).update(draw_error=short.message)
+            await panels.fail_replacement(panel.id, seat, seed, short)
         return "refused"
     drawn = draw.draw(distribution, int(seed))
     async with db.transaction(deps.queue):

@@ -6,17 +6,22 @@ re-drawn, a stipend paid once from escrow through the ledger, sessions and a rec
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
+from babel.support import NullTranslations
 from starlette.applications import Starlette
 
 from service import db
 from service.challenges import service as challenges_service
 from service.challenges.models import Challenge
+from service.core import i18n
 from service.panels import draw, tasks
+from service.panels import service as panels_service
 from service.panels.models import Panel, Volunteer
 from service.rewards.models import LedgerTransaction
 from tests import factories
@@ -331,3 +336,172 @@ class TestPanel:
         if names:
             assert f"Member {names[0].seat}" in page.text
         assert "16-39" in page.text  # the quotas and counts, never who declared what
+
+
+class SpanishMarked(NullTranslations):
+    """Stands in for the Spanish catalog: every message marked, so a test sees which
+    language a message was built in (the catalogs are translated separately)."""
+
+    def gettext(self, message: str) -> str:
+        return f"«es» {message}"
+
+
+class TestRefusedByTheSolver:
+    async def test_refusals_are_kept_as_facts_and_told_in_the_readers_language(
+        self, app: Starlette, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        original = i18n.translations
+        monkeypatch.setattr(
+            i18n, "translations", lambda lang: SpanishMarked() if lang == "es" else original(lang)
+        )
+        city, challenge_id = await open_challenge(client)
+        # Each feature can be met alone; together they cannot: both women are young, so two
+        # women and one person over 40 never sit on the same panel of two.
+        joint = [
+            {
+                "name": "age",
+                "values": [
+                    {"value": "16-39", "min": 1, "max": 1},
+                    {"value": "40+", "min": 1, "max": 1},
+                ],
+            },
+            {
+                "name": "gender",
+                "values": [
+                    {"value": "woman", "min": 2, "max": 2},
+                    {"value": "man", "min": 0, "max": 0},
+                ],
+            },
+        ]
+        opened = await client.post(
+            f"/api/v1/challenges/{challenge_id}/panel",
+            json=panel_body(size=2, features=joint),
+            headers=city.manager.headers,
+        )
+        assert opened.status_code == 201, opened.text
+        panel_id = opened.json()["id"]
+        base = f"/api/v1/panels/{panel_id}"
+        ids = []
+        for age, gender in (("16-39", "woman"),) * 2 + (("40+", "man"),) * 2:
+            person = await factories.person(client)
+            response = await client.post(
+                f"{base}/volunteers",
+                json={"features": {"age": age, "gender": gender}},
+                headers=person.headers,
+            )
+            assert response.status_code == 201, response.text
+            ids.append(response.json()["id"])
+        await close_recruitment(panel_id)
+
+        started = await client.post(f"{base}/draw", headers=city.editor.headers)
+        assert started.status_code == 202, started.text
+        assert await tasks.draw_panel(app.state.deps, panel_id=panel_id) == "refused"
+        panel = await Panel.get(id=panel_id)
+        assert panel.status.value == "recruiting"
+        assert await Volunteer.filter(panel_id=panel_id, status="member").count() == 0
+        # Kept as what falls short, so each reader gets it in their own language.
+        kept = json.loads(panel.draw_error)
+        assert kept["kind"] in {"joint_min", "joint_max"} and kept["feature"]
+        english = (await client.get(base)).json()
+        spanish = (await client.get(base, headers={"Accept-Language": "es"})).json()
+        assert english["draw_error"].startswith(kept["feature"])
+        assert kept["value"] in english["draw_error"]
+        assert spanish["draw_error"].startswith("«es» ") and kept["value"] in spanish["draw_error"]
+        reasons = [e["detail"]["reason"] for e in spanish["audit"] if e["kind"] == "draw_refused"]
+        assert reasons == [spanish["draw_error"]]
+
+        # With quotas a panel can meet, the panel is drawn; a seat nobody left can fill within
+        # the quotas is refused the same way and shown to the staff.
+        async with db.transaction(None):
+            await Panel.filter(id=panel_id).update(
+                features=[
+                    {**joint[0]},
+                    {
+                        "name": "gender",
+                        "values": [
+                            {"value": "woman", "min": 1, "max": 1},
+                            {"value": "man", "min": 1, "max": 1},
+                        ],
+                    },
+                ]
+            )
+        assert (await client.post(f"{base}/draw", headers=city.editor.headers)).status_code == 202
+        assert await tasks.draw_panel(app.state.deps, panel_id=panel_id) == "drawn"
+        assert (await Panel.get(id=panel_id)).draw_error == ""
+        men = [v for v in await Volunteer.filter(id__in=ids) if v.features["gender"] == "man"]
+        seated = next(v for v in men if v.status.value == "member")
+        waiting = next(v for v in men if v.status.value == "pool")
+        for v in (waiting, seated):
+            out = await client.post(
+                f"{base}/volunteers/{v.id}/withdraw", headers=city.editor.headers
+            )
+            assert out.status_code == 200, out.text
+        audit = (await client.get(base)).json()["audit"]
+        seed = next(e for e in audit if e["kind"] == "withdrawn")["detail"]["replacement_seed"]
+        assert (
+            await tasks.replace_member(
+                app.state.deps, panel_id=panel_id, seat=seated.seat or 0, seed=seed
+            )
+            == "refused"
+        )
+        assert await Volunteer.filter(panel_id=panel_id, status="member").count() == 1
+        body = (await client.get(base)).json()
+        assert "40+" in body["draw_error"]
+        assert [
+            e["detail"]["seat"] for e in body["audit"] if e["kind"] == "replacement_refused"
+        ] == [seated.seat]
+        await factories.web_signin(client, city.editor.user)
+        page = await client.get(f"/panels/{panel_id}")
+        assert body["draw_error"] in page.text.replace("&#43;", "+")
+        assert "Seat not re-drawn" in page.text
+
+
+class TestCensusQuotas:
+    async def test_quotas_come_from_the_census_shares_the_city_enters(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        city, challenge_id = await open_challenge(client)
+        url = f"/api/v1/challenges/{challenge_id}/panel"
+
+        def census(*values: dict[str, Any]) -> dict[str, Any]:
+            return panel_body(size=10, features=[{"name": "age", "values": list(values)}])
+
+        # A value with neither a minimum and maximum nor a census share, shares that do not add
+        # up to 100 % and shares given for only some values are refused; nothing is opened.
+        for body in (
+            census({"value": "16-39", "census_pct": 45}, {"value": "40+"}),
+            census({"value": "16-39", "census_pct": 45}, {"value": "40+", "census_pct": 45}),
+            census({"value": "16-39", "census_pct": 45}, {"value": "40+", "min": 5, "max": 6}),
+        ):
+            refused = await client.post(url, json=body, headers=city.manager.headers)
+            assert refused.status_code == 422, refused.text
+            assert "age" in refused.json()["fields"]["features"]
+        assert not await Panel.exists(challenge_id=challenge_id)
+
+        # 45 % of 10 seats is 4.5: at least 4, at most 5; a minimum the city gives is kept.
+        opened = await client.post(
+            url,
+            json=census(
+                {"value": "16-39", "census_pct": 45},
+                {"value": "40+", "census_pct": 55, "min": 6},
+            ),
+            headers=city.manager.headers,
+        )
+        assert opened.status_code == 201, opened.text
+        assert opened.json()["quotas"] == [
+            {
+                "name": "age",
+                "values": [
+                    {"value": "16-39", "census_pct": 45, "min": 4, "max": 5},
+                    {"value": "40+", "census_pct": 55, "min": 6, "max": 6},
+                ],
+            }
+        ]
+        page = await client.get(f"/panels/{opened.json()['id']}")
+        assert "Census share" in page.text and "55 %" in page.text
+
+
+def test_a_whole_number_of_seats_is_the_quota_both_ways() -> None:
+    assert panels_service.census_seats(25, 40) == (10, 10)
+    assert panels_service.census_seats(12.5, 12) == (1, 2)
+    assert panels_service.census_seats(0, 12) == (0, 0)
