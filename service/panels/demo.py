@@ -1,7 +1,8 @@
 """Demo citizens' panel: on the first demo challenge in judging (else the first public one), a
 panel of 12 drawn from 60 resident volunteers balanced by age band, gender and district, with
-a 30 % share of the jury's score, two sessions and a stipend. The volunteers sign up through the
-service within the recruitment window; the draw is the same maximin lottery as the job's.
+a 30 % share of the jury's score, two sessions, and nine members' scores of the finalists. The
+volunteers sign up through the service within the recruitment window; the draw is the same
+maximin lottery as the job's.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from typing import Any
 
 from service.accounts.actor import Actor
 from service.accounts.models import Membership, Role, User
-from service.challenges.models import Challenge, ChallengeStatus
+from service.challenges.models import Challenge, ChallengeStatus, Criterion
 from service.config import Settings
 from service.core.context import Context
 from service.panels import draw
 from service.panels import service as panels
-from service.panels.models import Panel, PanelStatus
+from service.panels.models import Panel, PanelStatus, VolunteerStatus
 
 SIZE = 12
 VOLUNTEERS = 60
@@ -124,3 +125,23 @@ async def seed_panel(settings: Settings) -> None:
     await panels.add_session(
         staff, panel, starts_at=now + timedelta(days=4), place="Biblioteca Santiago Severín"
     )
+    # Most members have scored the finalists already, so the ranking shows the panel's share.
+    if challenge.status in panels.SCORING:
+        # Within the judging window, however the demo's dates fall against today.
+        when = min(now, challenge.judging_ends_at - timedelta(hours=1))
+        panel.challenge = challenge
+        criteria = await Criterion.filter(challenge_id=challenge.id).order_by("position")
+        finalists = await panels.finalists(challenge)
+        members = await panels.pool_of(panel, statuses=(VolunteerStatus.member,))
+        for member in members[:9]:
+            user = await User.get(id=member.user_id)
+            for n, application in enumerate(finalists):
+                await panels.score(
+                    Context(actor=Actor(user=user), settings=settings),
+                    panel,
+                    member,
+                    application,
+                    conflict=False,
+                    scores={c.id: min(10, max(0, rng.randint(4, 9) + n - 1)) for c in criteria},
+                    now=when,
+                )
