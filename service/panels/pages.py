@@ -15,10 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from service.accounts.models import Organization
 from service.accounts.permissions import actor_of, guard, path_int
 from service.challenges.models import Application, Challenge, Criterion
 from service.challenges.permissions import is_public
 from service.challenges.sections import Section
+from service.core import zones
 from service.core.errors import NotFound, ServiceError
 from service.core.forms import form_values, redirect, render
 from service.core.i18n import gettext
@@ -153,6 +155,52 @@ async def draw_submit(request: Request) -> Response:
     return redirect(request, f"/panels/{panel.id}", notice=gettext("The draw has started."))
 
 
+@guard("panels.staff", load=perms.load_panel)
+async def session_submit(request: Request) -> Response:
+    """The staff add a session (date and time in the city's time zone, and the place)."""
+    panel: Panel = request.state.obj
+    values = form_values(await request.form())
+    city = await Organization.get(id=panel.organization_id)
+    errors: dict[str, str] = {}
+    starts_at = None
+    text = str(values.get("starts_at") or "")
+    try:
+        starts_at = zones.to_utc(datetime.fromisoformat(text), zones.zone(city.time_zone or "UTC"))
+    except zones.LocalTimeError as exc:
+        errors["starts_at"] = str(exc)
+    except ValueError:
+        errors["starts_at"] = gettext("Enter a date and time.")
+    if starts_at is None:
+        return await _render_panel(request, 422, values=values, errors=errors)
+    try:
+        async with transaction(request):
+            await panels.add_session(
+                context(request), panel, starts_at=starts_at, place=str(values.get("place", ""))
+            )
+    except ServiceError as exc:
+        return await _render_panel(
+            request, exc.status_code, values=values, errors=exc.fields or {"__root__": exc.detail}
+        )
+    return redirect(request, f"/panels/{panel.id}", notice=gettext("The session is added."))
+
+
+@guard("panels.staff", load=perms.load_panel)
+async def recommendation_submit(request: Request) -> Response:
+    """The staff publish the panel's recommendation, as the panel wrote it."""
+    panel: Panel = request.state.obj
+    values = form_values(await request.form())
+    try:
+        async with transaction(request):
+            await panels.recommend(context(request), panel, text=str(values.get("text", "")))
+    except ServiceError as exc:
+        return await _render_panel(
+            request, exc.status_code, values=values, errors=exc.fields or {"__root__": exc.detail}
+        )
+    return redirect(
+        request, f"/panels/{panel.id}", notice=gettext("The recommendation is published.")
+    )
+
+
 async def _render_scoring(
     request: Request,
     status_code: int = 200,
@@ -253,6 +301,8 @@ routes: list[BaseRoute] = [
     Route("/panels/{panel_id:int}", panel_page, methods=["GET"]),
     Route("/panels/{panel_id:int}/volunteer", volunteer_submit, methods=["POST"]),
     Route("/panels/{panel_id:int}/draw", draw_submit, methods=["POST"]),
+    Route("/panels/{panel_id:int}/sessions", session_submit, methods=["POST"]),
+    Route("/panels/{panel_id:int}/recommendation", recommendation_submit, methods=["POST"]),
     Route("/panels/{panel_id:int}/score", scoring_page, methods=["GET"]),
     Route("/panels/{panel_id:int}/score/{application_id:int}", score_submit, methods=["POST"]),
 ]

@@ -45,6 +45,7 @@ _ = i18n.gettext
 P = PanelStatus
 V = VolunteerStatus
 MIN_SIZE, MAX_SIZE = 2, 200
+RECOMMENDATION_MAX = 20_000
 
 
 class QuotasUnmet(ValidationFailed):
@@ -528,6 +529,13 @@ async def recommend(ctx: Context, panel: Panel, *, text: str) -> Panel:
     if len(text.strip()) < 10:
         raise ValidationFailed(
             fields={"text": _("Write the recommendation (at least 10 characters).")}
+        )
+    if len(text.strip()) > RECOMMENDATION_MAX:
+        raise ValidationFailed(
+            fields={
+                "text": _("The recommendation is limited to %(max)s characters.")
+                % {"max": RECOMMENDATION_MAX}
+            }
         )
     panel.recommendation = text.strip()
     await panel.save(update_fields=["recommendation", "updated_at"])

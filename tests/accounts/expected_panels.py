@@ -45,6 +45,8 @@ EXPECTED: dict[str, Who] = {
     f"GET {PANEL}": ANYONE,
     f"POST {PANEL}/volunteer": SIGNED_IN,
     f"POST {PANEL}/draw": STAFF,
+    f"POST {PANEL}/sessions": STAFF,
+    f"POST {PANEL}/recommendation": STAFF,
     f"GET {PANEL}/ranking": STAFF,
     f"GET {PANEL}/score": MEMBER,
     f"POST {PANEL}/score/{{application_id:int}}": MEMBER,

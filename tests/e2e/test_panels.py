@@ -1,7 +1,8 @@
 """A citizens' panel member in a real browser: reads the panel page, opens the finalists of a
 blind-judged challenge (names hidden), sends a score out of range (kept, error shown), then
-scores both finalists. Every page is checked with axe-core, photographed, and read at a phone's
-width (390 px) without sideways scrolling."""
+scores both finalists; the staff add a session and publish the recommendation. Every page is
+checked with axe-core, photographed, and read at a phone's width (390 px) without sideways
+scrolling."""
 
 from __future__ import annotations
 
@@ -172,6 +173,30 @@ async def test_a_member_scores_the_finalists_blind(
         await expect(second).to_contain_text("You declared a conflict of interest")
         await visit.check(page, "scored")
         await fits_phone(page, screenshots, "scored")
+
+    # The staff add a session in the city's time and publish the recommendation.
+    async with browsing(browser, base_url) as page:
+        await sign_in_at(page, manager, f"/panels/{panel.id}")
+        staff = page.get_by_role("region", name="For the panel's staff")
+        await staff.get_by_role("button", name="Add the session").click()
+        await expect(page.get_by_text("Enter a date and time.")).to_be_visible()
+        await visit.check(page, "staff-error")
+        staff = page.get_by_role("region", name="For the panel's staff")
+        await staff.get_by_label("Starts (the city's time)").fill("2027-01-15T18:30")
+        await staff.get_by_label("Place").fill("Town hall, room 2")
+        await staff.get_by_role("button", name="Add the session").click()
+        await expect(page.get_by_role("status")).to_contain_text("The session is added")
+        await page.get_by_label("The panel's recommendation").fill(
+            "Pilot the quieter buses on the night lines first."
+        )
+        await page.get_by_role("button", name="Publish the recommendation").click()
+        main = page.get_by_role("main")
+        await expect(main).to_contain_text("Town hall, room 2")
+        await expect(main.get_by_role("region", name="The panel's recommendation")).to_contain_text(
+            "Pilot the quieter buses"
+        )
+        await visit.check(page, "staff")
+        await fits_phone(page, screenshots, "staff")
 
     scores = {s.application_id: s for s in await PanelScore.filter(volunteer_id=seat.id)}
     first_scores = scores[finalists[0].id]

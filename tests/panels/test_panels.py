@@ -17,12 +17,13 @@ from babel.support import NullTranslations
 from starlette.applications import Starlette
 
 from service import db
+from service.accounts.models import Organization
 from service.challenges import service as challenges_service
 from service.challenges.models import Challenge
 from service.core import i18n
 from service.panels import draw, tasks
 from service.panels import service as panels_service
-from service.panels.models import Panel, Volunteer
+from service.panels.models import Panel, PanelSession, Volunteer
 from service.rewards.models import LedgerTransaction
 from tests import factories
 from tests.challenges.test_applications import applicant, draft, open_challenge
@@ -505,3 +506,56 @@ def test_a_whole_number_of_seats_is_the_quota_both_ways() -> None:
     assert panels_service.census_seats(25, 40) == (10, 10)
     assert panels_service.census_seats(12.5, 12) == (1, 2)
     assert panels_service.census_seats(0, 12) == (0, 0)
+
+
+class TestStaffForms:
+    async def test_staff_add_sessions_and_publish_the_recommendation_on_the_page(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        city, challenge_id = await open_challenge(client)
+        opened = await client.post(
+            f"/api/v1/challenges/{challenge_id}/panel",
+            json=panel_body(),
+            headers=city.manager.headers,
+        )
+        panel_id = opened.json()["id"]
+        async with db.transaction(None):
+            await Panel.filter(id=panel_id).update(status="drawn")
+            await Organization.filter(id=city.org.id).update(time_zone="America/Santiago")
+        url = f"/panels/{panel_id}"
+        csrf = await factories.web_signin(client, city.editor.user)
+        page = await client.get(url)
+        assert "Add a session" in page.text and "Publish the recommendation" in page.text
+
+        # Bad input: the page again with the field's error and what was typed; nothing saved.
+        for form, field_error in (
+            ({"starts_at": "next tuesday", "place": "Library"}, "Enter a date and time."),
+            ({"starts_at": "2027-01-15T18:30", "place": "  "}, "Say where the session"),
+        ):
+            refused = await client.post(f"{url}/sessions", data={"csrf_token": csrf, **form})
+            assert refused.status_code == 422, refused.text
+            assert field_error in refused.text and 'aria-invalid="true"' in refused.text
+            assert form["starts_at"] in refused.text
+        assert await PanelSession.filter(panel_id=panel_id).count() == 0
+        short = await client.post(
+            f"{url}/recommendation", data={"csrf_token": csrf, "text": "Too short"}
+        )
+        assert short.status_code == 422 and "at least 10 characters" in short.text
+        assert (await Panel.get(id=panel_id)).recommendation == ""
+
+        # In the city's time: 18:30 in Santiago's summer (UTC-3) is 21:30 UTC.
+        added = await client.post(
+            f"{url}/sessions",
+            data={"csrf_token": csrf, "starts_at": "2027-01-15T18:30", "place": "Library"},
+        )
+        assert added.status_code == 303, added.text
+        (session,) = await PanelSession.filter(panel_id=panel_id)
+        assert session.starts_at == datetime(2027, 1, 15, 21, 30, tzinfo=UTC)
+        assert session.place == "Library"
+        text = "Pilot the quieter buses on the night lines first."
+        published = await client.post(
+            f"{url}/recommendation", data={"csrf_token": csrf, "text": text}
+        )
+        assert published.status_code == 303, published.text
+        page = await client.get(url)
+        assert text in page.text and "Library" in page.text
