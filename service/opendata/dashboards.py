@@ -1,9 +1,11 @@
 """The figures of the public dashboards, for the whole platform or one city.
 
 Each figure comes from one small query function over what is already public: published
-challenges and the ledger's postings for them, awards, adopted citizen proposals (not hidden
-by moderation), startups admitted to a cohort and the steps of their pilot path. A whole
-dashboard costs the same fixed number of queries whatever the number of challenges.
+challenges and the ledger's sums by month for them, awards, adopted citizen proposals (not
+hidden by moderation), startups admitted to a cohort and the steps of their pilot path. A
+whole dashboard costs the same fixed number of queries whatever the number of challenges,
+and no figure reads the ledger's rows: the money comes from the sums kept as the ledger
+posts (service/rewards/aggregates.py), so it costs the same at any ledger size.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from service.challenges.models import Award, Challenge, ChallengeStatus
 from service.incubation.models import Place, PlaceStatus, ProjectStep
 from service.opendata import repository
 from service.participation.models import Proposal, ProposalStatus
-from service.rewards.models import LedgerTransaction, Payout, TransactionKind
+from service.rewards import aggregates
+from service.rewards.models import TransactionKind
 
 T = TransactionKind
 # Order of the states on the dashboard: the journey's order.
@@ -121,12 +124,12 @@ async def committed_flows(scope: Scope) -> list[tuple[str, datetime, int]]:
     return [(str(c), at, int(a)) for c, at, a in rows]
 
 
-async def ledger_flows(scope: Scope) -> list[tuple[str, str, datetime, int]]:
-    """(kind, currency, when, amount) of the ledger's fundings, refunds, payouts and reversals."""
-    rows = await LedgerTransaction.filter(
-        challenge_id__in=scope.ids(), kind__in=[T.fund, T.refund, T.payout, T.reversal]
-    ).values_list("kind", "currency", "created_at", "amount_minor")
-    return [(str(k), str(c), at, int(a)) for k, c, at, a in rows]
+async def ledger_flows(scope: Scope) -> list[tuple[str, str, str, int]]:
+    """(kind, currency, month, amount) of the ledger's fundings, refunds, payouts and
+    reversals: read from the ledger's sums by month, so the same cost at any ledger size."""
+    return await aggregates.sums_by_month(
+        scope.challenges(), [T.fund, T.refund, T.payout, T.reversal]
+    )
 
 
 async def money_over_time(scope: Scope, *, now: datetime) -> list[Money]:
@@ -138,9 +141,9 @@ async def money_over_time(scope: Scope, *, now: datetime) -> list[Money]:
         moved[currency][month_of(at)][0] += amount
     sign = {T.fund.value: (1, 1), T.refund.value: (1, -1), T.payout.value: (2, 1)}
     sign[T.reversal.value] = (2, -1)
-    for kind, currency, at, amount in await ledger_flows(scope):
+    for kind, currency, month, amount in await ledger_flows(scope):
         column, factor = sign[kind]
-        moved[currency][month_of(at)][column] += factor * amount
+        moved[currency][month][column] += factor * amount
     found = []
     for currency in sorted(moved):
         by_month = moved[currency]
@@ -172,22 +175,14 @@ class Delay:
 
 
 async def award_delays(scope: Scope) -> list[Delay]:
-    """Each award and when the ledger first posted a payment of it: three queries."""
+    """Each award and when the ledger first posted a payment of it: two queries, the second
+    over the awards' first payments (kept as the ledger posts), not over the ledger."""
     awards = (
         await Award.filter(challenge_id__in=scope.ids())
         .order_by("id")
         .values_list("id", "challenge_id", "created_at")
     )
-    payments = await LedgerTransaction.filter(
-        challenge_id__in=scope.ids(), kind=T.payout
-    ).values_list("key", "created_at")
-    payout_ids = {p for p in (repository.payout_id_of(k) for k, _ in payments) if p is not None}
-    award_of = dict(await Payout.filter(id__in=payout_ids).values_list("id", "milestone__award_id"))
-    first: dict[int, datetime] = {}
-    for key, at in payments:
-        award_id = award_of.get(repository.payout_id_of(key))
-        if award_id is not None and (award_id not in first or at < first[award_id]):
-            first[award_id] = at
+    first = await aggregates.first_payments(scope.challenges())
     return [Delay(a, c, at, first.get(a)) for a, c, at in awards]
 
 

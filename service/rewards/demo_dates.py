@@ -6,15 +6,18 @@ after the money is seeded, dates each step as it would have happened: the escrow
 after publication, the award three weeks after the close (judging), each milestone due one,
 four and six months after the award, and each paid milestone submitted, approved, released and
 paid in the days before its due date. The ledger's transactions carry the same dates, so the
-public ledger tells the same story as the award page.
+public ledger tells the same story as the award page; the ledger's sums by month and the
+awards' first payments are then recomputed from those dates.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from service import db
 from service.challenges.models import Award, Challenge, StatusChange
 from service.config import Settings
+from service.rewards import aggregates
 from service.rewards.models import Funding, LedgerTransaction, Milestone, Payout
 
 # From the close to the award: the judges' three weeks.
@@ -40,6 +43,9 @@ async def date_money(settings: Settings) -> None:
         await LedgerTransaction.filter(key=f"fund:{funding.id}").update(created_at=funded)
     for award in await Award.all().select_related("challenge").order_by("id"):
         await _date_award(award, now)
+    # The sums were kept as the money was posted, today: they follow the ledger's new dates.
+    async with db.transaction(None) as connection:
+        await aggregates.rebuild(connection)
 
 
 async def _date_award(award: Award, now: datetime) -> None:

@@ -84,6 +84,40 @@ class LedgerTransaction(Model):
         ordering = ["id"]
 
 
+class LedgerMonth(Model):
+    """The ledger's transactions summed by challenge, kind, currency and month (UTC).
+
+    Kept by the transaction that posts (see `service.rewards.aggregates`), so the dashboards
+    and the public ledgers read sums whose number grows with challenges and months, never
+    with the ledger's rows. Derived data: `aggregates.rebuild()` recomputes it from the ledger.
+    """
+
+    id = fields.IntField(primary_key=True)
+    challenge_id = fields.IntField(db_index=True)
+    city_id = fields.IntField(db_index=True)
+    kind = fields.CharEnumField(TransactionKind, max_length=20)
+    currency = fields.CharField(max_length=3)
+    # "2026-12": the month of the transactions' created_at in UTC.
+    month = fields.CharField(max_length=7)
+    amount_minor = fields.BigIntField(default=0)
+    transactions = fields.IntField(default=0)
+
+    class Meta:
+        table = "ledger_months"
+        unique_together = (("challenge_id", "kind", "currency", "month"),)
+
+
+class AwardPayment(Model):
+    """When the ledger first posted a payment of each award (kept like `LedgerMonth`)."""
+
+    award_id = fields.IntField(primary_key=True, generated=False)
+    challenge_id = fields.IntField(db_index=True)
+    first_paid_at = fields.DatetimeField()
+
+    class Meta:
+        table = "award_payments"
+
+
 class LedgerEntry(Model):
     id = fields.IntField(primary_key=True)
     transaction: fields.ForeignKeyRelation[LedgerTransaction] = fields.ForeignKeyField(
