@@ -94,7 +94,7 @@ class FundingRound(Model):
 
 
 class Candidate(Model):
-    """A challenge draft or a citizen proposal on a round's ballot; its reward is its cost."""
+    """A challenge draft or a citizen proposal on a round's ballot. Its reward is its cost."""
 
     id = fields.IntField(primary_key=True)
     round: fields.ForeignKeyRelation[FundingRound] = fields.ForeignKeyField(
@@ -134,7 +134,7 @@ class Candidate(Model):
 
 
 class Ballot(Model):
-    """One voter's approvals. `voter_id` is erased at the count; the receipt stays."""
+    """One voter's approvals. `voter_id` is erased at the count, and the receipt stays."""
 
     id = fields.IntField(primary_key=True)
     round: fields.ForeignKeyRelation[FundingRound] = fields.ForeignKeyField(

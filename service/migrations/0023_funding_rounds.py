@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('receipt', fields.CharField(unique=True, max_length=64)),
                 ('cast_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'funding_ballots', 'app': 'civic', 'unique_together': (('round', 'voter_id'),), 'pk_attr': 'id', 'table_description': "One voter's approvals. `voter_id` is erased at the count; the receipt stays."},
+            options={'table': 'funding_ballots', 'app': 'civic', 'unique_together': (('round', 'voter_id'),), 'pk_attr': 'id', 'table_description': "One voter's approvals. `voter_id` is erased at the count, and the receipt stays."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
                 ('overridden_by_id', fields.IntField(null=True)),
                 ('overridden_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'funding_candidates', 'app': 'civic', 'unique_together': (('round', 'position'),), 'pk_attr': 'id', 'table_description': "A challenge draft or a citizen proposal on a round's ballot; its reward is its cost."},
+            options={'table': 'funding_candidates', 'app': 'civic', 'unique_together': (('round', 'position'),), 'pk_attr': 'id', 'table_description': "A challenge draft or a citizen proposal on a round's ballot. Its reward is its cost."},
             bases=['Model'],
         ),
     ]
