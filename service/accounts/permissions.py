@@ -241,7 +241,7 @@ def guard(permission: str, *, load: Loader | None = None) -> Callable[[Handler],
             obj = await load(request) if load is not None else None
             rule.enforce(actor, obj)
             try:
-                if request.url.path.startswith("/api/"):
+                if request.scope["path"].startswith("/api/"):
                     await check_input(request, expects_json=expects_json)
                 elif request.method in UNSAFE_METHODS:
                     await check_csrf(request, actor)

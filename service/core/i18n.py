@@ -8,17 +8,20 @@ locale lives in a context variable set per request by `LocaleMiddleware`.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from functools import cache
+from decimal import Decimal
+from functools import cache, lru_cache
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import TypeVar
 
 from babel import Locale, negotiate_locale
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import NumberPattern
 from babel.support import NullTranslations, Translations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +31,8 @@ TRANSLATIONS_DIR = ROOT / "frontend" / "translations"
 LANGUAGES = {"en": "English", "es": "Español", "pt": "Português"}
 DEFAULT_LANGUAGE = "en"
 COOKIE = "lang"
+
+T = TypeVar("T")
 
 current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LANGUAGE)
 
@@ -62,6 +67,22 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_locale.get()).ngettext(singular, plural, n)
 
 
+def per_language(build: Callable[[], T]) -> Callable[[], T]:
+    """`build` run once per language (the current one when called), its result kept: for the
+    tables of labels a page looks up many times (a label each, translating the whole table
+    on every call would cost a translation per entry)."""
+    built: dict[str, T] = {}
+
+    def get() -> T:
+        language = current_locale.get()
+        found = built.get(language)
+        if found is None:
+            found = built[language] = build()
+        return found
+
+    return get
+
+
 def choose_language(query: str | None, cookie: str | None, accept_language: str) -> str:
     for candidate in (query, cookie):
         if candidate in LANGUAGES:
@@ -76,8 +97,61 @@ def choose_language(query: str | None, cookie: str | None, accept_language: str)
     return chosen or DEFAULT_LANGUAGE
 
 
+@cache
 def locale_of(language: str) -> Locale:
     return Locale.parse(language)
+
+
+# --- formatters ----------------------------------------------------------------------------
+# Babel parses the locale and the CLDR pattern on every call of format_currency and friends;
+# a page shows dozens of amounts. The locale's patterns are parsed once, and the texts of the
+# amounts themselves are kept (a list page shows the same rewards to every reader).
+
+
+@cache
+def _currency_pattern(language: str) -> NumberPattern:
+    return locale_of(language).currency_formats["standard"]
+
+
+@cache
+def _decimal_pattern(language: str) -> NumberPattern:
+    return locale_of(language).decimal_formats[None]
+
+
+@lru_cache(maxsize=16384)
+def _money(amount_minor: int, currency: str, language: str) -> str:
+    from service.core.money import to_major
+
+    return str(
+        _currency_pattern(language).apply(
+            to_major(amount_minor, currency),
+            locale_of(language),
+            currency=currency,
+            currency_digits=True,
+            decimal_quantization=True,
+            group_separator=True,
+            numbering_system="latn",
+        )
+    )
+
+
+def money(amount_minor: int, currency: str, language: str | None = None) -> str:
+    """An amount in minor units as the reader's language writes it ("€45,300.00")."""
+    return _money(amount_minor, currency, language or current_locale.get())
+
+
+@lru_cache(maxsize=16384, typed=True)
+def _number(value: int | float | Decimal, language: str) -> str:
+    return str(
+        _decimal_pattern(language).apply(
+            value, locale_of(language), group_separator=True, numbering_system="latn"
+        )
+    )
+
+
+def number(value: int | float | Decimal, language: str | None = None) -> str:
+    """A number with the language's separators ("12,345.6"), like Babel's format_decimal."""
+    return _number(value, language or current_locale.get())
 
 
 # Probes, metrics and files carry no text to translate.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import itertools
 import json
 import logging
@@ -64,32 +66,62 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").propagate = False
 
 
+class AccessLog:
+    """One JSON line per request, in the shape of the other log lines, written in batches.
+
+    Lines are formatted directly rather than through LogRecords (the logging machinery costs
+    several times a trivial request), kept in a buffer and written to stderr together: when
+    the buffer is full, else soon after the first line of a batch (a timer on the event
+    loop), and at exit. A request never waits for a write to stderr.
+    """
+
+    BATCH = 256
+    DELAY = 0.05
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.scheduled = False
+        atexit.register(self.flush)
+
+    def write(self, request_id: str, method: str, path: str, status: int, duration: float) -> None:
+        # request_id and method are plain tokens (checked, or from the HTTP parser); the
+        # path may hold anything and is JSON-escaped.
+        when = datetime.now(UTC).isoformat(timespec="milliseconds")
+        self.lines.append(
+            f'{{"time": "{when}", "level": "info", "logger": "service.access", '
+            f'"message": "request", "request_id": "{request_id}", "method": "{method}", '
+            f'"path": {json.dumps(path)}, "status": {status}, '
+            f'"duration_ms": {round(duration * 1000, 2)}}}\n'
+        )
+        if len(self.lines) >= self.BATCH:
+            self.flush()
+        elif not self.scheduled:
+            try:
+                asyncio.get_running_loop().call_later(self.DELAY, self.flush)
+                self.scheduled = True
+            except RuntimeError:  # no event loop (a script): write at once
+                self.flush()
+
+    def flush(self) -> None:
+        self.scheduled = False
+        if not self.lines:
+            return
+        text, self.lines = "".join(self.lines), []
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            # A closed or broken stderr must never fail a request.
+            pass
+
+
+_access = AccessLog()
+
+
 def write_access_line(
     request_id: str, method: str, path: str, status: int, duration: float
 ) -> None:
-    """One JSON line per request, in the shape of the other log lines.
-
-    Written directly rather than through a LogRecord: this runs on every request, and the
-    logging machinery costs several times the request itself on a trivial route.
-    """
-    line = json.dumps(
-        {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "level": "info",
-            "logger": "service.access",
-            "message": "request",
-            "request_id": request_id,
-            "method": method,
-            "path": path,
-            "status": status,
-            "duration_ms": round(duration * 1000, 2),
-        }
-    )
-    try:
-        sys.stderr.write(line + "\n")
-    except (OSError, ValueError):
-        # A closed or broken stderr must never fail a request.
-        pass
+    _access.write(request_id, method, path, status, duration)
 
 
 class Metrics:
@@ -112,11 +144,25 @@ class Metrics:
         self.queue_depth = Gauge(
             "job_queue_depth", "Jobs waiting in the queue", registry=self.registry
         )
+        # (method, route, status) -> the request counter's and the latency histogram's
+        # series: prometheus_client looks labels up (and checks them) on every `labels()`.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.worker_heartbeat = Gauge(
             "worker_last_heartbeat_timestamp_seconds",
             "When a worker last reported itself alive (0: never)",
             registry=self.registry,
         )
+
+    def observe(self, method: str, route: str, status: int, duration: float) -> None:
+        """Counts a request and its duration."""
+        series = self._series.get((method, route, status))
+        if series is None:
+            series = self._series[(method, route, status)] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+        series[0].inc()
+        series[1].observe(duration)
 
 
 class ObservabilityMiddleware:
@@ -157,8 +203,7 @@ class ObservabilityMiddleware:
             duration = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(duration)
+            self.metrics.observe(method, route, status, duration)
             if access_log.isEnabledFor(logging.INFO):
                 write_access_line(request_id, method, scope["path"], status, duration)
             request_id_var.reset(token)

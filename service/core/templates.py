@@ -1,27 +1,37 @@
-"""Server-rendered pages: one Jinja2 environment with Babel's i18n extension."""
+"""Server-rendered pages: Jinja2 environments with Babel's i18n extension.
+
+A page is rendered many times for one compilation, so what can be decided once is decided
+once: each language has its own environment in which `_("literal")` is translated when the
+template is compiled (the text becomes part of the compiled template, with no call left at
+render time); `url_for` looks each route up once per name and parameters; money and moments
+are formatted through caches; and templates are not checked for changes on disk outside
+development. `Templates.env` is the plain environment, translating at render time in the
+request's language; it renders strings (`env.from_string`) and serves unknown languages.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 import jinja2
-from babel.numbers import format_currency
+from jinja2 import nodes
+from jinja2.visitor import NodeTransformer
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from service.config import ROOT
-from service.core import i18n, zones
+from service.core import i18n, web, zones
 
 TEMPLATES_DIR = ROOT / "frontend" / "templates"
+# The names templates call the gettext of the i18n extension by.
+_GETTEXT_NAMES = frozenset({"_", "gettext"})
 
 
 def _money(amount_minor: int, currency: str) -> str:
-    from service.core.money import to_major
-
-    return format_currency(
-        to_major(amount_minor, currency), currency, locale=i18n.current_locale.get()
-    )
+    return i18n.money(amount_minor, currency)
 
 
 @jinja2.pass_context
@@ -41,8 +51,16 @@ def _datetime(
     """
     if value is None:
         return ""
-    language = i18n.current_locale.get()
-    viewer = zones.zone(ctx.get("viewer_zone"))
+    return moment_text(value, fmt, zone, ctx.get("viewer_zone"), i18n.current_locale.get())
+
+
+@lru_cache(maxsize=8192)
+def moment_text(
+    value: datetime | date, fmt: str, zone: str | None, viewer_zone: str | None, language: str
+) -> str:
+    """The text of `_datetime`, cached: it depends on nothing else than these arguments (and
+    the catalogs, read once), and a list page shows the same deadlines to every reader."""
+    viewer = zones.zone(viewer_zone)
     city = zones.zone(zone) if zone else viewer
     if not isinstance(value, datetime):
         # A calendar date (the day a project step was taken): no moment, so no zone.
@@ -61,6 +79,15 @@ def _datetime(
     return text
 
 
+@jinja2.pass_context
+def _url_for(ctx: jinja2.runtime.Context, name: str, /, **path_params: Any) -> URL:
+    """Starlette's `url_for` (an absolute URL), with the route looked up once per name and
+    parameters instead of searched for on every call."""
+    request: Request = ctx["request"]
+    path = web.url_path(request.scope["router"], name, **path_params)
+    return path.make_absolute_url(base_url=request.base_url)
+
+
 def _base_context(request: Request) -> dict[str, Any]:
     language = getattr(request.state, "language", i18n.DEFAULT_LANGUAGE)
     extra = getattr(request.app.state, "context_processors", [])
@@ -74,12 +101,96 @@ def _base_context(request: Request) -> dict[str, Any]:
     return context
 
 
-def create_templates() -> Jinja2Templates:
-    env = jinja2.Environment(
+class _TranslateLiterals(NodeTransformer):
+    """Replaces `_("literal", name=value)` by its translation, marked safe, formatted with
+    the values: what the i18n extension's gettext returns at render time, without the call.
+
+    Only in templates that escape (HTML): there the extension's gettext marks the translation
+    safe, which is what is compiled in. Any other call (a variable message, `*args`) is left
+    to the render-time gettext.
+    """
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def visit_Call(self, node: nodes.Call) -> nodes.Node:
+        self.generic_visit(node)
+        if not (
+            isinstance(node.node, nodes.Name)
+            and node.node.name in _GETTEXT_NAMES
+            and len(node.args) == 1
+            and isinstance(node.args[0], nodes.Const)
+            and isinstance(node.args[0].value, str)
+            and node.dyn_args is None
+            and node.dyn_kwargs is None
+        ):
+            return node
+        text = i18n.translations(self.language).gettext(node.args[0].value)
+        if not node.kwargs:
+            try:
+                # The extension always formats, even without values: "%%" reads "%".
+                text = text % {}
+            except (KeyError, ValueError, TypeError):
+                return node
+            return nodes.MarkSafe(nodes.Const(text), lineno=node.lineno)
+        values = nodes.Dict(
+            [nodes.Pair(nodes.Const(k.key), k.value, lineno=k.lineno) for k in node.kwargs],
+            lineno=node.lineno,
+        )
+        return nodes.Mod(nodes.MarkSafe(nodes.Const(text)), values, lineno=node.lineno)
+
+
+class PageEnvironment(jinja2.Environment):
+    """An environment that compiles the literal messages of HTML templates in one language
+    (`language`), or none (None: everything is translated at render time)."""
+
+    language: str | None = None
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        if self.language is None or not self._escapes(name):
+            return tree
+        # Shadowed names (a template's own `_`) keep their meaning: leave such a template be.
+        assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+        if assigned & _GETTEXT_NAMES:
+            return tree
+        translated = _TranslateLiterals(self.language).visit(tree)
+        assert isinstance(translated, nodes.Template)
+        return translated
+
+    def _escapes(self, name: str | None) -> bool:
+        autoescape = self.autoescape
+        return bool(autoescape(name) if callable(autoescape) else autoescape)
+
+
+class Templates(Jinja2Templates):
+    """Starlette's templates, with one compiled copy of each template per language."""
+
+    def __init__(self, env: PageEnvironment, languages: list[str]) -> None:
+        super().__init__(env=env, context_processors=[_base_context])
+        self.by_language: dict[str, jinja2.Environment] = {}
+        for language in languages:
+            overlay = env.overlay()
+            assert isinstance(overlay, PageEnvironment)
+            overlay.language = language
+            self.by_language[language] = overlay
+
+    def get_template(self, name: str) -> jinja2.Template:
+        env = self.by_language.get(i18n.current_locale.get(), self.env)
+        return env.get_template(name)
+
+
+def create_templates(*, auto_reload: bool = True) -> Templates:
+    """The page templates; `auto_reload` (development) re-reads a template changed on disk,
+    at the cost of a file check on every render of it."""
+    env = PageEnvironment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
+        auto_reload=auto_reload,
+        # Every template of every language stays compiled (Jinja's default keeps 400).
+        cache_size=-1,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
@@ -91,6 +202,7 @@ def create_templates() -> Jinja2Templates:
         role_label=role_label,
         area_label=area_label,
         status_label=status_label,
+        url_for=_url_for,
     )
     env.filters["money"] = _money
     # Amount fields: the example ("e.g. 20.000.000") and keyboard that fit the currency.
@@ -98,4 +210,4 @@ def create_templates() -> Jinja2Templates:
 
     env.globals.update(amount_hint=example_hint, amount_inputmode=amount_inputmode)
     env.filters["datetime"] = _datetime
-    return Jinja2Templates(env=env, context_processors=[_base_context])
+    return Templates(env, list(i18n.LANGUAGES))

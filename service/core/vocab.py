@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from service.core.i18n import gettext
+from service.core.i18n import gettext, per_language
 
 
 class Area(StrEnum):
@@ -39,8 +39,9 @@ class Stage(StrEnum):
 SDGS = range(1, 18)
 
 
-def area_label(area: str) -> str:
-    labels = {
+@per_language
+def _area_labels() -> dict[str, str]:
+    return {
         Area.mobility: gettext("Mobility"),
         Area.energy: gettext("Energy"),
         Area.environment: gettext("Environment"),
@@ -57,11 +58,16 @@ def area_label(area: str) -> str:
         Area.agriculture: gettext("Agriculture"),
         Area.social_inclusion: gettext("Social inclusion"),
     }
-    return labels.get(Area(area), area) if area in Area.__members__ else area
 
 
-def sdg_label(goal: int) -> str:
-    labels = {
+def area_label(area: str) -> str:
+    # Area members are strings: a member and its value find the same label.
+    return _area_labels().get(area, area)
+
+
+@per_language
+def _sdg_labels() -> dict[int, str]:
+    return {
         1: gettext("No poverty"),
         2: gettext("Zero hunger"),
         3: gettext("Good health and well-being"),
@@ -80,33 +86,45 @@ def sdg_label(goal: int) -> str:
         16: gettext("Peace, justice and strong institutions"),
         17: gettext("Partnerships for the goals"),
     }
-    return f"{goal}. {labels.get(goal, '')}"
 
 
-def kind_label(kind: str) -> str:
-    labels = {
+def sdg_label(goal: int) -> str:
+    return f"{goal}. {_sdg_labels().get(goal, '')}"
+
+
+@per_language
+def _kind_labels() -> dict[str, str]:
+    return {
         "government": gettext("City or government"),
         "startup": gettext("Startup"),
         "university": gettext("University"),
         "research_center": gettext("Research centre"),
         "investor": gettext("Investor"),
     }
-    return labels.get(kind, kind)
 
 
-def role_label(role: str) -> str:
-    labels = {
+def kind_label(kind: str) -> str:
+    return _kind_labels().get(kind, kind)
+
+
+@per_language
+def _role_labels() -> dict[str, str]:
+    return {
         "owner": gettext("Owner"),
         "manager": gettext("Manager"),
         "editor": gettext("Editor"),
         "finance": gettext("Finance"),
         "member": gettext("Member"),
     }
-    return labels.get(role, role)
 
 
-def status_label(status: str) -> str:
-    labels = {
+def role_label(role: str) -> str:
+    return _role_labels().get(role, role)
+
+
+@per_language
+def _status_labels() -> dict[str, str]:
+    return {
         "draft": gettext("Draft"),
         "published": gettext("Upcoming"),
         "upcoming": gettext("Upcoming"),
@@ -118,4 +136,7 @@ def status_label(status: str) -> str:
         "completed": gettext("Completed"),
         "cancelled": gettext("Cancelled"),
     }
-    return labels.get(status, status)
+
+
+def status_label(status: str) -> str:
+    return _status_labels().get(status, status)

@@ -1,17 +1,47 @@
-"""Helpers shared by API routes and pages: the request's context, transaction and limits."""
+"""Helpers shared by API routes and pages: the request's context, transaction, limits and
+route paths."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+from starlette.datastructures import URLPath
 from starlette.requests import Request
+from starlette.routing import Router
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from service import db
 from service.accounts.actor import Actor
 from service.core import ratelimit
 from service.core.context import Context
+
+# Kept on each router: (route name, sorted parameters) -> path. Routes do not change once an
+# app is built, and pages link to a bounded set of (name, parameters); the bound only guards
+# against an unbounded parameter (an id) filling memory, by starting afresh.
+_PATHS_ATTRIBUTE = "_url_paths"
+_PATHS_LIMIT = 20_000
+
+
+def url_path(router: Router, name: str, /, **params: Any) -> URLPath:
+    """`router.url_path_for(name, **params)`, looked up once: Starlette searches every route
+    (raising and catching an error on each that does not match) on every call."""
+    paths: dict[tuple[Any, ...], URLPath] | None = getattr(router, _PATHS_ATTRIBUTE, None)
+    if paths is None:
+        paths = {}
+        setattr(router, _PATHS_ATTRIBUTE, paths)
+    try:
+        key = (name, *sorted(params.items()))
+        found = paths.get(key)
+    except TypeError:  # an unhashable parameter: no caching
+        return router.url_path_for(name, **params)
+    if found is None:
+        found = router.url_path_for(name, **params)
+        if len(paths) >= _PATHS_LIMIT:
+            paths.clear()
+        paths[key] = found
+    return found
 
 
 def client_ip(request: Request) -> str:

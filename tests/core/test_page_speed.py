@@ -1,0 +1,149 @@
+"""What pages precompute gives the same answers as computing it on every request: messages
+translated when a template is compiled, route paths looked up once, money and numbers through
+cached formatters, and the access log written in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+
+import httpx
+import pytest
+from babel.numbers import format_currency, format_decimal
+from jinja2 import nodes
+from starlette.applications import Starlette
+from starlette.routing import NoMatchFound
+
+from service.core import i18n, web
+from service.core.money import to_major
+from service.core.observability import AccessLog
+from service.core.templates import PageEnvironment, Templates
+
+
+async def _pages(client: httpx.AsyncClient, language: str) -> dict[str, str]:
+    found = {}
+    for path in ("/", "/challenges", "/signin", "/register"):
+        response = await client.get(path, params={"lang": language})
+        assert response.status_code == 200, (path, response.text[:300])
+        found[path] = response.text
+    return found
+
+
+@pytest.mark.parametrize("language", sorted(i18n.LANGUAGES))
+async def test_pages_compiled_in_a_language_read_as_translated_at_render_time(
+    app: Starlette, client: httpx.AsyncClient, language: str
+) -> None:
+    templates: Templates = app.state.templates
+    compiled = await _pages(client, language)
+    kept = templates.by_language
+    templates.by_language = {}  # every language through the render-time gettext
+    try:
+        rendered = await _pages(client, language)
+    finally:
+        templates.by_language = kept
+    assert compiled == rendered
+    if language != "en":
+        english = await _pages(client, "en")
+        assert compiled["/challenges"] != english["/challenges"]
+
+
+def _environment(language: str | None, *, autoescape: bool = True) -> PageEnvironment:
+    env = PageEnvironment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.language = language
+    return env
+
+
+def _calls(env: PageEnvironment, source: str) -> list[str]:
+    """The names called in a template as compiled (after literal messages were translated)."""
+    tree = env.parse(source)
+    return [c.node.name for c in tree.find_all(nodes.Call) if isinstance(c.node, nodes.Name)]
+
+
+def test_literals_become_text_and_values_stay_escaped() -> None:
+    source = '{{ _("Sign in") }}|{{ _("%(share)s%% of %(who)s", share=30, who=who) }}'
+    env = _environment("es")
+    # No gettext call is left for the literals: the Spanish text is in the compiled code.
+    code = env.compile(env.parse(source), raw=True)
+    assert "Iniciar sesión" in code and "'Sign in'" not in code
+    assert _calls(env, source) == []
+    text = env.from_string(source).render(who="<b>")
+    assert text == "Iniciar sesión|30% of &lt;b&gt;"
+    token = i18n.current_locale.set("es")
+    try:
+        assert _environment(None).from_string(source).render(who="<b>") == text
+    finally:
+        i18n.current_locale.reset(token)
+    # A template that names something `_` itself keeps its own meaning.
+    assert env.from_string('{% set _ = "x" %}{{ _ }}').render() == "x"
+    # A message from a variable is translated at render time.
+    assert _calls(env, "{{ _(message) }}") == ["_"]
+    # Templates that do not escape (plain text) are left to the render-time gettext.
+    plain = _environment("es", autoescape=False)
+    assert _calls(plain, '{{ _("Sign in") }}') == ["_"]
+
+
+def test_route_paths_are_the_routers(app: Starlette) -> None:
+    router = app.router
+    expected = router.url_path_for("static", path="site.css")
+    found = web.url_path(router, "static", path="site.css")
+    assert found == expected == "/static/site.css"
+    assert web.url_path(router, "static", path="site.css") is found
+    with pytest.raises(AttributeError):  # an unhashable value: the router decides, uncached
+        web.url_path(router, "static", path=["unhashable"])
+    with pytest.raises(NoMatchFound):
+        web.url_path(router, "no-such-route")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "language"),
+    [
+        (4_530_000, "EUR", "en"),
+        (4_530_000, "EUR", "es"),
+        (123_456_789, "BRL", "pt"),
+        (20_000_000, "CLP", "es"),
+        (-5, "USD", "en"),
+    ],
+)
+def test_money_reads_as_babel_writes_it(amount: int, currency: str, language: str) -> None:
+    expected = format_currency(to_major(amount, currency), currency, locale=language)
+    assert i18n.money(amount, currency, language) == expected
+    token = i18n.current_locale.set(language)
+    try:
+        assert i18n.money(amount, currency) == expected
+    finally:
+        i18n.current_locale.reset(token)
+
+
+@pytest.mark.parametrize("value", [12345, 12345.6, Decimal("0.125"), -3])
+@pytest.mark.parametrize("language", sorted(i18n.LANGUAGES))
+def test_numbers_read_as_babel_writes_them(value: int | float | Decimal, language: str) -> None:
+    assert i18n.number(value, language) == format_decimal(value, locale=language)
+
+
+async def test_access_lines_are_written_in_batches(capsys: pytest.CaptureFixture[str]) -> None:
+    log = AccessLog()
+    log.write("abc", "GET", '/x"\n', 200, 0.0123)
+    # Within the event loop a line waits for its batch...
+    assert capsys.readouterr().err == ""
+    await asyncio.sleep(AccessLog.DELAY * 3)
+    lines = capsys.readouterr().err.splitlines()
+    assert [json.loads(line)["path"] for line in lines] == ['/x"\n']
+    assert json.loads(lines[0])["duration_ms"] == 12.3
+    # ... or for a full batch, written at once.
+    for n in range(AccessLog.BATCH):
+        log.write("abc", "GET", f"/{n}", 200, 0.001)
+    assert len(capsys.readouterr().err.splitlines()) == AccessLog.BATCH
+    await asyncio.sleep(AccessLog.DELAY * 3)
+    assert capsys.readouterr().err == ""
+
+
+def test_access_lines_without_an_event_loop_are_written_at_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    log = AccessLog()
+    log.write("abc", "POST", "/y", 503, 1.0)
+    assert json.loads(capsys.readouterr().err)["status"] == 503
