@@ -28,7 +28,14 @@ from service.core.web import context, transaction
 from service.panels import permissions as perms
 from service.panels import routes as api
 from service.panels import service as panels
-from service.panels.models import Panel, PanelScore, PanelStatus
+from service.panels.models import (
+    Panel,
+    PanelScore,
+    PanelStatus,
+    Stipend,
+    Volunteer,
+    VolunteerStatus,
+)
 
 
 def status_label(status: str) -> str:
@@ -88,6 +95,14 @@ async def _render_panel(
     out = await api.panel_out(panel)
     actor = actor_of(request)
     staff = perms.is_staff(actor, panel)
+    seated: list[tuple[Any, str, bool]] = []
+    if staff:
+        paid = set(await Stipend.filter(panel_id=panel.id).values_list("volunteer_id", flat=True))
+        members = await panels.pool_of(panel, statuses=(VolunteerStatus.member,))
+        seated = [
+            (m, panels.member_label(m), m.id in paid)
+            for m in sorted(members, key=lambda m: m.seat or 0)
+        ]
     return render(
         request,
         "panels/panel.html",
@@ -96,6 +111,7 @@ async def _render_panel(
         challenge=panel.challenge,
         out=out,
         staff=staff,
+        seated=seated,
         mine=perms.mine_of(panel),
         scoring_open=panel.challenge.status in panels.SCORING
         and datetime.now(UTC) < panel.challenge.judging_ends_at,
@@ -182,6 +198,42 @@ async def session_submit(request: Request) -> Response:
             request, exc.status_code, values=values, errors=exc.fields or {"__root__": exc.detail}
         )
     return redirect(request, f"/panels/{panel.id}", notice=gettext("The session is added."))
+
+
+@guard("panels.staff", load=api.load_volunteer)
+async def withdraw_submit(request: Request) -> Response:
+    """The staff record that a member left; the seat is re-drawn by the same lottery."""
+    panel: Panel = request.state.obj
+    target: Volunteer = request.state.obj.target  # set by `load_volunteer`
+    try:
+        async with transaction(request):
+            await panels.withdraw(context(request), panel, target)
+    except ServiceError as exc:
+        return await _render_panel(request, exc.status_code, errors={"__root__": exc.detail})
+    return redirect(
+        request,
+        f"/panels/{panel.id}",
+        notice=gettext("The withdrawal is recorded; the seat is being re-drawn."),
+    )
+
+
+@guard("panels.staff", load=api.load_volunteer)
+async def stipend_submit(request: Request) -> Response:
+    """The staff record a member's stipend paid by transfer: posted once from the escrow."""
+    panel: Panel = request.state.obj
+    target: Volunteer = request.state.obj.target  # set by `load_volunteer`
+    values = form_values(await request.form())
+    try:
+        async with transaction(request):
+            await panels.pay_stipend(
+                context(request), panel, target, reference=str(values.get("reference", ""))
+            )
+    except ServiceError as exc:
+        message = exc.fields.get("reference") or exc.detail
+        return await _render_panel(request, exc.status_code, errors={"__root__": message})
+    return redirect(
+        request, f"/panels/{panel.id}", notice=gettext("The stipend is recorded in the ledger.")
+    )
 
 
 @guard("panels.staff", load=perms.load_panel)
@@ -303,6 +355,16 @@ routes: list[BaseRoute] = [
     Route("/panels/{panel_id:int}/draw", draw_submit, methods=["POST"]),
     Route("/panels/{panel_id:int}/sessions", session_submit, methods=["POST"]),
     Route("/panels/{panel_id:int}/recommendation", recommendation_submit, methods=["POST"]),
+    Route(
+        "/panels/{panel_id:int}/volunteers/{volunteer_id:int}/withdraw",
+        withdraw_submit,
+        methods=["POST"],
+    ),
+    Route(
+        "/panels/{panel_id:int}/volunteers/{volunteer_id:int}/stipend",
+        stipend_submit,
+        methods=["POST"],
+    ),
     Route("/panels/{panel_id:int}/score", scoring_page, methods=["GET"]),
     Route("/panels/{panel_id:int}/score/{application_id:int}", score_submit, methods=["POST"]),
 ]

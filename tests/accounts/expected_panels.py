@@ -47,13 +47,16 @@ EXPECTED: dict[str, Who] = {
     f"POST {PANEL}/draw": STAFF,
     f"POST {PANEL}/sessions": STAFF,
     f"POST {PANEL}/recommendation": STAFF,
+    f"POST {VOLUNTEER}/withdraw": STAFF,
+    f"POST {VOLUNTEER}/stipend": STAFF,
     f"GET {PANEL}/ranking": STAFF,
     f"GET {PANEL}/score": MEMBER,
     f"POST {PANEL}/score/{{application_id:int}}": MEMBER,
 }
 # The matrix's application belongs to another (draft) challenge: the member passes the guard
-# and the panel refuses an application of another challenge with a 404.
-STATE_404 = {f"POST {PANEL}/score/{{application_id:int}}"}
+# and the panel refuses an application of another challenge with a 404. The world's volunteer
+# is in the pool, not seated: the staff pass the guard and only a seated member is paid (404).
+STATE_404 = {f"POST {PANEL}/score/{{application_id:int}}", f"POST {VOLUNTEER}/stipend"}
 
 FEATURES = [
     {

@@ -559,3 +559,56 @@ class TestStaffForms:
         assert published.status_code == 303, published.text
         page = await client.get(url)
         assert text in page.text and "Library" in page.text
+
+    async def test_staff_record_stipends_and_withdrawals_on_the_page(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        city, challenge_id = await open_challenge(client)
+        await fund(client, city, challenge_id, 12_000)
+        opened = await client.post(
+            f"/api/v1/challenges/{challenge_id}/panel",
+            json=panel_body(),
+            headers=city.manager.headers,
+        )
+        panel_id = opened.json()["id"]
+        seated = []
+        async with db.transaction(None):
+            await Panel.filter(id=panel_id).update(status="drawn")
+            for seat in (1, 2):
+                person = await factories.person(client)
+                seated.append(
+                    await Volunteer.create(
+                        panel_id=panel_id,
+                        user_id=person.user.id,
+                        features={"age": "40+", "gender": "man"},
+                        status="member",
+                        seat=seat,
+                    )
+                )
+        url = f"/panels/{panel_id}"
+        csrf = await factories.web_signin(client, city.editor.user)
+        first, second = seated
+        stipend = f"{url}/volunteers/{first.id}/stipend"
+
+        blank = await client.post(stipend, data={"csrf_token": csrf, "reference": " "})
+        assert blank.status_code == 422 and "bank transfer&#39;s reference" in blank.text
+        assert await LedgerTransaction.filter(key=f"panel-stipend:{first.id}").count() == 0
+        for _ in range(2):
+            paid = await client.post(stipend, data={"csrf_token": csrf, "reference": "TR-7"})
+            assert paid.status_code == 303, paid.text
+        assert await LedgerTransaction.filter(key=f"panel-stipend:{first.id}").count() == 1
+        page = await client.get(url)
+        assert page.text.count("Record the stipend paid") == 1  # the second member only
+
+        left = await client.post(
+            f"{url}/volunteers/{second.id}/withdraw", data={"csrf_token": csrf}
+        )
+        assert left.status_code == 303, left.text
+        assert (await Volunteer.get(id=second.id)).status.value == "withdrawn"
+        again = await client.post(
+            f"{url}/volunteers/{second.id}/withdraw", data={"csrf_token": csrf}
+        )
+        assert again.status_code == 409 and "Already withdrawn" in again.text
+        page = await client.get(url)
+        assert "A member withdrew" in page.text
+        assert page.text.count("Withdraw and re-draw the seat") == 1
