@@ -46,7 +46,10 @@ class TestAnySequence:
                 max_examples=40,
                 stateful_step_count=20,
                 deadline=None,
-                suppress_health_check=[HealthCheck.too_slow],
+                # Most rules wait on the escrow's state (no release before an approval, no
+                # refund before a cancellation): a step whose rules are all closed counts as a
+                # filtered draw, and how many are closed depends on the run's earlier steps.
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             ),
         )
         # What the runs reached (shown with -s): the deep paths, not only the refusals.
