@@ -354,8 +354,12 @@ async def _store(
 ) -> int:
     now = datetime.now(UTC)
     weights = scoring.normalised_weights(settings.matching_weights)
-    investor_ids = [thesis.organization_id for thesis, _ in results]
+    investor_ids = sorted(thesis.organization_id for thesis, _ in results)
     if investor_ids:
+        # Two jobs may rank the same investor at once (two workers): each takes the investors'
+        # rows first, in id order, so the second deletes what the first stored instead of
+        # inserting beside it (which broke the unique key on investor and startup).
+        await Organization.select_for_update().filter(id__in=investor_ids).order_by("id")
         await Match.filter(investor_id__in=investor_ids).delete()
     rows: list[Match] = []
     for thesis, ranked in results:

@@ -3,6 +3,7 @@ records watched, the command line, and demo days through the API and the worker.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import random
@@ -10,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import time_machine
@@ -63,6 +65,39 @@ async def world(seed: int, n_startups: int = 24, n_investors: int = 4) -> dict[s
 async def full(settings: Settings, **options: Any) -> int:
     async with db.transaction(None):
         return await matching.recompute_all(settings=settings, **options)
+
+
+class TestConcurrentRanking:
+    async def test_two_workers_ranking_one_investor_at_once_both_finish(
+        self, app: Starlette, settings: Settings
+    ) -> None:
+        """Two jobs rank the same investor at the same moment (two workers). A third
+        connection holds the rankings table until both are inside their transactions."""
+        ids = await world(3, n_startups=12, n_investors=1)
+        investor = ids["investors"][0]
+        small = settings.with_overrides(matching_top_n=5)
+
+        async def rank() -> int:
+            async with db.transaction(None):
+                return await matching.recompute_investor(investor, settings=small)
+
+        blocker = await asyncpg.connect(
+            settings.database_url.replace("postgres://", "postgresql://")
+        )
+        try:
+            transaction = blocker.transaction()
+            await transaction.start()
+            await blocker.execute("LOCK TABLE matches IN ACCESS EXCLUSIVE MODE")
+            jobs = [asyncio.create_task(rank()) for _ in range(2)]
+            await asyncio.sleep(1.0)
+            await transaction.rollback()
+            assert await asyncio.gather(*jobs) == [5, 5]
+        finally:
+            await blocker.close()
+        ranks = (
+            await Match.filter(investor_id=investor).order_by("rank").values_list("rank", flat=True)
+        )
+        assert ranks == [1, 2, 3, 4, 5]
 
 
 class TestFullRecompute:
