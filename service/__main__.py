@@ -14,8 +14,11 @@ def _migrate(_: argparse.Namespace) -> int:
 
     async def run() -> None:
         settings = Settings()
-        await db.migrate(settings)
-        await db.close_db()
+        try:
+            await db.migrate(settings)
+        finally:
+            # Closed on a failure too: SQLite's connection thread would keep the process alive.
+            await db.close_db()
 
     asyncio.run(run())
     return 0
@@ -36,7 +39,13 @@ def _worker(_: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from service.runner import run_all
 
-    return run_all(Settings(), host=args.host, port=args.port)
+    return run_all(
+        Settings(),
+        host=args.host,
+        port=args.port,
+        web_processes=args.web_processes,
+        workers=args.workers,
+    )
 
 
 def _create_operator(args: argparse.Namespace) -> int:
@@ -134,6 +143,17 @@ def _i18n(args: argparse.Namespace) -> int:
     return i18n_tools.main(args.action)
 
 
+def _storage(args: argparse.Namespace) -> int:
+    """`storage init`: create the bucket; `storage copy-to-s3 [FOLDER]`: copy the local
+    upload folder into it (skips what is already there, so it can be run again)."""
+    from pathlib import Path
+
+    from service.integrations import s3
+
+    source = Path(args.folder) if args.folder else None
+    return asyncio.run(s3.command(Settings(), args.action, source=source))
+
+
 def _fake_stripe(args: argparse.Namespace) -> int:
     from service.integrations.fake_stripe import cli
 
@@ -148,9 +168,26 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--if-empty", action="store_true", help="only when there is no data yet")
     demo.set_defaults(func=_demo)
     commands.add_parser("worker", help="run the job worker").set_defaults(func=_worker)
-    run = commands.add_parser("run", help="embedded Redis + web server + worker, for development")
+    run = commands.add_parser(
+        "run", help="web server and job workers (and an embedded Redis without REDIS_URL)"
+    )
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
+    run.add_argument(
+        "--web-processes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="web server processes on the one port (default: WEB_PROCESSES, else 1); on the "
+        "SQLite default every process shares its file, so all must run on this machine",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="M",
+        help="job worker processes (default: WORKER_PROCESSES, else 1)",
+    )
     run.set_defaults(func=_run)
     operator = commands.add_parser("create-operator", help="create or promote an operator")
     operator.add_argument("email")
@@ -163,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     i18n = commands.add_parser("i18n", help="message catalogs")
     i18n.add_argument("action", choices=["extract", "update", "check"])
     i18n.set_defaults(func=_i18n)
+    storage = commands.add_parser("storage", help="uploaded files in an S3-compatible bucket")
+    storage.add_argument("action", choices=["init", "copy-to-s3"])
+    storage.add_argument("folder", nargs="?", help="copy-to-s3: the folder (default STORAGE_DIR)")
+    storage.set_defaults(func=_storage)
     fake_stripe = commands.add_parser("fake-stripe", help="local fake Stripe API server")
     from service.integrations.fake_stripe.cli import add_arguments
 

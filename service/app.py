@@ -16,11 +16,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from service import bootstrap
+from service import bootstrap, db_routing
 from service.accounts import oidc
 from service.accounts.actor import ActorMiddleware, host_cookie
 from service.accounts.page_context import page_context
-from service.config import ROOT, Settings
+from service.config import ROOT, Env, Settings
 from service.core.api import JsonContentTypeMiddleware
 from service.core.bodylimit import BodyLimitMiddleware
 from service.core.errors import RateLimited, ServiceError
@@ -51,9 +51,15 @@ ROUTE_MODULES: list[str] = [
     "service.investors.pages",
     "service.participation.routes",
     "service.participation.pages",
+    "service.deliberation.routes",
+    "service.deliberation.pages",
     "service.incubation.routes",
     "service.incubation.pages",
+    "service.funding.routes",
+    "service.funding.pages",
     "service.currencies.pages",
+    "service.panels.routes",
+    "service.panels.pages",
 ]
 
 
@@ -203,13 +209,15 @@ def create_app(
                 https_only=settings.secure_cookies,
             ),
             Middleware(ActorMiddleware, secret=settings.secret_key, settings=settings),
+            # With DATABASE_READ_URL: anonymous GETs read from the replica (service.db_routing).
+            *db_routing.middleware(settings),
         ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.templates = create_templates()
+    app.state.templates = create_templates(auto_reload=settings.env is Env.development)
     app.state.context_processors = [page_context]
     app.state.oauth = oidc.build_client(settings)
     return app

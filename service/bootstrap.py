@@ -12,7 +12,7 @@ from service.config import ROOT, Settings
 from service.core.jobs import JobQueue
 from service.core.redis import EmbeddedRedis, connect
 from service.integrations.mail import mailer_for
-from service.integrations.storage import LocalStorage, Storage
+from service.integrations.storage import Storage, storage_for
 from service.rewards.gateway import ManualGateway, PaymentGateway, gateway_for
 
 
@@ -46,7 +46,7 @@ async def build(
         queue=JobQueue(redis, settings.queue_name),
         gateway=gateway or gateway_for(settings),
         mailer=mailer or mailer_for(settings),
-        storage=LocalStorage(settings.storage_dir),
+        storage=await storage_for(settings),
         embedded_redis=embedded,
     )
 
@@ -54,6 +54,8 @@ async def build(
 async def close(deps: Deps, *, close_db: bool = True) -> None:
     await deps.redis.aclose()
     await deps.gateway.aclose()
+    if deps.storage is not None:
+        await deps.storage.aclose()
     if close_db:
         await db.close_db()
     if deps.embedded_redis is not None:

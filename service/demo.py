@@ -21,13 +21,17 @@ from service.config import Settings
 from service.core import zones
 from service.core.jobs import Job
 from service.currencies.demo import seed_rates
+from service.deliberation.demo import seed_conversation
+from service.funding.demo import seed_funding_round
 from service.incubation.demo import seed_incubation
 from service.incubation.models import Mentor
 from service.investors.demo import seed_investors
 from service.matching.demo import seed_matching
+from service.panels.demo import seed_panel
 from service.participation.demo import seed_proposals
 from service.rewards.demo import seed_rewards
 from service.rewards.demo_dates import date_money
+from service.translation.demo import seed_translations
 
 DEMO_PASSWORD = "civic-demo-2026"  # noqa: S105 - printed on purpose for the demo accounts
 
@@ -120,6 +124,11 @@ STEPS: list[tuple[str, Step]] = [
     ("investors", seed_investors),
     ("incubation", seed_incubation),
     ("proposals", seed_proposals),
+    ("opinion map", seed_conversation),
+    ("citizens' panel", seed_panel),
+    ("funding round", seed_funding_round),
+    # Last: it translates the texts every step before it wrote.
+    ("translations", seed_translations),
 ]
 
 

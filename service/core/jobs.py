@@ -66,7 +66,11 @@ TASK_MODULES: list[str] = [
     "service.matching.tasks",
     "service.investors.tasks",
     "service.participation.tasks",
+    "service.deliberation.tasks",
     "service.incubation.tasks",
+    "service.funding.tasks",
+    "service.translation.tasks",
+    "service.panels.tasks",
 ]
 
 TASKS: dict[str, TaskSpec] = {}
