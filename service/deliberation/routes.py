@@ -62,7 +62,13 @@ async def conversation_out(conversation: Conversation) -> schemas.ConversationOu
 @guard("conversation.open_on_proposal", load=perms.load_proposal)
 @api.validate(
     json=schemas.ConversationIn,
-    resp=Doc(HTTP_201=schemas.ConversationOut, HTTP_403=ErrorOut, HTTP_422=ErrorOut),
+    resp=Doc(
+        HTTP_201=schemas.ConversationOut,
+        HTTP_403=ErrorOut,
+        HTTP_404=ErrorOut,
+        HTTP_422=ErrorOut,
+        HTTP_429=ErrorOut,
+    ),
     tags=[TAG],
     security=SECURED,
 )
@@ -85,7 +91,13 @@ async def open_on_proposal(request: Request, json: schemas.ConversationIn) -> Re
 @guard("conversation.open_on_challenge", load=challenge_perms.load_challenge)
 @api.validate(
     json=schemas.ConversationIn,
-    resp=Doc(HTTP_201=schemas.ConversationOut, HTTP_403=ErrorOut, HTTP_422=ErrorOut),
+    resp=Doc(
+        HTTP_201=schemas.ConversationOut,
+        HTTP_403=ErrorOut,
+        HTTP_404=ErrorOut,
+        HTTP_422=ErrorOut,
+        HTTP_429=ErrorOut,
+    ),
     tags=[TAG],
     security=SECURED,
 )
@@ -126,6 +138,7 @@ async def list_statements(request: Request) -> Response:
     resp=Doc(
         HTTP_201=schemas.StatementOut,
         HTTP_403=ErrorOut,
+        HTTP_404=ErrorOut,
         HTTP_409=ErrorOut,
         HTTP_422=ErrorOut,
         HTTP_429=ErrorOut,
@@ -161,6 +174,7 @@ async def next_statement(request: Request) -> Response:
     resp=Doc(
         HTTP_201=schemas.VoteOut,
         HTTP_403=ErrorOut,
+        HTTP_404=ErrorOut,
         HTTP_409=ErrorOut,
         HTTP_422=ErrorOut,
         HTTP_429=ErrorOut,
@@ -198,7 +212,11 @@ async def get_map(request: Request) -> Response:
 
 
 @guard("conversation.moderate", load=perms.load_conversation)
-@api.validate(resp=Doc(HTTP_200=schemas.StatementList, HTTP_403=ErrorOut), tags=[TAG])
+@api.validate(
+    resp=Doc(HTTP_200=schemas.StatementList, HTTP_403=ErrorOut, HTTP_404=ErrorOut),
+    tags=[TAG],
+    security=SECURED,
+)
 async def pending_statements(request: Request) -> Response:
     """Statements waiting for a moderator."""
     statements = await repository.pending(request.state.obj.id)
@@ -208,7 +226,9 @@ async def pending_statements(request: Request) -> Response:
 @guard("conversation.moderate", load=perms.load_statement)
 @api.validate(
     json=schemas.ModerateIn,
-    resp=Doc(HTTP_200=schemas.StatementOut, HTTP_403=ErrorOut, HTTP_422=ErrorOut),
+    resp=Doc(
+        HTTP_200=schemas.StatementOut, HTTP_403=ErrorOut, HTTP_404=ErrorOut, HTTP_422=ErrorOut
+    ),
     tags=[TAG],
     security=SECURED,
 )
@@ -222,7 +242,11 @@ async def moderate_statement(request: Request, json: schemas.ModerateIn) -> Resp
 
 
 @guard("conversation.moderate", load=perms.load_conversation)
-@api.validate(resp=Doc(HTTP_200=schemas.ConversationOut, HTTP_403=ErrorOut), tags=[TAG])
+@api.validate(
+    resp=Doc(HTTP_200=schemas.ConversationOut, HTTP_403=ErrorOut, HTTP_404=ErrorOut),
+    tags=[TAG],
+    security=SECURED,
+)
 async def close_conversation(request: Request) -> Response:
     """Close the conversation: it keeps its map and takes no more votes."""
     async with transaction(request):
@@ -233,7 +257,13 @@ async def close_conversation(request: Request) -> Response:
 @guard("conversation.adopt_consensus", load=challenge_perms.load_challenge)
 @api.validate(
     json=schemas.ConsensusIn,
-    resp=Doc(HTTP_200=schemas.AdoptedList, HTTP_403=ErrorOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut),
+    resp=Doc(
+        HTTP_200=schemas.AdoptedList,
+        HTTP_403=ErrorOut,
+        HTTP_404=ErrorOut,
+        HTTP_409=ErrorOut,
+        HTTP_422=ErrorOut,
+    ),
     tags=[TAG],
     security=SECURED,
 )
@@ -273,6 +303,10 @@ async def conversation_for(challenge: Challenge, conversation_id: int) -> Conver
 
 # --- open data -----------------------------------------------------------------------------
 
+CSV_DOC = Doc(
+    HTTP_200=(None, "The data set as CSV (text/csv), with a header row"), HTTP_404=ErrorOut
+)
+
 
 async def _applicants(conversation: Conversation) -> set[int]:
     """Participant numbers of members of an organization that applied to the challenge (the
@@ -288,17 +322,20 @@ async def _applicants(conversation: Conversation) -> set[int]:
 
 
 @guard("conversation.view", load=perms.load_conversation)
+@api.validate(resp=Doc(HTTP_200=schemas.StatementsData, HTTP_404=ErrorOut), tags=[TAG])
 async def statements_json(request: Request) -> Response:
     """The published statements as JSON (open data)."""
     statements = await repository.published(request.state.obj.id)
-    items = [presenters.statement_out(s).model_dump(mode="json", by_alias=True) for s in statements]
-    return Response(
-        jsonlib.dumps({"conversation": request.state.obj.id, "statements": items}),
-        media_type="application/json",
+    return _json(
+        schemas.StatementsData(
+            conversation=request.state.obj.id,
+            statements=[presenters.statement_out(s) for s in statements],
+        )
     )
 
 
 @guard("conversation.view", load=perms.load_conversation)
+@api.validate(resp=CSV_DOC, tags=[TAG], skip_validation=True)
 async def statements_csv(request: Request) -> Response:
     """The published statements as CSV (open data)."""
     statements = await repository.published(request.state.obj.id)
@@ -306,6 +343,10 @@ async def statements_csv(request: Request) -> Response:
 
 
 @guard("conversation.view", load=perms.load_conversation)
+# Streamed a page of votes at a time: the body is not read back to be validated.
+@api.validate(
+    resp=Doc(HTTP_200=schemas.VotesData, HTTP_404=ErrorOut), tags=[TAG], skip_validation=True
+)
 async def votes_json(request: Request) -> Response:
     """Every vote on a published statement, with a participant number and never an account;
     `applicant_member` marks members of an organization that applied to the challenge."""
@@ -330,6 +371,7 @@ async def votes_json(request: Request) -> Response:
 
 
 @guard("conversation.view", load=perms.load_conversation)
+@api.validate(resp=CSV_DOC, tags=[TAG], skip_validation=True)
 async def votes_csv(request: Request) -> Response:
     """The votes as CSV, one row per vote (participant number, never an account)."""
     conversation = request.state.obj

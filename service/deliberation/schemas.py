@@ -40,6 +40,9 @@ class ConsensusIn(BaseModel):
 
 
 class StatementOut(BaseModel):
+    # Written as `pass` everywhere (a Python keyword, hence the field's name).
+    model_config = ConfigDict(serialize_by_alias=True)
+
     id: int
     text: str
     seed: bool
@@ -52,6 +55,13 @@ class StatementOut(BaseModel):
 
 class StatementList(BaseModel):
     items: list[StatementOut]
+
+
+class StatementsData(BaseModel):
+    """Open data: the published statements of a conversation."""
+
+    conversation: int
+    statements: list[StatementOut]
 
 
 class NextOut(BaseModel):
@@ -117,3 +127,15 @@ class AdoptedOut(BaseModel):
 
 class AdoptedList(BaseModel):
     items: list[AdoptedOut]
+
+
+VoteCell = int | str | bool
+
+
+class VotesData(BaseModel):
+    """Open data: every vote on a published statement, one row per vote, its cells in the
+    order of `columns` (participant, statement_id, vote, choice, applicant_member, voted_at)."""
+
+    conversation: int
+    columns: list[str]
+    votes: list[list[VoteCell]]
