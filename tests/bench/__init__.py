@@ -17,4 +17,9 @@ in ten, as a ratio to the same worker when Stripe fails none.
 The deal-flow figure (dealflow.py) seeds the same database with 100,000 startups ranked for one
 investor and asks for a page of 20, the app signed in as the investor's member, against a bare
 asyncpg route running the same statements (bare_dealflow.py).
+
+The page figures run the app with production settings on that database: the home page, the
+challenge list page, the API list and /healthz, each against a bare route answering the very
+bytes the app answered for that path (bare_bytes.py), so what a figure shows is the app's
+own work per request. `python -m tests.bench --only pages` measures just these.
 """

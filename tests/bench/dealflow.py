@@ -110,10 +110,19 @@ async def seed(url: str, *, random_seed: int = 20261128) -> int:
         await connection.copy_records_to_table(
             "organizations",
             records=[
-                (first + n, f"Startup {n}", "startup", "ES", "Madrid", now, now)
+                (first + n, f"Startup {n}", "startup", "ES", "Madrid", "Europe/Madrid", now, now)
                 for n in range(STARTUPS)
             ],
-            columns=["id", "name", "kind", "country", "region", "verified_at", "created_at"],
+            columns=[
+                "id",
+                "name",
+                "kind",
+                "country",
+                "region",
+                "time_zone",
+                "verified_at",
+                "created_at",
+            ],
         )
         await connection.execute(
             "SELECT setval(pg_get_serial_sequence('organizations', 'id'), $1)",
@@ -154,15 +163,17 @@ async def seed(url: str, *, random_seed: int = 20261128) -> int:
             ],
         )
         await connection.execute(
-            "INSERT INTO organizations (id, name, kind, country, region, verified_at, created_at)"
-            " VALUES ($1, 'Bench Ventures', 'investor', 'ES', 'Madrid', $2, $2)",
+            "INSERT INTO organizations (id, name, kind, country, region, time_zone, verified_at, "
+            "created_at) VALUES ($1, 'Bench Ventures', 'investor', 'ES', 'Madrid', "
+            "'Europe/Madrid', $2, $2)",
             INVESTOR_ID,
             now,
         )
         await connection.execute(
             "INSERT INTO users (id, email, name, password_hash, language, email_verified_at, "
-            "is_operator, token_version, created_at) VALUES "
-            "($1, 'bench-investor@example.org', 'Bench Investor', NULL, 'en', $2, FALSE, 0, $2)",
+            "is_operator, token_version, time_zone, created_at) VALUES "
+            "($1, 'bench-investor@example.org', 'Bench Investor', NULL, 'en', $2, FALSE, 0, '', "
+            "$2)",
             USER_ID,
             now,
         )

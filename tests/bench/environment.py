@@ -12,7 +12,7 @@ from service.config import ROOT
 from service.core.redis import EmbeddedRedis
 from tests.bench.servers import BenchError
 
-MIGRATE_TIMEOUT = 60.0
+MIGRATE_TIMEOUT = 300.0
 
 
 class AppEnvironment:
@@ -23,9 +23,11 @@ class AppEnvironment:
         self.database_url = f"sqlite://{directory / 'bench.sqlite3'}"
         self._redis: EmbeddedRedis | None = None
 
-    def start(self) -> None:
+    def start(self, *, sqlite: bool = True) -> None:
+        """The embedded Redis, and the migrated SQLite file unless no server uses it."""
         self._redis = EmbeddedRedis(self.directory / "redis")
-        self._migrate()
+        if sqlite:
+            self._migrate()
 
     @property
     def redis_url(self) -> str:

@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import platform
+import secrets
 import signal
 import statistics
 import sys
@@ -26,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 
 from service.config import ROOT
-from tests.bench import dealflow, load, payouts, procs, report, servers
+from tests.bench import bare_bytes, dealflow, load, payouts, procs, report, servers
 from tests.bench.environment import AppEnvironment
 from tests.bench.postgres import DEFAULT_ADMIN_URL, BenchDatabase, SeedReport, pin
 from tests.bench.servers import BenchError, RunningServer, ServerSpec
@@ -60,6 +61,21 @@ BARE_PG = ServerSpec(
     target="tests.bench.bare_list:app",
     ready_paths=(LIST_PATH,),
 )
+# The page figures: the app as it runs in production (templates compiled once and never
+# re-checked on disk), against a bare route answering the very bytes the app answered.
+APP_PAGES = ServerSpec(
+    name="app-prod",
+    description="the same app on the seeded PostgreSQL database with ENV=production",
+    target="service.app:create_app",
+    factory=True,
+    ready_paths=("/healthz", "/readyz"),
+)
+BARE_BYTES = ServerSpec(
+    name="bare-bytes",
+    description="bare Starlette route answering, for each path, the bytes the app answered "
+    "(recorded from app-prod once before the runs)",
+    target="tests.bench.bare_bytes:app",
+)
 
 
 def whole_answer(answer: servers.Response) -> object:
@@ -90,6 +106,8 @@ class Comparison:
     check: Callable[[servers.Response], object] = whole_answer
     # Both servers run on the bench's seeded PostgreSQL database.
     postgres: bool = False
+    # A page figure: the candidate runs with ENV=production, the baseline serves its bytes.
+    page: bool = False
 
 
 COMPARISONS = [
@@ -119,6 +137,23 @@ COMPARISONS = [
         check=dealflow.page_answer,
         postgres=True,
     ),
+    *(
+        Comparison(
+            figure=f"{what}, full app (production) / the same bytes served bare",
+            path=path,
+            candidate=APP_PAGES,
+            baseline=BARE_BYTES,
+            target=target,
+            postgres=True,
+            page=True,
+        )
+        for what, path, target in [
+            ("pages/s of the home page /", "/", 0.10),
+            ("pages/s of the challenge list /challenges", "/challenges", 0.10),
+            ("req/s of the API list (PostgreSQL)", LIST_PATH, 0.15),
+            ("req/s of /healthz", "/healthz", 0.8),
+        ]
+    ),
 ]
 
 # Below this share of its core, a server was not the bottleneck of its run.
@@ -136,6 +171,8 @@ class Options:
     challenges: int
     # Payouts per run of the payout figure; 0 leaves that figure out.
     payouts: int = 300
+    # "all", or "pages": only the page figures (no payouts, no deal flow).
+    only: str = "all"
 
 
 @dataclass(frozen=True)
@@ -262,6 +299,12 @@ def parse_options(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--payouts", type=int, default=300, help="payouts per run of the payout figure (0: none)"
     )
+    parser.add_argument(
+        "--only",
+        choices=["all", "pages"],
+        default="all",
+        help="pages: only the page figures (the app against the same bytes served bare)",
+    )
     args = parser.parse_args(argv)
     if not (1 <= args.rounds <= 20 and 1 <= args.duration <= 30 and 0 <= args.warmup <= 30):
         parser.error("rounds 1-20, duration 1-30 s, warm-up 0-30 s")
@@ -279,7 +322,8 @@ def parse_options(argv: list[str] | None) -> Options:
         args.loadgen,
         args.postgres_url,
         args.challenges,
-        args.payouts,
+        0 if args.only == "pages" else args.payouts,
+        args.only,
     )
 
 
@@ -463,7 +507,7 @@ def header(
             f"127.0.0.1 only",
             f"  schedule  {options.warmup:g} s warm-up per server, then {rounds}, "
             "servers alternating",
-            *(
+            *dict.fromkeys(
                 f"  compared  {c.candidate.name}: {c.candidate.description}; "
                 f"{c.baseline.name}: {c.baseline.description}"
                 for c in setup.comparisons
@@ -657,8 +701,9 @@ def prepare(
     stack: contextlib.ExitStack,
 ) -> Setup:
     """The comparisons this run can make; a seeded database when one of them needs it."""
-    setup = Setup(comparisons=[c for c in COMPARISONS if not c.postgres])
-    wanted = [c for c in COMPARISONS if c.postgres]
+    chosen = [c for c in COMPARISONS if options.only == "all" or c.page]
+    setup = Setup(comparisons=[c for c in chosen if not c.postgres])
+    wanted = [c for c in chosen if c.postgres]
     if not wanted:
         return setup
     database = BenchDatabase(options.postgres_url)
@@ -675,8 +720,9 @@ def prepare(
         f"{options.challenges:,} challenges, VACUUM (ANALYZE)"
     )
     seeded = database.create(environment.env(), options.challenges)
-    _progress(f"  deal flow: {dealflow.STARTUPS:,} startups ranked for one investor")
-    asyncio.run(dealflow.seed(database.url))
+    if any(c.candidate is dealflow.APP_DEALFLOW for c in wanted):
+        _progress(f"  deal flow: {dealflow.STARTUPS:,} startups ranked for one investor")
+        asyncio.run(dealflow.seed(database.url))
     _progress(
         f"  migrated in {seeded.migrate_seconds:.1f} s, seeded in {seeded.seed_seconds:.1f} s, "
         f"analyzed in {seeded.analyze_seconds:.1f} s"
@@ -695,7 +741,29 @@ def _server_env(
         if database is None:
             raise BenchError(f"{comparison.figure} needs the bench's PostgreSQL database")
         env["DATABASE_URL"] = database.url
+    if comparison.page:
+        # As deployed: production settings (a secret of the run's own; cookies marked Secure).
+        env.update(ENV="production", SECRET_KEY=secrets.token_urlsafe(48))
     return env
+
+
+def record_pages(app: RunningServer, comparisons: list[Comparison], directory: Path) -> Path:
+    """Fetches each page figure's path from the app once and writes the answers for
+    bare_bytes: the baseline then serves the very same bytes."""
+    answers = {}
+    for comparison in comparisons:
+        if not comparison.page:
+            continue
+        answer = servers.fetch(app.base_url + comparison.path)
+        if answer.status != 200:
+            raise BenchError(
+                f"{comparison.path} answered {answer.status} on {app.spec.name}: "
+                f"{answer.body[:300]!r}"
+            )
+        answers[comparison.path] = (answer.status, answer.content_type, answer.body)
+    path = directory / "recorded.json"
+    bare_bytes.write(path, answers)
+    return path
 
 
 def bench(options: Options) -> int:
@@ -705,7 +773,8 @@ def bench(options: Options) -> int:
         _progress("starting: migrations, embedded Redis")
         environment = AppEnvironment(directory)
         stack.callback(environment.close)
-        environment.start()
+        # The page figures run on PostgreSQL alone.
+        environment.start(sqlite=options.only == "all")
         setup = prepare(options, pinning, environment, stack)
         generator = load.choose(options.loadgen, pinning, directory, ROOT)
         _progress("starting the servers")
@@ -713,6 +782,9 @@ def bench(options: Options) -> int:
         for comparison in setup.comparisons:
             env = _server_env(comparison, environment, setup.database)
             for spec in (comparison.candidate, comparison.baseline):
+                if spec is BARE_BYTES and spec.name not in running:
+                    recorded = record_pages(running[APP_PAGES.name], setup.comparisons, directory)
+                    env = dict(env, BENCH_RECORDED=str(recorded))
                 if spec.name not in running:
                     server = servers.launch(
                         spec, env=env, pinning=pinning, cwd=ROOT, log_dir=directory

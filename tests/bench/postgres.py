@@ -36,7 +36,7 @@ from tests.bench.servers import BenchError
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 CONNECT_TIMEOUT = 3.0
-MIGRATE_TIMEOUT = 120.0
+MIGRATE_TIMEOUT = 300.0
 
 T = TypeVar("T")
 
@@ -215,6 +215,12 @@ ORGANIZATIONS = [
     ("Câmara Municipal do Porto", "PT", "Norte"),
     ("Diputación de Granada", "ES", "Andalucía"),
 ]
+ZONE = {
+    "CL": "America/Santiago",
+    "BR": "America/Sao_Paulo",
+    "PT": "Europe/Lisbon",
+    "ES": "Europe/Madrid",
+}
 CURRENCY = {"CL": "CLP", "BR": "BRL", "PT": "EUR", "ES": "EUR"}
 APPLICANT_KINDS = ["research_center", "startup", "university"]
 TOPICS = [
@@ -260,6 +266,8 @@ CHALLENGE_COLUMNS = [
     "published_at",
     "cancelled_at",
     "cancel_reason",
+    "reward_reference_currency",
+    "reward_reference_source",
 ]
 S = ChallengeStatus
 # After judging ends, where a challenge stands.
@@ -333,6 +341,8 @@ def challenge_rows(
             published,
             cancelled,
             "Budget withdrawn." if cancelled else "",
+            "",
+            "",
         )
 
 
@@ -345,11 +355,13 @@ async def seed(url: str, count: int, *, random_seed: int = 20240501) -> tuple[in
         organizations = []
         for name, country, region in ORGANIZATIONS:
             org_id = await connection.fetchval(
-                "INSERT INTO organizations (name, kind, country, region, verified_at, "
-                "created_at) VALUES ($1, 'government', $2, $3, $4, $4) RETURNING id",
+                "INSERT INTO organizations (name, kind, country, region, time_zone, "
+                "verified_at, created_at) VALUES ($1, 'government', $2, $3, $4, $5, $5) "
+                "RETURNING id",
                 name,
                 country,
                 region,
+                ZONE[country],
                 now - timedelta(days=4 * 365),
             )
             organizations.append((int(org_id), country, region))
