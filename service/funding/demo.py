@@ -1,6 +1,12 @@
-"""Demo funding round, after the demo challenges: Sevilla shares 300,000 € across five of its
+"""Demo funding round, after the demo challenges: Sevilla shares 400,000 € across five of its
 challenge drafts; 1,240 residents voted and the round is counted, so its page shows the
 outcome beside greedy and each funded draft says why.
+
+Each draft costs what the city would offer as its prize (100,000 € or more, as every demo
+challenge). Equal shares buy the zero-emission delivery and the flood alerts, which the 353
+residents who approve them pay for with their shares, and, once the completion has raised the
+shares, the bus stops' shade too (380,000 € in all); greedy, by approvals alone, would buy the
+shade, the delivery and the schools' heat sensors and leave the flood alerts out.
 
 The drafts are made through the challenges service; the ballots are written as the count
 leaves them (sealed: no account), with the receipt codes DEMO-0001 to DEMO-1240, so that
@@ -38,7 +44,7 @@ DRAFTS = [
         "Medir el calor en las aulas para actuar donde más se sufre.",
         "Muchas aulas superan los 30 grados en junio y nadie sabe cuáles exactamente.",
         "education",
-        80_000,
+        100_000,
     ),
     (
         "Reparto sin emisiones en el casco antiguo",
@@ -52,14 +58,14 @@ DRAFTS = [
         "Huertos vecinales que gastan la mitad de agua.",
         "Los huertos urbanos riegan a mano y pierden agua en plena sequía.",
         "environment",
-        60_000,
+        100_000,
     ),
     (
         "Alertas de inundación en los barrios del río",
         "Avisar a tiempo a los vecinos cuando el río va a desbordarse.",
         "Las riadas llegan sin aviso a los barrios más bajos junto al río.",
         "environment",
-        90_000,
+        110_000,
     ),
 ]
 # Groups of residents and the candidates (by position) they approve.
@@ -104,11 +110,11 @@ async def seed_funding_round(settings: Settings) -> None:
             organization_id=org.id,
             title="Presupuesto de innovación 2027",
             description=(
-                "Los vecinos de Andalucía reparten 300.000 € entre cinco retos. "
+                "Los vecinos de Andalucía reparten 400.000 € entre cinco retos. "
                 f"(Datos de demostración: los recibos van de {code_of(1)} a {code_of(VOTERS)}.)"
             ),
             region=org.region,
-            budget_minor=300_000_00,
+            budget_minor=400_000_00,
             currency="EUR",
             max_approvals=3,
             opens_at=now - timedelta(days=21),

@@ -25,6 +25,7 @@ class TestDemoCalendar:
         await seed(settings)
         now = datetime.now(UTC)
         challenges = {c.id: c for c in await Challenge.all()}
+        # Drafts too: a funding round's draft costs its prize, and the city reads that cost.
         for c in challenges.values():
             major = c.reward_amount_minor // 10 ** minor_units(c.currency)
             assert major >= SMALLEST_PRIZE[c.currency], (c.title, c.currency, major)
