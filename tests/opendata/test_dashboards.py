@@ -19,6 +19,7 @@ from service.challenges.models import Award, Challenge, ChallengeStatus
 from service.config import Settings
 from service.core.i18n import translations
 from service.core.vocab import status_label
+from service.rewards.demo_dates import DUE_AFTER, PAID
 from service.rewards.models import LedgerTransaction, Payout
 from tests.challenges.factories import challenge_body
 from tests.challenges.helpers import make_city
@@ -306,6 +307,10 @@ class TestDemoData:
         body = (await client.get(f"{V1}/dashboard")).json()
         assert figures(body) == await expected()
         assert body["challenges"] >= 10 and body["awards"] >= 1
+        # What the city reads matches the demo's calendar: each award's first milestone is paid
+        # two days before it falls due, a month after the award (service/rewards/demo_dates.py).
+        first_payment = (DUE_AFTER[0] - PAID).total_seconds() / 86400
+        assert body["award_to_first_payout"]["median_days"] == first_payment
         assert sum(m["paid_minor"] for m in body["money"]) > 0
         graph = (await client.get(f"{V1}/ecosystem")).json()
         assert {e["kind"] for e in graph["edges"]} >= {"award"}
