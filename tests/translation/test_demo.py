@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 
 import httpx
@@ -9,6 +10,7 @@ from starlette.applications import Starlette
 
 from service import db
 from service.config import Settings
+from service.core.i18n import translations
 from service.demo import SetAside, seed_organizations, seed_people
 from service.participation.demo import seed_proposals
 from service.participation.models import Comment
@@ -35,6 +37,9 @@ async def test_the_demo_reads_in_every_language(
     }
     assert await Translation.filter(target="en", source="es").exists()
     comment = await Comment.get(text__startswith="Em Curitiba")
-    page = (await client.get(f"/proposals/{comment.proposal_id}?lang=es")).text
-    assert "Machine-translated from Portuguese" in page
-    assert "Machine-translated from English" in page  # the proposal itself
+    page = html.unescape((await client.get(f"/proposals/{comment.proposal_id}?lang=es")).text)
+    spanish = translations("es").gettext
+    note = spanish("Machine-translated from %(language)s — show original")
+    assert note != "Machine-translated from %(language)s — show original"  # a Spanish page
+    assert note % {"language": spanish("Portuguese")} in page
+    assert note % {"language": spanish("English")} in page  # the proposal itself
