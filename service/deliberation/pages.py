@@ -25,6 +25,7 @@ from service.deliberation import presenters, repository, schemas
 from service.deliberation import service as deliberation
 from service.deliberation.models import Conversation, ConversationStatus, StatementStatus
 from service.deliberation.routes import conversation_for, throttle
+from service.translation import service as translation
 
 
 def _errors(exc: ValidationError) -> dict[str, str]:
@@ -74,6 +75,9 @@ async def _render_conversation(request: Request, status_code: int = 200, **extra
         vote_total=sum(s.vote_count for s in statements),
         is_open=conversation.status is ConversationStatus.open,
         may_moderate=_may_moderate(request, conversation),
+        tr=await translation.shown(
+            [conversation.topic, conversation.description, picked.text if picked else None]
+        ),
         **extra,
     )
 
@@ -151,6 +155,13 @@ async def map_page(request: Request) -> Response:
         svg=presenters.map_svg(view) if view.groups else None,
         statement_count=len(statements),
         styles=presenters.GROUP_STYLES,
+        tr=await translation.shown(
+            [
+                conversation.topic,
+                *(c.text for c in view.consensus),
+                *(r.text for g in view.groups for r in g.statements),
+            ]
+        ),
     )
 
 

@@ -41,6 +41,7 @@ from service.deliberation.models import (
     StatementStatus,
     Vote,
 )
+from service.translation import service as translation
 
 # Accounts younger than this have their statements held for a moderator.
 NEW_ACCOUNT_HOURS = 24
@@ -153,12 +154,21 @@ async def open_conversation(
         description=description.strip(),
         opened_by=user,
     )
+    await translation.remember(
+        "conversation",
+        conversation.id,
+        language=i18n.current_locale.get(),
+        topic=conversation.topic,
+        description=conversation.description,
+    )
     await Statement.bulk_create(
         [
             Statement(conversation_id=conversation.id, author_id=user.id, text=text, seed=True)
             for text in cleaned
         ]
     )
+    for seed in await Statement.filter(conversation_id=conversation.id).order_by("id"):
+        await _remember_text(seed)
     await audit.record(
         ctx,
         "conversation.open",
@@ -209,10 +219,19 @@ async def add_statement(ctx: Context, conversation: Conversation, *, text: str) 
     statement = await Statement.create(
         conversation_id=conversation.id, author_id=user.id, text=cleaned, status=status
     )
+    await _remember_text(statement)
     await audit.record(
         ctx, "conversation.statement", object_type="statement", object_id=statement.id
     )
     return statement
+
+
+async def _remember_text(statement: Statement) -> None:
+    """Offer the statement in the other languages (translated after the commit). A statement
+    is short: the language its writer uses the site in decides when detection cannot."""
+    await translation.remember(
+        "statement", statement.id, language=i18n.current_locale.get(), text=statement.text
+    )
 
 
 async def moderate(ctx: Context, statement: Statement, *, publish: bool, reason: str) -> Statement:

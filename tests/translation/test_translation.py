@@ -8,10 +8,12 @@ run the job with Apertium, for real, on short texts.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from markupsafe import escape
 from starlette.applications import Starlette
 
 from service.bootstrap import Deps
@@ -21,6 +23,7 @@ from service.translation.models import TranslatedText, Translation
 from tests import factories
 from tests.challenges.factories import challenge_body
 from tests.challenges.helpers import make_city
+from tests.deliberation.helpers import draw_map, open_on_proposal, planted_votes
 from tests.participation.helpers import REGION, propose
 
 NOTE_ES = "Machine-translated from Spanish — show original"
@@ -237,3 +240,76 @@ class TestSimilarAcrossLanguages:
         assert response.status_code == 422
         english = await _cached("Retrasos del autobús escolar en el barrio norte", "en")
         assert html.escape(english) in response.text
+
+
+class TestStatements:
+    async def test_spanish_statements_read_in_english_and_portuguese_with_the_original(
+        self, app: Starlette, client: httpx.AsyncClient
+    ) -> None:
+        author = await factories.person(client)
+        proposal = await propose(client, author)
+        topic = "¿Cómo debemos iluminar la calle Mayor por la noche?"
+        seeds = [
+            "Las farolas de la calle deben arreglarse antes del invierno.",
+            "Las lámparas de bajo consumo valen su precio más alto.",
+            "Los vecinos deben elegir dónde se ponen las nuevas farolas.",
+            "Los autobuses nocturnos importan más que las farolas.",
+        ]
+        opened = await open_on_proposal(client, author, proposal["id"], topic=topic, seeds=seeds)
+        assert opened.status_code == 201, opened.text
+        cid = opened.json()["id"]
+        listed = (await client.get(f"/api/v1/conversations/{cid}/statements")).json()["items"]
+        sids = [int(s["id"]) for s in listed]
+        text_of = {int(s["id"]): str(s["text"]) for s in listed}
+        # One job per statement and one for the question, left after the commit.
+        for sid in sids:
+            assert len(await _queued(app, f"translate:statement:{sid}:*")) == 1
+        assert len(await _queued(app, f"translate:conversation:{cid}:*")) == 1
+        page = (await client.get(f"/conversations/{cid}?lang=en")).text
+        assert NOTE_ES not in page  # nothing cached yet: shown as written
+
+        for sid in sids:
+            assert await _translate(app, "statement", sid) == 2  # en, pt
+        assert await _translate(app, "conversation", cid) == 2  # the question; no description
+        assert {r.language for r in await TranslatedText.filter(kind="statement")} == {"es"}
+
+        # The statement to vote on, in the reader's language, with its original.
+        voter = await factories.person(client)
+        await factories.web_signin(client, voter.user)
+        page = (await client.get(f"/conversations/{cid}?lang=en")).text
+        shown = int(re.search(r'name="statement_id" value="(\d+)"', page).group(1))  # type: ignore[union-attr]
+        english = await _cached(text_of[shown], "en")
+        assert english != text_of[shown]
+        assert f'<p id="statement-text"><span lang="en">{escape(english)}</span></p>' in page
+        assert f'<div lang="es"><p>{escape(text_of[shown])}</p></div>' in page
+        assert NOTE_ES in page
+        assert f'<span lang="en">{escape(await _cached(topic, "en"))}</span>' in page
+        spanish = (await client.get(f"/conversations/{cid}?lang=es")).text
+        assert "translation-note" not in spanish
+
+        # A resident's own statement is translated after the commit like the seeds.
+        added = await client.post(
+            f"/api/v1/conversations/{cid}/statements",
+            json={"text": "Las calles oscuras dan miedo a los mayores."},
+            headers=voter.headers,
+        )
+        assert added.status_code == 201, added.text
+        assert len(await _queued(app, f"translate:statement:{added.json()['id']}:*")) == 1
+        assert await _translate(app, "statement", added.json()["id"]) == 2
+        assert "streets" in (await _cached("Las calles oscuras dan miedo a los mayores.", "en"))
+
+        # The map: the consensus and each group's statements, translated, originals at hand.
+        a, b, c, d = sids
+        await planted_votes(
+            cid, [(14, {a: 1, b: 1, c: -1, d: 1}), (10, {a: 1, b: -1, c: 1, d: -1})]
+        )
+        await draw_map(app, cid)
+        for lang in ("en", "pt"):
+            mapped = await client.get(f"/conversations/{cid}/map?lang={lang}")
+            assert mapped.status_code == 200
+            for sid in sids:
+                cached = await _cached(text_of[sid], lang)
+                cell = f'<td class="break"><span lang="{lang}">{escape(cached)}</span>'
+                assert cell in mapped.text
+                assert f'<div lang="es"><p>{escape(text_of[sid])}</p></div>' in mapped.text
+            assert (NOTE_ES in mapped.text) is (lang == "en")
