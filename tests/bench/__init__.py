@@ -22,4 +22,9 @@ The page figures run the app with production settings on that database: the home
 challenge list page, the API list and /healthz, each against a bare route answering the very
 bytes the app answered for that path (bare_bytes.py), so what a figure shows is the app's
 own work per request. `python -m tests.bench --only pages` measures just these.
+
+The dashboard figure (dashboards.py) times the public dashboards and ledgers, one request at
+a time, on a ledger of 10,000 rows and again after growing the same database to 1,000,000:
+the ratio of the two (target at most 1.5) shows whether they read the ledger's sums rather
+than its rows. `python -m tests.bench --only dashboards` measures just this.
 """

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 
 from service.config import ROOT
-from tests.bench import bare_bytes, dealflow, load, payouts, procs, report, servers
+from tests.bench import bare_bytes, dashboards, dealflow, load, payouts, procs, report, servers
 from tests.bench.environment import AppEnvironment
 from tests.bench.postgres import DEFAULT_ADMIN_URL, BenchDatabase, SeedReport, pin
 from tests.bench.servers import BenchError, RunningServer, ServerSpec
@@ -171,7 +171,8 @@ class Options:
     challenges: int
     # Payouts per run of the payout figure; 0 leaves that figure out.
     payouts: int = 300
-    # "all", or "pages": only the page figures (no payouts, no deal flow).
+    # "all", "pages": only the page figures (no payouts, no deal flow), or "dashboards": only
+    # the dashboards at 10k and 1M ledger rows (dashboards.py).
     only: str = "all"
 
 
@@ -301,9 +302,10 @@ def parse_options(argv: list[str] | None) -> Options:
     )
     parser.add_argument(
         "--only",
-        choices=["all", "pages"],
+        choices=["all", "pages", "dashboards"],
         default="all",
-        help="pages: only the page figures (the app against the same bytes served bare)",
+        help="pages: only the page figures (the app against the same bytes served bare); "
+        "dashboards: only the dashboards and public ledgers at 10k and 1M ledger rows",
     )
     args = parser.parse_args(argv)
     if not (1 <= args.rounds <= 20 and 1 <= args.duration <= 30 and 0 <= args.warmup <= 30):
@@ -861,7 +863,10 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
     try:
         with _stop_on_signals():
-            return bench(options)
+            code = 0 if options.only == "dashboards" else bench(options)
+            if code == 0 and options.only in ("all", "dashboards"):
+                code = dashboards.measure(options.postgres_url)
+            return code
     except BenchError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
