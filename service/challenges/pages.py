@@ -10,13 +10,14 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from tortoise.expressions import Q
 
 from service.accounts.models import Organization, OrganizationKind, Role
 from service.accounts.permissions import actor_of, guard
 from service.challenges import attachments, feeds, presenters, repository, schemas, sections
 from service.challenges import permissions as perms
 from service.challenges import service as challenges
-from service.challenges.models import Challenge, Question
+from service.challenges.models import Challenge, ChallengeStatus, Question
 from service.challenges.routes import filters_of
 from service.core import zones
 from service.core.amounts import input_value, read_amount
@@ -27,9 +28,14 @@ from service.core.i18n import gettext
 from service.core.money import to_major, to_minor
 from service.core.vocab import SDGS, Area, area_label, kind_label, sdg_label, status_label
 from service.core.web import context, transaction
+from service.participation import service as participation
+from service.participation.models import ProposalStatus
 from service.rewards.pages import money_panel
+from service.translation import service as translation
 
 CRITERIA_ROWS = 6
+# The most recent challenges a typed title is compared with.
+SIMILAR_CANDIDATES = 300
 STATUS_CHOICES = [
     "upcoming",
     "open",
@@ -277,6 +283,39 @@ def _readability(values: dict[str, Any]) -> list[tuple[str, float, bool]]:
     return results
 
 
+async def _alike(
+    title: str, region: str, org_ids: list[int], *, exclude_id: int | None = None
+) -> dict[str, Any]:
+    """What looks like the challenge being drafted, whatever language it was written in: the
+    challenges (public ones, and the drafts of the author's organizations) and the region's
+    open citizen proposals with a similar title, five of each at most."""
+    if len(title.strip()) < 4:
+        return {"similar_challenges": [], "similar_proposals": []}
+    visible = Q(status__not=ChallengeStatus.draft) | Q(organization_id__in=org_ids)
+    rows = (
+        await Challenge.filter(visible)
+        .exclude(id=exclude_id or 0)
+        .order_by("-id")
+        .limit(SIMILAR_CANDIDATES)
+        .only("id", "title", "status", "organization_id")
+    )
+    by_id = {c.id: c for c in rows}
+    found = [
+        by_id[i]
+        for i in await translation.most_alike(
+            "challenge", title, {i: c.title for i, c in by_id.items()}
+        )
+    ]
+    proposals = [
+        p for p in await participation.similar(region, title) if p.status is ProposalStatus.open
+    ]
+    return {
+        "similar_challenges": found,
+        "similar_proposals": proposals,
+        "tr": await translation.shown([c.title for c in found] + [p.title for p in proposals]),
+    }
+
+
 @guard("signed_in")
 async def new_page(request: Request) -> Response:
     orgs = await _editable_orgs(request)
@@ -302,30 +341,29 @@ async def new_page(request: Request) -> Response:
         "readability": _readability(values),
         **vocabulary(),
     }
+
+    async def again(status_code: int, **extra: Any) -> Response:
+        """The form back with what was typed and what looks like it."""
+        alike = await _alike(
+            str(values.get("title", "")), str(values.get("region", "")), [o.id for o in orgs]
+        )
+        return render(
+            request, "challenges/form.html", status_code, values=values, **show, **alike, **extra
+        )
+
+    if form.get("check_similar"):
+        # Only a look at what exists: nothing is saved.
+        return await again(200, checked=True)
     try:
         data = schemas.ChallengeIn.model_validate(terms)
     except ValidationError as exc:
-        return render(
-            request,
-            "challenges/form.html",
-            422,
-            values=values,
-            errors={**_errors(exc), **date_errors},
-            **show,
-        )
+        return await again(422, errors={**_errors(exc), **date_errors})
     if date_errors:
-        return render(
-            request, "challenges/form.html", 422, values=values, errors=date_errors, **show
-        )
+        return await again(422, errors=date_errors)
     org = next((o for o in orgs if o.id == data.organization_id), None)
     if org is None:
-        return render(
-            request,
-            "challenges/form.html",
-            422,
-            values=values,
-            **show,
-            errors={"organization_id": gettext("Choose one of your organizations.")},
+        return await again(
+            422, errors={"organization_id": gettext("Choose one of your organizations.")}
         )
     async with transaction(request):
         challenge = await challenges.create(context(request), org, data)
@@ -342,13 +380,34 @@ async def edit_page(request: Request) -> Response:
     orgs = await Organization.filter(id=challenge.organization_id)
     show = {"orgs": orgs, "challenge": challenge, "rows": range(CRITERIA_ROWS), **vocabulary()}
     where = zones.zone(orgs[0].time_zone if orgs else None)
+
+    async def alike(values: dict[str, Any]) -> dict[str, Any]:
+        return await _alike(
+            str(values.get("title", "")),
+            str(values.get("region", "")),
+            [challenge.organization_id],
+            exclude_id=challenge.id,
+        )
+
     if request.method == "GET":
         values = _form_values_of(challenge, await repository.criteria(challenge), where)
+        if challenge.status is ChallengeStatus.draft:
+            show.update(await alike(values))
         return render(
             request, "challenges/form.html", values=values, readability=_readability(values), **show
         )
     form = await request.form()
     values = form_values(form)
+    if form.get("check_similar"):
+        return render(
+            request,
+            "challenges/form.html",
+            values=values,
+            readability=_readability(values),
+            checked=True,
+            **show,
+            **await alike(values),
+        )
     terms, date_errors = form_to_terms(form, where)
     terms["organization_id"] = challenge.organization_id
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from difflib import SequenceMatcher
 from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
@@ -40,9 +39,6 @@ from service.translation import service as translation
 P = ProposalStatus
 DEFAULT_THRESHOLD = 200
 NEW_ACCOUNT_HOURS = 24
-SIMILAR_RATIO = 0.6
-# Meaning similarity (cosine of word embeddings) from which two titles count as alike.
-SIMILAR_MEANING = 0.55
 LINK = re.compile(r"(https?://|www\.)\S+|\b[\w-]+\.(com|org|net|io|info|biz|xyz|ru)\b", re.I)
 
 
@@ -115,40 +111,23 @@ def _search_text(title: str, description: str, affected: str, sdgs: list[int]) -
 # --- similar titles ------------------------------------------------------------------------
 
 
-def similarity(a: str, b: str) -> float:
-    """How alike two titles are (0..1): word overlap or character sequence, the higher."""
-    wa, wb = set(re.findall(r"\w{3,}", a.lower())), set(re.findall(r"\w{3,}", b.lower()))
-    jaccard = len(wa & wb) / len(wa | wb) if wa and wb else 0.0
-    return max(jaccard, SequenceMatcher(None, a.lower(), b.lower()).ratio())
-
-
 async def similar(region: str, title: str, *, exclude_id: int | None = None) -> list[Proposal]:
     """The region's proposals most like `title` (at most 5), whatever language they are in.
 
-    A proposal is compared by its title as written and by its cached translations: by words
-    and characters (`similarity`), and by meaning (`translation.closest`, word embeddings).
+    A proposal is compared by its title as written and by its cached translations
+    (`translation.most_alike`: words, characters and meaning).
     """
     if len(title.strip()) < 4 or not region.strip():
         return []
-    candidates = [
-        p
+    candidates = {
+        p.id: p
         for p in await repository.recent_in_region(_norm_region(region))
         if p.id != exclude_id and p.hidden_at is None
-    ]
-    translated = await translation.versions("proposal", [p.id for p in candidates], "title")
-    texts = {p.id: [p.title, *translated.get(p.id, [])] for p in candidates}
-    meaning = translation.closest(title, texts)
-    scored = [
-        (
-            max(
-                max(similarity(title, text) for text in texts[p.id]),
-                meaning[p.id] * SIMILAR_RATIO / SIMILAR_MEANING,
-            ),
-            p,
-        )
-        for p in candidates
-    ]
-    return [p for score, p in sorted(scored, key=lambda s: -s[0]) if score >= SIMILAR_RATIO][:5]
+    }
+    found = await translation.most_alike(
+        "proposal", title, {i: p.title for i, p in candidates.items()}
+    )
+    return [candidates[i] for i in found]
 
 
 # --- proposals -----------------------------------------------------------------------------

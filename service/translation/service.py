@@ -362,3 +362,26 @@ def closest(query: str, texts_by_id: dict[int, list[str]]) -> dict[int, float]:
     ):
         best[object_id] = max(best[object_id], score)
     return best
+
+
+async def most_alike(
+    kind: str, query: str, titles: dict[int, str], *, field: str = "title", limit: int = 5
+) -> list[int]:
+    """The ids (at most `limit`, best first) whose text is like `query`, whatever its language.
+
+    Each object is compared by its text as written and by its cached translations: by words
+    and characters (`similarity.lexical`), and by meaning (`closest`, word embeddings); it
+    counts as alike when either measure reaches its threshold.
+    """
+    if len(query.strip()) < 4 or not titles:
+        return []
+    translated = await versions(kind, list(titles), field)
+    texts = {i: [title, *translated.get(i, [])] for i, title in titles.items()}
+    meaning = closest(query, texts)
+    scale = similarity.ALIKE / similarity.ALIKE_MEANING
+    scored = [
+        (max(max(similarity.lexical(query, t) for t in texts[i]), meaning[i] * scale), i)
+        for i in titles
+    ]
+    ranked = sorted(scored, key=lambda s: -s[0])
+    return [i for score, i in ranked if score >= similarity.ALIKE][:limit]
