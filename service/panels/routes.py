@@ -79,7 +79,13 @@ async def load_volunteer(request: Request) -> Panel:
 @guard("panels.open", load=challenge_perms.load_challenge)
 @api.validate(
     json=schemas.PanelIn,
-    resp=Doc(HTTP_201=schemas.PanelOut, HTTP_403=ErrorOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut),
+    resp=Doc(
+        HTTP_201=schemas.PanelOut,
+        HTTP_403=ErrorOut,
+        HTTP_404=ErrorOut,
+        HTTP_409=ErrorOut,
+        HTTP_422=ErrorOut,
+    ),
     tags=[TAG],
     security=SECURED,
 )
