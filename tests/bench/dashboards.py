@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import statistics
 import sys
@@ -243,6 +244,7 @@ async def _busiest(url: str) -> tuple[int, int]:
 @dataclass(frozen=True)
 class Timing:
     requests: int
+    min_ms: float
     p50_ms: float
     p90_ms: float
 
@@ -264,7 +266,9 @@ def time_page(base_url: str, path: str) -> Timing:
         if answer.status != 200:
             raise BenchError(f"{path} answered {answer.status}: {answer.body[:300]!r}")
     times.sort()
-    return Timing(len(times), statistics.median(times), times[int(0.9 * (len(times) - 1))])
+    return Timing(
+        len(times), times[0], statistics.median(times), times[int(0.9 * (len(times) - 1))]
+    )
 
 
 def _pages(challenge: int, city: int) -> list[tuple[str, str]]:
@@ -282,8 +286,11 @@ def table(pages: list[tuple[str, str]], small: list[Timing], large: list[Timing]
         "path",
         "10k p50 ms",
         "1M p50 ms",
+        "10k min",
+        "1M min",
         "10k p90",
         "1M p90",
+        "requests",
         "ratio",
         "target",
         "met",
@@ -297,8 +304,11 @@ def table(pages: list[tuple[str, str]], small: list[Timing], large: list[Timing]
                 path,
                 f"{a.p50_ms:.1f}",
                 f"{b.p50_ms:.1f}",
+                f"{a.min_ms:.1f}",
+                f"{b.min_ms:.1f}",
                 f"{a.p90_ms:.1f}",
                 f"{b.p90_ms:.1f}",
+                f"{a.requests}+{b.requests}",
                 f"{ratio:.2f}",
                 f"<= {TARGET}",
                 "yes" if ratio <= TARGET else "NO",
@@ -354,6 +364,7 @@ def measure(postgres_url: str) -> int:
         stack.callback(server.stop)
         small_counts = asyncio.run(_counts(database.url))
         _progress("  timing the pages at 10k rows")
+        loads = [os.getloadavg()[0]]
         small = [time_page(server.base_url, path) for _, path in pages]
         seconds = asyncio.run(grow(database.url, ledger, LARGE_ROWS, rng))
         rebuilt = asyncio.run(rebuild(database.url))
@@ -362,7 +373,9 @@ def measure(postgres_url: str) -> int:
         )
         large_counts = asyncio.run(_counts(database.url))
         _progress("  timing the pages at 1M rows")
+        loads.append(os.getloadavg()[0])
         large = [time_page(server.base_url, path) for _, path in pages]
+        loads.append(os.getloadavg()[0])
         total = time.monotonic() - began
     print()
     print(
@@ -371,7 +384,9 @@ def measure(postgres_url: str) -> int:
     )
     print(
         f"  {FUNDED:,} funded challenges of {CHALLENGES:,}; challenge {challenge} the busiest, "
-        f"city {city} the busiest city"
+        f"city {city} the busiest city; load average (1 min) before 10k, before and after 1M: "
+        + ", ".join(f"{x:.1f}" for x in loads)
+        + f" on {os.cpu_count()} CPUs"
     )
     for label, counts in (("10k", small_counts), ("1M", large_counts)):
         print(
