@@ -324,6 +324,15 @@ async def _consensus_choices(challenge: Challenge) -> list[dict[str, Any]]:
     return found
 
 
+async def _consensus_readings(choices: list[dict[str, Any]]) -> translation.Readings:
+    return await translation.shown(
+        [
+            *(c["conversation"].topic for c in choices),
+            *(s.text for c in choices for s in c["consensus"]),
+        ]
+    )
+
+
 @guard("conversation.adopt_consensus", load=challenge_perms.load_challenge)
 async def consensus_page(request: Request) -> Response:
     challenge: Challenge = request.state.obj
@@ -333,7 +342,8 @@ async def consensus_page(request: Request) -> Response:
     }
     if request.method == "GET":
         choices = await _consensus_choices(challenge)
-        return render(request, "deliberation/consensus.html", choices=choices, **show)
+        tr = await _consensus_readings(choices)
+        return render(request, "deliberation/consensus.html", choices=choices, tr=tr, **show)
     form = await request.form()
     values = {
         "conversation_id": form.get("conversation_id"),
@@ -362,8 +372,9 @@ async def consensus_page(request: Request) -> Response:
             notice=gettext("The residents' consensus is now part of the challenge draft."),
         )
     choices = await _consensus_choices(challenge)
+    tr = await _consensus_readings(choices)
     return render(
-        request, "deliberation/consensus.html", 422, choices=choices, errors=errors, **show
+        request, "deliberation/consensus.html", 422, choices=choices, errors=errors, tr=tr, **show
     )
 
 
@@ -391,6 +402,9 @@ async def challenge_section(request: Request, challenge: Challenge) -> Section |
             "adopted": adopted,
             "manager": manager,
             "is_draft": challenge.status is ChallengeStatus.draft,
+            "tr": await translation.shown(
+                [*(a.text for a in adopted), *(c.topic for c in conversations)]
+            ),
         },
     )
 

@@ -17,6 +17,7 @@ from markupsafe import escape
 from starlette.applications import Starlette
 
 from service.bootstrap import Deps
+from service.challenges.models import Challenge
 from service.translation import service as translation
 from service.translation import tasks
 from service.translation.models import TranslatedText, Translation
@@ -24,7 +25,7 @@ from tests import factories
 from tests.challenges.factories import challenge_body
 from tests.challenges.helpers import make_city
 from tests.deliberation.helpers import draw_map, open_on_proposal, planted_votes
-from tests.participation.helpers import REGION, propose
+from tests.participation.helpers import REGION, city, propose
 
 NOTE_ES = "Machine-translated from Spanish — show original"
 
@@ -313,3 +314,28 @@ class TestStatements:
                 assert cell in mapped.text
                 assert f'<div lang="es"><p>{escape(text_of[sid])}</p></div>' in mapped.text
             assert (NOTE_ES in mapped.text) is (lang == "en")
+
+        # The city reads the consensus it may carry into the challenge, and the challenge
+        # page what residents agreed, in its language.
+        madrid = await city(client)
+        adopted = await client.post(
+            f"/api/v1/proposals/{proposal['id']}/adopt",
+            json={"organization_id": madrid.org.id},
+            headers=madrid.manager.headers,
+        )
+        assert adopted.status_code in (200, 201), adopted.text
+        challenge = await Challenge.get(proposal_id=proposal["id"])
+        await factories.web_signin(client, madrid.manager.user)
+        english_a = escape(await _cached(text_of[a], "en"))
+        choose = (await client.get(f"/challenges/{challenge.id}/consensus?lang=en")).text
+        assert f'<span lang="en">{english_a}</span>' in choose
+        assert f'<div lang="es"><p>{escape(text_of[a])}</p></div>' in choose
+        done = await client.post(
+            f"/api/v1/challenges/{challenge.id}/consensus",
+            json={"conversation_id": cid, "statement_ids": [a], "use": "criterion"},
+            headers=madrid.manager.headers,
+        )
+        assert done.status_code == 200, done.text
+        page = (await client.get(f"/challenges/{challenge.id}?lang=en")).text
+        assert f'<li><span lang="en">{english_a}</span>' in page
+        assert f'<div lang="es"><p>{escape(text_of[a])}</p></div>' in page
