@@ -29,6 +29,8 @@ async def test_a_counted_round_with_its_outcome_and_shares_by_receipt(
     assert funded and sum(c.reserved_minor for c in candidates) <= rnd.budget_minor
     # Equal shares and greedy differ here: the minority's flood alerts get their share.
     assert [c.plain_funded for c in candidates] != [c.greedy_funded for c in candidates]
+    (flood,) = [c for c in candidates if c.title.startswith("Alertas de inundación")]
+    assert flood.funded is Funded.shares and not flood.greedy_funded
     share = await client.get(f"/funding/rounds/{rnd.id}/share?receipt={code_of(1)}")
     assert share.status_code == 200
     assert "Sombra en las paradas de autobús" in share.text
