@@ -3,8 +3,6 @@ their statements with texts, the consensus, and the map drawn as SVG."""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from service.core import csv_export
 from service.core.i18n import gettext
 from service.deliberation import schemas
 from service.deliberation.models import CHOICE_OF, Conversation, OpinionMap, Statement
@@ -210,11 +209,11 @@ def map_svg(view: MapView) -> Markup:
 
 
 def statements_csv(statements: Iterable[Statement]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["statement_id", "text", "seed", "agree", "disagree", "pass", "created_at"])
-    for s in statements:
-        writer.writerow(
+    """Statements are written by residents: through the one CSV writer, so that a statement
+    starting with `=` or `@` is text in a spreadsheet, never a formula."""
+    return csv_export.write(
+        ["statement_id", "text", "seed", "agree", "disagree", "pass", "created_at"],
+        (
             [
                 s.id,
                 s.text,
@@ -222,10 +221,11 @@ def statements_csv(statements: Iterable[Statement]) -> str:
                 s.agree_count,
                 s.disagree_count,
                 s.pass_count,
-                s.created_at.isoformat(),
+                s.created_at,
             ]
-        )
-    return buffer.getvalue()
+            for s in statements
+        ),
+    )
 
 
 VOTE_COLUMNS = ["participant", "statement_id", "vote", "choice", "applicant_member", "voted_at"]

@@ -283,6 +283,19 @@ class TestOpenDataAndConsensus:
         statements = list(csv.DictReader(io.StringIO(exports["statements.csv"].text)))
         assert [s["text"] for s in statements] == SEEDS and statements[0]["agree"] == "1"
 
+    async def test_a_statement_written_as_a_formula_is_text_in_the_csv(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        author = await factories.person(client)
+        proposal = await propose(client, author)
+        formula = '=HYPERLINK("http://evil.example","More lamps")'
+        opened = await open_on_proposal(client, author, proposal["id"], seeds=[*SEEDS, formula])
+        assert opened.status_code == 201, opened.text
+        export = await client.get(f"/api/v1/conversations/{opened.json()['id']}/statements.csv")
+        assert export.status_code == 200
+        texts = [row["text"] for row in csv.DictReader(io.StringIO(export.text))]
+        assert texts == [*SEEDS, "'" + formula]
+
     async def test_the_city_carries_consensus_into_the_adopted_challenge(
         self, app: Starlette, client: httpx.AsyncClient
     ) -> None:
