@@ -11,6 +11,7 @@ import base64
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from tortoise.connection import get_connection
@@ -180,11 +181,30 @@ async def list_public(
     return ListPage(items=rows[:limit], next_cursor=next_cursor)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+@lru_cache(maxsize=4096)
+def _scalar_list(text: str) -> tuple[Any, ...] | None:
+    """A JSON list of plain values as a tuple (None for anything else). A list shows the
+    same few goal and applicant-kind lists on every row: each text is parsed once."""
+    value = json.loads(text)
+    if isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value):
+        return tuple(value)
+    return None
+
+
+def _json_value(text: str) -> Any:
+    known = _scalar_list(text)
+    # A fresh list for every row: what a caller does with one row's list stays there.
+    return list(known) if known is not None else json.loads(text)
+
+
 def _normalize_row(row: dict[str, Any]) -> None:
     """Raw rows differ by driver: JSON may come back as text, datetimes as strings."""
     for key in ("sdgs", "eligible_kinds"):
         if isinstance(row[key], str):
-            row[key] = json.loads(row[key])
+            row[key] = _json_value(row[key])
     for key in ("opens_at", "closes_at", "published_at", SORT_KEY):
         if isinstance(row[key], str):
             row[key] = datetime.fromisoformat(row[key])

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
 from babel.numbers import format_currency, format_decimal
 from jinja2 import nodes
 from starlette.applications import Starlette
-from starlette.routing import NoMatchFound
+from starlette.responses import PlainTextResponse
+from starlette.routing import Match, NoMatchFound, Route
 
-from service.core import i18n, web
+from service.core import i18n, routing, web
 from service.core.money import to_major
 from service.core.observability import AccessLog
 from service.core.templates import PageEnvironment, Templates
@@ -147,3 +150,85 @@ def test_access_lines_without_an_event_loop_are_written_at_once(
     log = AccessLog()
     log.write("abc", "POST", "/y", 503, 1.0)
     assert json.loads(capsys.readouterr().err)["status"] == 503
+
+
+def test_list_rows_read_json_lists_once_and_each_row_keeps_its_own() -> None:
+    from service.challenges import repository
+
+    def row(sdgs: str) -> dict[str, object]:
+        return {
+            "sdgs": sdgs,
+            "eligible_kinds": '["startup", "university"]',
+            "opens_at": None,
+            "closes_at": None,
+            "published_at": None,
+            repository.SORT_KEY: None,
+            "reward_reference_date": "2026-05-01",
+        }
+
+    first, second = row("[3, 11]"), row("[3, 11]")
+    repository._normalize_row(first)
+    repository._normalize_row(second)
+    assert first["sdgs"] == second["sdgs"] == [3, 11]
+    assert first["eligible_kinds"] == ["startup", "university"]
+    # Changing one row's list leaves the next row's (and the cache's) alone.
+    assert isinstance(first["sdgs"], list)
+    first["sdgs"].append(17)
+    third = row("[3, 11]")
+    repository._normalize_row(third)
+    assert second["sdgs"] == third["sdgs"] == [3, 11]
+    # Anything but a list of plain values is parsed as it is.
+    nested = row('[{"goal": 3}]')
+    repository._normalize_row(nested)
+    assert nested["sdgs"] == [{"goal": 3}]
+
+
+def _first_match(routes: list[Any], scope: dict[str, Any]) -> Any:
+    """The route Starlette's scan dispatches to: the first full match, else the first
+    partial one (a method the route does not answer)."""
+    partial = None
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return route
+        if match is Match.PARTIAL and partial is None:
+            partial = route
+    return partial
+
+
+def test_the_route_index_finds_the_route_the_full_scan_finds(app: Starlette) -> None:
+    index = routing.IndexedRoutes(app.router)
+    routes = app.router.routes
+    assert len(routes) > 100
+    paths = {"/", "", "/nowhere", "/static", "/static/site.css", "/api/v1/nowhere"}
+    for route in routes:
+        path = re.sub(r"\{[^}]+\}", "1", getattr(route, "path", "/"))
+        paths |= {path, path + "/", path.rstrip("/") or "/", path + "/x", "/x" + path}
+    tried = 0
+    for path in sorted(paths):
+        for method in ("GET", "POST", "DELETE"):
+            scope = {"type": "http", "path": path, "root_path": "", "method": method}
+            found = _first_match(index.candidates(path), scope)
+            assert found is _first_match(routes, scope), (method, path)
+            tried += found is not None
+    assert tried > len(routes)
+    # Fewer routes are tried than the app has, for a path deep in the list.
+    assert len(index.candidates("/challenges")) < len(routes) // 4
+    assert len(index.candidates("/api/v1/challenges")) < len(routes) // 4
+    # A route added later is found too.
+    extra = Route("/zz-added", lambda request: PlainTextResponse("ok"))
+    routes.append(extra)
+    try:
+        scope = {"type": "http", "path": "/zz-added", "root_path": "", "method": "GET"}
+        assert _first_match(index.candidates("/zz-added"), scope) is extra
+    finally:
+        routes.remove(extra)
+
+
+async def test_the_app_dispatches_through_the_route_index(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    assert isinstance(app.router.middleware_stack, routing.IndexedRoutes)
+    assert (await client.get("/healthz")).status_code == 200
+    assert (await client.get("/nowhere")).status_code == 404
+    assert (await client.delete("/healthz")).status_code == 405
