@@ -132,25 +132,28 @@ _MONTH = {
 
 
 async def rebuild(connection: BaseDBAsyncClient) -> None:
-    """Recomputes every sum from the ledger, in the caller's transaction: two statements that
+    """Recomputes every sum from the ledger, in the caller's transaction: two inserts that
     each read the ledger once (PostgreSQL and SQLite)."""
     dialect = connection.capabilities.dialect
     month = _MONTH["postgres" if dialect == "postgres" else "sqlite"]
-    # The payout's id as text, compared with the key's (no cast that one dialect lacks).
-    await connection.execute_script(
-        f"""
-DELETE FROM ledger_months;
-INSERT INTO ledger_months (challenge_id, city_id, kind, currency, month, amount_minor,
-                           transactions)
-SELECT challenge_id, MIN(city_id), kind, currency, {month}, SUM(amount_minor), COUNT(*)
-FROM ledger_transactions GROUP BY challenge_id, kind, currency, {month};
-DELETE FROM award_payments;
-INSERT INTO award_payments (award_id, challenge_id, first_paid_at)
-SELECT m.award_id, MIN(t.challenge_id), MIN(t.created_at)
-FROM ledger_transactions t
-JOIN payouts p ON t.key = 'payout:' || p.id
-JOIN milestones m ON m.id = p.milestone_id
-WHERE t.kind = 'payout'
-GROUP BY m.award_id;
-"""  # noqa: S608 - fixed table names and the dialect's own month expression
-    )
+    # One statement at a time: SQLite's script call commits first, which would end the
+    # caller's transaction. The payout's id as text, compared with the key's (no cast that
+    # one dialect lacks).
+    for statement in (
+        "DELETE FROM ledger_months",
+        # Fixed table names and the dialect's own month expression:
+        "INSERT INTO ledger_months (challenge_id, city_id, kind, currency, month, "  # noqa: S608
+        "amount_minor, transactions) "
+        f"SELECT challenge_id, MIN(city_id), kind, currency, {month}, SUM(amount_minor), "
+        "COUNT(*) "
+        f"FROM ledger_transactions GROUP BY challenge_id, kind, currency, {month}",
+        "DELETE FROM award_payments",
+        "INSERT INTO award_payments (award_id, challenge_id, first_paid_at) "
+        "SELECT m.award_id, MIN(t.challenge_id), MIN(t.created_at) "
+        "FROM ledger_transactions t "
+        "JOIN payouts p ON t.key = 'payout:' || p.id "
+        "JOIN milestones m ON m.id = p.milestone_id "
+        "WHERE t.kind = 'payout' "
+        "GROUP BY m.award_id",
+    ):
+        await connection.execute_query(statement)
