@@ -27,6 +27,7 @@ from service.core.errors import RateLimited, ServiceError
 from service.core.i18n import LocaleMiddleware, gettext
 from service.core.observability import Metrics, ObservabilityMiddleware, configure_logging
 from service.core.pages_only import PagesOnly
+from service.core.routing import index_routes
 from service.core.security_headers import SecurityHeadersMiddleware, secure_error_response
 from service.core.templates import create_templates
 
@@ -215,6 +216,8 @@ def create_app(
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
+    # A request tries only the routes its path's leading segments can match.
+    index_routes(app.router)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.templates = create_templates(auto_reload=settings.env is Env.development)
