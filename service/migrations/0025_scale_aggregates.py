@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('amount_minor', fields.BigIntField(default=0)),
                 ('transactions', fields.IntField(default=0)),
             ],
-            options={'table': 'ledger_months', 'app': 'civic', 'unique_together': (('challenge_id', 'kind', 'currency', 'month'),), 'pk_attr': 'id'},
+            options={'table': 'ledger_months', 'app': 'civic', 'unique_together': (('challenge_id', 'kind', 'currency', 'month'),), 'pk_attr': 'id', 'table_description': "The ledger's transactions summed by challenge, kind, currency and month (UTC)."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
                 ('challenge_id', fields.IntField(db_index=True)),
                 ('first_paid_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'award_payments', 'app': 'civic', 'pk_attr': 'award_id'},
+            options={'table': 'award_payments', 'app': 'civic', 'pk_attr': 'award_id', 'table_description': 'When the ledger first posted a payment of each award (kept like `LedgerMonth`).'},
             bases=['Model'],
         ),
         ops.RunPython(forward, backward),
