@@ -94,7 +94,10 @@ async def files(
         storage = LocalStorage(tmp_path)
     else:
         # Every test has a prefix of its own in the one bucket.
-        configured = s3_settings(settings, s3_endpoint, f"{uuid.uuid4().hex}/")
+        # An upload folder of the test's own: the app must leave it empty (the session's
+        # folder holds other tests' local files).
+        own = settings.with_overrides(storage_dir=tmp_path / "uploads")
+        configured = s3_settings(own, s3_endpoint, f"{uuid.uuid4().hex}/")
         # Parts are of S3's smallest size (5 MiB): a 6 MiB file goes up in two.
         storage = await S3Storage.open(configured)
         await storage.ensure_bucket()
