@@ -6,13 +6,11 @@ without sideways scrolling."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 from starlette.applications import Starlette
 
 from service import db
@@ -20,34 +18,10 @@ from service.accounts.models import User
 from service.deliberation.models import Conversation, Statement, Vote
 from service.participation.models import Proposal
 from tests.deliberation.helpers import SEEDS, draw_map, planted_votes
-from tests.e2e.visit import Visit
+from tests.e2e.visit import Visit, browsing
 from tests.factories import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("app")]
-
-
-@asynccontextmanager
-async def browsing(browser: Browser, base_url: str) -> AsyncIterator[Page]:
-    context = await browser.new_context(base_url=base_url, locale="en-US")
-    context.set_default_timeout(10_000)
-    try:
-        yield await context.new_page()
-    finally:
-        await context.close()
-
-
-async def fits_phone(page: Page, screenshots: Path, name: str) -> None:
-    size = page.viewport_size
-    await page.set_viewport_size({"width": 390, "height": 844})
-    try:
-        await page.screenshot(path=screenshots / f"deliberation-phone-{name}.png", full_page=True)
-        overflow = await page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px on a phone"
-    finally:
-        if size is not None:
-            await page.set_viewport_size(size)
 
 
 async def test_a_resident_votes_adds_a_statement_and_reads_the_map(
@@ -93,7 +67,7 @@ async def test_a_resident_votes_adds_a_statement_and_reads_the_map(
             "How should we light the stairways?"
         )
         await visit.check(page, "conversation")
-        await fits_phone(page, screenshots, "conversation")
+        await visit.fits_phone(page, "conversation")
         vote = page.get_by_role("region", name="What do you think?")
         for choice in ("Agree", "Disagree", "Pass / unsure", "Agree"):
             shown = await vote.locator("blockquote").inner_text()
@@ -126,7 +100,7 @@ async def test_a_resident_votes_adds_a_statement_and_reads_the_map(
         consensus = page.get_by_role("region", name="What residents agree on")
         await expect(consensus).to_contain_text(SEEDS[0])
         await visit.check(page, "map")
-        await fits_phone(page, screenshots, "map")
+        await visit.fits_phone(page, "map")
 
     # Without signing in: the statement is shown, with the way to sign in to vote.
     async with browsing(browser, base_url) as page:

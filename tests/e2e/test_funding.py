@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 from starlette.applications import Starlette
 
 from service import db
@@ -30,18 +30,11 @@ from service.funding import service as funding
 from service.funding.models import FundingRound
 from service.funding.schemas import RoundIn
 from tests.challenges.factories import make_draft_challenge
-from tests.e2e.test_accounts import Visit, unique_email
+from tests.e2e.test_accounts import unique_email
+from tests.e2e.visit import PHONE, Visit
 from tests.factories import make_org, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("app")]
-PHONE = {"width": 390, "height": 844}
-
-
-async def fits_phone(page: Page) -> None:
-    overflow = await page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px at 390 px"
 
 
 async def session_cookie(app: Starlette, base_url: str, user: User) -> dict[str, Any]:
@@ -112,7 +105,7 @@ async def test_a_resident_votes_and_sees_the_outcome_and_her_share_in_spanish(
         await expect(page.locator("html")).to_have_attribute("lang", "es")
         await expect(page.locator("#vote")).to_be_visible()
         await visit.check(page, "ballot")
-        await fits_phone(page)
+        await visit.fits_phone(page, "ballot")
         # Voting without confirming residence is refused, and nothing is recorded.
         await page.locator(f'input[name="candidate_ids"][value="{candidates[0].id}"]').check()
         await page.locator("#vote button[type=submit]").click()
@@ -125,7 +118,7 @@ async def test_a_resident_votes_and_sees_the_outcome_and_her_share_in_spanish(
         await expect(code_box).to_have_text(re.compile(r"^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$"))
         code = (await code_box.text_content() or "").strip()
         await visit.check(page, "receipt")
-        await fits_phone(page)
+        await visit.fits_phone(page, "receipt")
 
         async with db.transaction(None):
             await FundingRound.filter(id=rnd.id).update(
@@ -141,7 +134,7 @@ async def test_a_resident_votes_and_sees_the_outcome_and_her_share_in_spanish(
         await expect(outcome).to_contain_text(re.compile(r"12,50\s€"))
         await expect(outcome.get_by_role("row")).to_have_count(4)
         await visit.check(page, "outcome")
-        await fits_phone(page)
+        await visit.fits_phone(page, "outcome")
 
         await page.locator("#f-receipt").fill(code)
         await page.locator("#share button[type=submit]").click()
@@ -150,6 +143,6 @@ async def test_a_resident_votes_and_sees_the_outcome_and_her_share_in_spanish(
         await expect(spent).to_contain_text(re.compile(r"8,33\s€"))
         await expect(spent).not_to_contain_text(titles[1])
         await visit.check(page, "share")
-        await fits_phone(page)
+        await visit.fits_phone(page, "share")
     finally:
         await context.close()

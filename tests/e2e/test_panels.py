@@ -7,8 +7,6 @@ scrolling."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from service.accounts.models import OrganizationKind, Role, User
 from service.challenges.models import Application, ApplicationStatus, ChallengeStatus
 from service.panels.models import Panel, PanelScore, PanelStatus, Volunteer, VolunteerStatus
 from tests.challenges.factories import make_draft_challenge
-from tests.e2e.visit import Visit
+from tests.e2e.visit import Visit, browsing
 from tests.factories import PASSWORD, make_org, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("app")]
@@ -34,36 +32,12 @@ FEATURES = [
 ]
 
 
-@asynccontextmanager
-async def browsing(browser: Browser, base_url: str) -> AsyncIterator[Page]:
-    context = await browser.new_context(base_url=base_url, locale="en-US")
-    context.set_default_timeout(10_000)
-    try:
-        yield await context.new_page()
-    finally:
-        await context.close()
-
-
 async def sign_in_at(page: Page, user: User, path: str) -> None:
     await page.goto(f"/signin?next={path}")
     await page.get_by_label("E-mail address").fill(user.email)
     await page.get_by_label("Password", exact=True).fill(PASSWORD)
     await page.get_by_role("main").get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(re.compile(re.escape(path) + "$"))
-
-
-async def fits_phone(page: Page, screenshots: Path, name: str) -> None:
-    size = page.viewport_size
-    await page.set_viewport_size({"width": 390, "height": 844})
-    try:
-        await page.screenshot(path=screenshots / f"panels-phone-{name}.png", full_page=True)
-        overflow = await page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px on a phone"
-    finally:
-        if size is not None:
-            await page.set_viewport_size(size)
 
 
 async def test_a_member_scores_the_finalists_blind(
@@ -144,7 +118,7 @@ async def test_a_member_scores_the_finalists_blind(
         await expect(page.get_by_role("heading", level=1)).to_have_text("Citizens' panel")
         await expect(page.get_by_role("main")).to_contain_text("Member 2")
         await visit.check(page, "panel")
-        await fits_phone(page, screenshots, "panel")
+        await visit.fits_phone(page, "panel")
         await page.get_by_role("link", name="Score the finalists").click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Score the finalists")
         main = page.get_by_role("main")
@@ -152,7 +126,7 @@ async def test_a_member_scores_the_finalists_blind(
         await expect(main).not_to_contain_text("Night line A")
         await expect(main).not_to_contain_text("Hidden Mobility SA")
         await visit.check(page, "score")
-        await fits_phone(page, screenshots, "score")
+        await visit.fits_phone(page, "score")
 
         first = page.get_by_role("region", name="Finalist 1")
         await first.get_by_label("Impact (60 %)").fill("7")
@@ -172,7 +146,7 @@ async def test_a_member_scores_the_finalists_blind(
         second = page.get_by_role("region", name="Finalist 2")
         await expect(second).to_contain_text("You declared a conflict of interest")
         await visit.check(page, "scored")
-        await fits_phone(page, screenshots, "scored")
+        await visit.fits_phone(page, "scored")
 
     # The staff add a session in the city's time and publish the recommendation.
     async with browsing(browser, base_url) as page:
@@ -196,7 +170,7 @@ async def test_a_member_scores_the_finalists_blind(
             "Pilot the quieter buses"
         )
         await visit.check(page, "staff")
-        await fits_phone(page, screenshots, "staff")
+        await visit.fits_phone(page, "staff")
 
     scores = {s.application_id: s for s in await PanelScore.filter(volunteer_id=seat.id)}
     first_scores = scores[finalists[0].id]
