@@ -1,0 +1,10 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+
+class Migration(migrations.Migration):
+    dependencies = [('civic', '0028_account_changes')]
+
+    initial = False
+
+    operations: list[ops.Operation] = [
+    ]
