@@ -164,6 +164,11 @@ class Question(Model):
         "civic.User", related_name="questions", on_delete=fields.RESTRICT
     )
     text = fields.TextField()
+    # Questions are shown as "a participant asked": the asker may sign with the name of the
+    # organization they belong to (kept as it was when they asked), never by default, since an
+    # asker's organization often tells a likely bidder.
+    signed = fields.BooleanField(default=False)
+    signed_organization_id = fields.IntField(null=True)
     answer = fields.TextField(default="")
     answered_by_id = fields.IntField(null=True)
     answered_at = fields.DatetimeField(null=True)

@@ -123,6 +123,24 @@ class ProfileView(Model):
         unique_together = (("investor", "startup"),)
 
 
+class ProfileViewDay(Model):
+    """Who viewed a startup's detail on a day: a reload counts once per viewer and day.
+
+    `viewer` is the person's user id ("user:42"), or a hash of an anonymous session or address
+    should anonymous views ever be counted. Old days can be pruned at will.
+    """
+
+    id = fields.IntField(primary_key=True)
+    investor_id = fields.IntField()
+    startup_id = fields.IntField()
+    viewer = fields.CharField(max_length=64)
+    day = fields.DateField()
+
+    class Meta:
+        table = "investor_profile_view_days"
+        unique_together = (("startup_id", "investor_id", "viewer", "day"),)
+
+
 class CityPick(Model):
     """A city's curators recommend a startup to every investor, with a note."""
 
