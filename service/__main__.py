@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import sys
 
+# Importing the site's list of areas registers them for every command.
+from service import areas  # noqa: F401
 from service.config import Settings
 
 

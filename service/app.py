@@ -21,6 +21,7 @@ from service.accounts import oidc
 from service.accounts.actor import ActorMiddleware, host_cookie
 from service.accounts.page_context import page_context
 from service.config import ROOT, Env, Settings
+from service.core import manifest
 from service.core.api import JsonContentTypeMiddleware
 from service.core.bodylimit import BodyLimitMiddleware
 from service.core.errors import RateLimited, ServiceError
@@ -33,42 +34,12 @@ from service.core.templates import create_templates
 
 log = logging.getLogger(__name__)
 
-# Route lists of every area; a new area appends its own here.
-ROUTE_MODULES: list[str] = [
-    "service.core.health",
-    "service.pages",
-    "service.accounts.routes",
-    "service.accounts.pages",
-    "service.accounts.oidc",
-    "service.challenges.routes",
-    "service.challenges.application_routes",
-    "service.challenges.application_pages",
-    "service.challenges.pages",
-    "service.rewards.routes",
-    "service.opendata.routes",
-    "service.rewards.pages",
-    "service.matching.routes",
-    "service.investors.routes",
-    "service.investors.pages",
-    "service.participation.routes",
-    "service.participation.pages",
-    "service.deliberation.routes",
-    "service.deliberation.pages",
-    "service.incubation.routes",
-    "service.incubation.pages",
-    "service.funding.routes",
-    "service.funding.pages",
-    "service.currencies.pages",
-    "service.panels.routes",
-    "service.panels.pages",
-]
-
 
 def _collect_routes() -> list[BaseRoute]:
     import importlib
 
     routes: list[BaseRoute] = []
-    for name in ROUTE_MODULES:
+    for name in manifest.route_modules():
         routes.extend(importlib.import_module(name).routes)
     return routes
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from arq import ArqRedis
 
-from service import db
+# Importing the site's list of areas registers them: every process that builds its
+# dependencies (web app, worker, commands, tests) sees the same models, routes and tasks.
+from service import areas, db  # noqa: F401
 from service.config import ROOT, Settings
 from service.core.jobs import JobQueue
 from service.core.redis import EmbeddedRedis, connect

@@ -22,26 +22,9 @@ from tortoise.transactions import in_transaction
 
 from service import db_routing
 from service.config import Settings
-from service.core import jobs, sqlite
+from service.core import jobs, manifest, sqlite
 
 APP_LABEL = "civic"
-# Every module holding models; a new area adds its models module here.
-MODEL_MODULES = [
-    "service.accounts.models",
-    "service.audit.models",
-    "service.notifications.models",
-    "service.challenges.models",
-    "service.rewards.models",
-    "service.matching.models",
-    "service.investors.models",
-    "service.incubation.models",
-    "service.participation.models",
-    "service.deliberation.models",
-    "service.currencies.models",
-    "service.funding.models",
-    "service.translation.models",
-    "service.panels.models",
-]
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
@@ -53,7 +36,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
-                "models": MODEL_MODULES,
+                "models": manifest.model_modules(),
                 "default_connection": "default",
                 "migrations": "service.migrations",
             }
@@ -135,7 +118,3 @@ async def transaction(queue: jobs.JobSender | None) -> AsyncIterator[BaseDBAsync
     if queue is not None:
         for job in pending:
             await queue.send(job)
-
-
-# For Tortoise's own command line (`tortoise makemigrations`), configured in pyproject.toml.
-TORTOISE_ORM = tortoise_config(Settings())

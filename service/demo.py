@@ -1,11 +1,13 @@
 """Demo data: a few cities, startups, universities and investors, with a progress bar.
 
 Run by `make run` on an empty database (`python -m service demo --if-empty`).
-Areas add their own steps to `STEPS`.
+Each area declares its own steps in its manifest (see service.core.manifest); they run by
+their order, each in its own transaction.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -13,25 +15,13 @@ from datetime import UTC, datetime
 
 from tqdm import tqdm
 
-from service import db
+from service import areas, db  # noqa: F401 - importing areas registers them
 from service.accounts.models import Membership, Organization, OrganizationKind, Role, User
-from service.challenges.demo import seed_challenges
 from service.challenges.models import JudgeAssignment
 from service.config import Settings
-from service.core import zones
+from service.core import manifest, zones
 from service.core.jobs import Job
-from service.currencies.demo import seed_rates
-from service.deliberation.demo import seed_conversation
-from service.funding.demo import seed_funding_round
-from service.incubation.demo import seed_incubation
 from service.incubation.models import Mentor
-from service.investors.demo import seed_investors
-from service.matching.demo import seed_matching
-from service.panels.demo import seed_panel
-from service.participation.demo import seed_proposals
-from service.rewards.demo import seed_rewards
-from service.rewards.demo_dates import date_money
-from service.translation.demo import seed_translations
 
 DEMO_PASSWORD = "civic-demo-2026"  # noqa: S105 - printed on purpose for the demo accounts
 
@@ -111,25 +101,15 @@ async def seed_people(settings: Settings) -> None:
 
 
 Step = Callable[[Settings], Awaitable[None]]
-STEPS: list[tuple[str, Step]] = [
-    ("organizations", seed_organizations),
-    ("people", seed_people),
-    # Before the challenges: each computes its reward's reference amount when created.
-    ("exchange rates", seed_rates),
-    ("challenges", seed_challenges),
-    ("rewards", seed_rewards),
-    # The services stamp each step "now": this dates the money as it would have happened.
-    ("dates of the money", date_money),
-    ("matching", seed_matching),
-    ("investors", seed_investors),
-    ("incubation", seed_incubation),
-    ("proposals", seed_proposals),
-    ("opinion map", seed_conversation),
-    ("citizens' panel", seed_panel),
-    ("funding round", seed_funding_round),
-    # Last: it translates the texts every step before it wrote.
-    ("translations", seed_translations),
-]
+
+
+def steps() -> list[tuple[str, Step]]:
+    """Every area's demo steps, in their order (see each area's manifest)."""
+    found: list[tuple[str, Step]] = []
+    for step in manifest.demo_steps():
+        module, function = step.function.split(":")
+        found.append((step.label, getattr(importlib.import_module(module), function)))
+    return found
 
 
 class SetAside:
@@ -144,8 +124,9 @@ class SetAside:
 
 async def seed(settings: Settings) -> None:
     set_aside = SetAside()
-    with tqdm(total=len(STEPS), desc="demo data", unit="step", file=sys.stdout) as bar:
-        for label, step in STEPS:
+    to_run = steps()
+    with tqdm(total=len(to_run), desc="demo data", unit="step", file=sys.stdout) as bar:
+        for label, step in to_run:
             bar.set_postfix_str(label)
             async with db.transaction(set_aside):
                 await step(settings)

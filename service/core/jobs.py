@@ -26,6 +26,8 @@ from arq.typing import WorkerCoroutine
 from arq.worker import Function
 from arq.worker import func as arq_func
 
+from service.core import manifest
+
 if TYPE_CHECKING:
     from service.bootstrap import Deps
 
@@ -56,22 +58,6 @@ class CronSpec:
     schedule: dict[str, Any] = field(default_factory=dict)
     run_at_startup: bool = False
 
-
-# Modules that declare tasks or cron jobs; importing them registers their work.
-TASK_MODULES: list[str] = [
-    "service.core.tasks",
-    "service.notifications.tasks",
-    "service.challenges.tasks",
-    "service.rewards.tasks",
-    "service.matching.tasks",
-    "service.investors.tasks",
-    "service.participation.tasks",
-    "service.deliberation.tasks",
-    "service.incubation.tasks",
-    "service.funding.tasks",
-    "service.translation.tasks",
-    "service.panels.tasks",
-]
 
 TASKS: dict[str, TaskSpec] = {}
 CRONS: dict[str, CronSpec] = {}
@@ -124,7 +110,7 @@ def enqueue(
 def load_tasks() -> None:
     import importlib
 
-    for module in TASK_MODULES:
+    for module in manifest.task_modules():
         importlib.import_module(module)
 
 

@@ -223,5 +223,4 @@ routes = [
     Route(f"{V1}/milestones.csv", milestones_csv, methods=["GET"]),
     Route(f"{V1}/payouts.csv", payouts_csv, methods=["GET"]),
     Route(f"{V1}/ledger.csv", ledger_csv, methods=["GET"]),
-    *pages.routes,
 ]

@@ -7,7 +7,7 @@ from starlette.applications import Starlette
 
 from service import db
 from service.config import Settings
-from service.demo import STEPS, SetAside, seed_organizations, seed_people
+from service.demo import SetAside, seed_organizations, seed_people, steps
 from service.funding.demo import VOTERS, code_of, seed_funding_round
 from service.funding.models import Ballot, Funded, FundingRound, RoundStatus
 
@@ -15,7 +15,7 @@ from service.funding.models import Ballot, Funded, FundingRound, RoundStatus
 async def test_a_counted_round_with_its_outcome_and_shares_by_receipt(
     app: Starlette, client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    assert ("funding round", seed_funding_round) in STEPS
+    assert ("funding round", seed_funding_round) in steps()
     for step in (seed_organizations, seed_people, seed_funding_round):
         async with db.transaction(SetAside()):
             await step(settings)

@@ -1,0 +1,20 @@
+"""What this area brings to the app (see service.core.manifest).
+
+Rewards: escrow, milestones, payouts, refunds and the ledger.
+"""
+
+from service.core.manifest import Area, DemoStep
+
+AREA = Area(
+    name="rewards",
+    models=("service.rewards.models",),
+    routes=(
+        "service.rewards.routes",
+        "service.rewards.pages",
+    ),
+    tasks=("service.rewards.tasks",),
+    demo=(
+        DemoStep(50, "rewards", "service.rewards.demo:seed_rewards"),
+        DemoStep(55, "dates of the money", "service.rewards.demo_dates:date_money"),
+    ),
+)
