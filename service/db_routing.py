@@ -28,6 +28,7 @@ from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.connection import get_connection
 
 from service.config import Settings
+from service.core.cookies import SESSION_COOKIE, host_cookie
 
 PRIMARY = "default"
 REPLICA = "read"
@@ -147,8 +148,6 @@ def middleware(settings: Settings) -> list[Middleware]:
     """The routing middleware when a replica is configured; none otherwise."""
     if not settings.database_read_url:
         return []
-    from service.accounts.actor import SESSION_COOKIE, host_cookie
-
     return [
         Middleware(
             ReadRoutingMiddleware,

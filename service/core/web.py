@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import URLPath
 from starlette.requests import Request
@@ -13,9 +13,11 @@ from starlette.routing import Router
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from service import db
-from service.accounts.actor import Actor
 from service.core import ratelimit
 from service.core.context import Context
+
+if TYPE_CHECKING:
+    from service.accounts.actor import Actor
 
 # Kept on each router: (route name, sorted parameters) -> path. Routes do not change once an
 # app is built, and pages link to a bounded set of (name, parameters); the bound only guards
@@ -49,7 +51,9 @@ def client_ip(request: Request) -> str:
 
 
 def context(request: Request) -> Context:
-    actor: Actor = getattr(request.state, "actor", None) or Actor()
+    # Set on every request by the accounts' ActorMiddleware (anonymous when nobody signed
+    # in); core only carries it.
+    actor: Actor = request.state.actor
     return Context(
         actor=actor,
         settings=request.app.state.settings,

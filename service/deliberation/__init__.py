@@ -1,0 +1,1 @@
+"""Deliberation: opinion maps of what residents agree on and where they split."""
