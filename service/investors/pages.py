@@ -231,7 +231,11 @@ async def dealflow_page(request: Request) -> Response:
     org: Organization = request.state.obj
     query, values, errors = _query(request)
     page = await investors.dealflow(
-        org, query.filters(), limit=query.limit, offset=query.cursor or 0
+        org,
+        query.filters(),
+        settings=request.app.state.settings,
+        limit=query.limit,
+        offset=query.cursor or 0,
     )
     kept = {k: v for k, v in values.items() if k != "cursor"}
     return render(
@@ -250,7 +254,10 @@ async def dealflow_page(request: Request) -> Response:
 @guard("investors.dealflow", load=perms.load_investor)
 async def dealflow_csv_page(request: Request) -> Response:
     query, _, _ = _query(request)
-    return api_routes.csv_response(await investors.dealflow_csv(request.state.obj, query.filters()))
+    table = await investors.dealflow_csv(
+        request.state.obj, query.filters(), settings=request.app.state.settings
+    )
+    return api_routes.csv_response(table)
 
 
 async def _render_startup(
@@ -262,7 +269,9 @@ async def _render_startup(
     values: dict[str, Any] | None = None,
 ) -> Response:
     async with transaction(request):
-        view = await investors.startup_for_investor(org, startup_id)
+        view = await investors.startup_for_investor(
+            org, startup_id, viewer=api_routes.viewer_of(request)
+        )
     return render(
         request,
         "investors/startup.html",
@@ -418,7 +427,14 @@ def _parse_profile(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, st
 async def profile_page(request: Request) -> Response:
     org: Organization = request.state.obj
     values = _profile_values(await matching.profile_of(org.id))
-    return render(request, "investors/profile.html", org=org, values=values, **_labels())
+    return render(
+        request,
+        "investors/profile.html",
+        org=org,
+        values=values,
+        raises_funds=matching.raises_funds(org.kind),
+        **_labels(),
+    )
 
 
 @guard("investors.startup", load=perms.load_startup)
@@ -434,6 +450,7 @@ async def save_profile_page(request: Request) -> Response:
             org=org,
             values=values,
             errors=errors,
+            raises_funds=matching.raises_funds(org.kind),
             **_labels(),
         )
     try:
@@ -447,6 +464,7 @@ async def save_profile_page(request: Request) -> Response:
             org=org,
             values=values,
             errors=errors_of(exc),
+            raises_funds=matching.raises_funds(org.kind),
             **_labels(),
         )
     return redirect(request, f"/startups/{org.id}/profile", notice=gettext("Profile saved."))

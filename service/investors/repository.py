@@ -1,9 +1,10 @@
 """Every query of the investors area.
 
 The deal flow runs a fixed number of statements whatever the page size: the page of ranked
-startups (one statement, filters included), their track record (one), and which of them are
-on the watchlist (one). The SQL is built here as text with its parameters so that the
-benchmark runs exactly the same statements on a bare asyncpg connection.
+startups (one statement, filters included), their track record (matching's `track_records`,
+a fixed few), and which of them are on the watchlist (one). The SQL is built here as text
+with its parameters so that the benchmark runs the same page statement on a bare asyncpg
+connection.
 """
 
 # Statements are assembled from fixed fragments; every value travels as a parameter.
@@ -13,13 +14,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from tortoise.connection import get_connection
 
-# Milestones the city approved count as delivered (released and paid ones were approved first).
-DELIVERED = ("approved", "released", "paid")
+from service.investors import matching_bridge as matching
+
+# Delivered milestones and won challenges as the track record defines them
+# (`service.matching.track.TrackRecord`), for the filters and the sort by wins.
+DELIVERED = tuple(str(s) for s in matching.DELIVERED)
 _DELIVERED_SQL = ", ".join(f"'{s}'" for s in DELIVERED)
+# The ask the deal flow shows, filters and sorts by: only startups ask for funding (a
+# university's ask stored before that rule is none).
+_RAISING_SQL = ", ".join(f"'{k}'" for k in sorted(matching.RAISING_KINDS))
+_ASK = f"(CASE WHEN o.kind IN ({_RAISING_SQL}) THEN p.funding_ask_minor END)"
 SORTS = ("rank", "ask_asc", "ask_desc", "wins", "recent")
 
 
@@ -61,8 +70,10 @@ class Sql:
 
 
 def _wins_of(column: str) -> str:
+    """Challenges won: those of its awarded applications, each once."""
     return (
-        "(SELECT COUNT(*) FROM awards aw JOIN applications ap ON ap.id = aw.application_id "
+        "(SELECT COUNT(DISTINCT aw.challenge_id) FROM awards aw "
+        "JOIN applications ap ON ap.id = aw.application_id "
         f"WHERE ap.organization_id = {column})"
     )
 
@@ -79,11 +90,20 @@ VISIBLE = "p.dealflow_opt_in = TRUE AND o.verified_at IS NOT NULL"
 
 
 def dealflow_sql(
-    dialect: str, investor_id: int, filters: Filters, *, limit: int, offset: int
+    dialect: str,
+    investor_id: int,
+    filters: Filters,
+    *,
+    limit: int,
+    offset: int,
+    floor: float | None = None,
 ) -> tuple[str, list[Any]]:
-    """One page of an investor's stored ranking, only startups that opted in and are verified."""
+    """One page of an investor's stored ranking, only startups that opted in and are verified
+    and, with `floor`, whose score is at least that (what the thesis preview counts)."""
     q = Sql(dialect)
     where = [f"m.investor_id = {q.p(investor_id)}", VISIBLE]
+    if floor is not None:
+        where.append(f"m.score >= {q.p(floor)}")
     if filters.sector:
         where.append(q.has_sector("p.sectors", filters.sector))
     if filters.stage:
@@ -91,44 +111,28 @@ def dealflow_sql(
     if filters.region:
         where.append(f"LOWER(p.region) = LOWER({q.p(filters.region)})")
     if filters.ask_min is not None:
-        where.append(f"p.funding_ask_minor >= {q.p(filters.ask_min)}")
+        where.append(f"{_ASK} >= {q.p(filters.ask_min)}")
     if filters.ask_max is not None:
-        where.append(f"p.funding_ask_minor <= {q.p(filters.ask_max)}")
+        where.append(f"{_ASK} <= {q.p(filters.ask_max)}")
     if filters.won:
         where.append(f"{_wins_of('m.startup_id')} > 0")
     if filters.delivered:
         where.append(_delivered_exists("m.startup_id"))
     order = {
         "rank": "m.rank, m.startup_id",
-        "ask_asc": "p.funding_ask_minor ASC NULLS LAST, m.rank",
-        "ask_desc": "p.funding_ask_minor DESC NULLS LAST, m.rank",
+        "ask_asc": f"{_ASK} ASC NULLS LAST, m.rank",
+        "ask_desc": f"{_ASK} DESC NULLS LAST, m.rank",
         "wins": f"{_wins_of('m.startup_id')} DESC, m.rank",
         "recent": "p.updated_at DESC, m.rank",
     }.get(filters.sort, "m.rank, m.startup_id")
     sql = (
         "SELECT m.startup_id, m.rank, m.score, m.reasons, m.components, o.name, o.kind, "
-        "o.country, p.sectors, p.stage, p.funding_ask_minor, p.currency, p.region, p.text, "
-        "p.share_scores "
+        f"o.country, p.sectors, p.stage, {_ASK} AS funding_ask_minor, p.currency, p.region, "
+        "p.text, p.share_scores "
         "FROM matches m JOIN organizations o ON o.id = m.startup_id "
         "JOIN startup_profiles p ON p.organization_id = m.startup_id "
         f"WHERE {' AND '.join(where)} ORDER BY {order} "
         f"LIMIT {q.p(limit)} OFFSET {q.p(offset)}"
-    )
-    return sql, q.params
-
-
-def track_record_sql(dialect: str, startup_ids: list[int]) -> tuple[str, list[Any]]:
-    """Every award of these startups, with its challenge, city and delivered milestones."""
-    q = Sql(dialect)
-    sql = (
-        "SELECT ap.organization_id AS startup_id, aw.id AS award_id, c.id AS challenge_id, "
-        "c.title AS challenge_title, c.organization_id AS city_id, city.name AS city_name, "
-        f"(SELECT COUNT(*) FROM milestones ms WHERE ms.award_id = aw.id "
-        f"AND ms.status IN ({_DELIVERED_SQL})) AS delivered "
-        "FROM awards aw JOIN applications ap ON ap.id = aw.application_id "
-        "JOIN challenges c ON c.id = aw.challenge_id "
-        "JOIN organizations city ON city.id = c.organization_id "
-        f"WHERE ap.organization_id {q.ids(startup_ids)} ORDER BY aw.id"
     )
     return sql, q.params
 
@@ -168,3 +172,24 @@ async def fetch(built: tuple[str, list[Any]]) -> list[dict[str, Any]]:
 def as_json(value: Any) -> Any:
     """JSON columns arrive as text from raw queries on some drivers."""
     return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+async def first_view_of_the_day(investor_id: int, startup_id: int, viewer: str, day: date) -> bool:
+    """Note that `viewer` saw the startup on `day`; true only the first time that day.
+
+    One statement that inserts or does nothing: two reloads at the same moment (two web
+    processes) cannot both count, and no error aborts the request's transaction.
+    """
+    connection = get_connection("default")
+    sqlite = connection.capabilities.dialect == "sqlite"
+    marks = ["?"] * 4 if sqlite else ["$1", "$2", "$3", "$4"]
+    sql = (
+        "INSERT INTO investor_profile_view_days (investor_id, startup_id, viewer, day) "
+        f"VALUES ({', '.join(marks)}) "
+        "ON CONFLICT (startup_id, investor_id, viewer, day) DO NOTHING RETURNING id"
+    )
+    # SQLite keeps dates as ISO text, as Tortoise writes them.
+    rows = await connection.execute_query_dict(
+        sql, [investor_id, startup_id, viewer, day.isoformat() if sqlite else day]
+    )
+    return bool(rows)

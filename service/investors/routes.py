@@ -80,7 +80,11 @@ async def dealflow(request: Request, query: schemas.DealflowQuery) -> Response:
     """The investor's ranked deal flow: score, reasons and track record of each startup, with
     the cities' picks on the first page. Only for members of a verified investor organization."""
     page = await investors.dealflow(
-        request.state.obj, query.filters(), limit=query.limit, offset=query.cursor or 0
+        request.state.obj,
+        query.filters(),
+        settings=request.app.state.settings,
+        limit=query.limit,
+        offset=query.cursor or 0,
     )
     return json(
         schemas.DealflowOut(
@@ -109,7 +113,11 @@ CSV_DOC = Doc(
 @api.validate(query=schemas.DealflowQuery, resp=CSV_DOC, tags=[TAG], security=SECURED)
 async def dealflow_csv(request: Request, query: schemas.DealflowQuery) -> Response:
     """The investor's current list (with the same filters) as CSV."""
-    return csv_response(await investors.dealflow_csv(request.state.obj, query.filters()))
+    return csv_response(
+        await investors.dealflow_csv(
+            request.state.obj, query.filters(), settings=request.app.state.settings
+        )
+    )
 
 
 def csv_response(text: str) -> Response:
@@ -127,9 +135,16 @@ async def startup_detail(request: Request) -> Response:
     judge scores and comments. The visit is shown to the startup."""
     async with transaction(request):
         view = await investors.startup_for_investor(
-            request.state.obj, path_int(request, "startup_id")
+            request.state.obj, path_int(request, "startup_id"), viewer=viewer_of(request)
         )
     return json(startup_out(view))
+
+
+def viewer_of(request: Request) -> str:
+    """The person viewing (or, not signed in, their address), as views are counted."""
+    actor = actor_of(request)
+    client = request.client.host if request.client else ""
+    return investors.viewer_key(actor.user.id if actor.user else None, client)
 
 
 def startup_out(view: investors.StartupView) -> schemas.StartupOut:
@@ -140,7 +155,7 @@ def startup_out(view: investors.StartupView) -> schemas.StartupOut:
         kind=view.organization.kind.value,
         sectors=list(p.sectors),
         stage=p.stage.value if p.stage else None,
-        funding_ask=_money(p.funding_ask_minor, p.currency),
+        funding_ask=_money(view.funding_ask_minor, p.currency),
         region=p.region,
         description=p.text,
         score=view.score,

@@ -10,6 +10,7 @@ Rules kept here, whatever the caller:
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -26,9 +27,11 @@ from service.challenges.models import (
     Application,
     ApplicationStatus,
     Award,
+    Challenge,
     Criterion,
     Review,
 )
+from service.config import Settings
 from service.core import csv_export, i18n
 from service.core.context import Context
 from service.core.errors import Conflict, NotFound, ValidationFailed
@@ -70,26 +73,10 @@ class IntroClosed(Conflict):
 # --- deal flow -----------------------------------------------------------------------------
 
 
-@dataclass
-class Win:
-    challenge_id: int
-    title: str
-    city_id: int
-    city_name: str
-    delivered: int
-
-
-@dataclass
-class TrackRecord:
-    wins: list[Win] = field(default_factory=list)
-
-    @property
-    def milestones_delivered(self) -> int:
-        return sum(w.delivered for w in self.wins)
-
-    @property
-    def cities(self) -> list[str]:
-        return sorted({w.city_name for w in self.wins})
+# A startup's track record is matching's (`service.matching.track.TrackRecord`): the one
+# definition of every figure the cards, reasons, pages, API and CSV show.
+TrackRecord = matching.TrackRecord
+Win = matching.Win
 
 
 @dataclass
@@ -145,41 +132,63 @@ def stored_reasons(value: Any) -> list[dict[str, Any]]:
     return reasons_in_words(list(value or []))
 
 
-async def _track_records(ids: list[int]) -> dict[int, TrackRecord]:
-    records: dict[int, TrackRecord] = defaultdict(TrackRecord)
-    if not ids:
-        return records
-    for row in await repo.fetch(repo.track_record_sql(repo.dialect(), ids)):
-        records[int(row["startup_id"])].wins.append(
-            Win(
-                challenge_id=int(row["challenge_id"]),
-                title=str(row["challenge_title"]),
-                city_id=int(row["city_id"]),
-                city_name=str(row["city_name"]),
-                delivered=int(row["delivered"]),
-            )
-        )
-    return records
+async def _track_records(
+    ids: list[int], *, consenting: list[int] | None = None
+) -> dict[int, TrackRecord]:
+    """The startups' track records; the judges' mean only of those in `consenting`."""
+    return await matching.track_records(ids, consenting=consenting or [])
+
+
+def current_reasons(
+    reasons: list[dict[str, Any]], record: TrackRecord, kind: str
+) -> list[dict[str, Any]]:
+    """Stored reasons in words, told with today's figures: the track record is the one the
+    card beside them shows (the ranking's may be older), and an organization that does not
+    ask for funding (a university) is not said to ask for any."""
+    result = []
+    for reason in reasons:
+        code = reason.get("code")
+        if code == "ticket" and not matching.raises_funds(kind):
+            continue
+        if code != "track":
+            result.append(reason)
+            continue
+        fresh = matching.with_track(reason, record)
+        if fresh is not None:
+            result.append({**fresh, "text": matching.render_reason(fresh)})
+    return result
 
 
 async def dealflow(
     investor: Organization,
     filters: repo.Filters,
     *,
+    settings: Settings,
     limit: int = 20,
     offset: int = 0,
     with_picks: bool = True,
 ) -> DealPage:
-    """One page of the investor's ranked deal flow: four statements whatever the page size."""
+    """One page of the investor's ranked deal flow, a fixed number of statements whatever the
+    page size: the startups whose stored score reaches the thesis preview's floor (so the
+    thesis page's "N startups match" is what the deal flow lists), best first."""
     limit = max(1, min(limit, MAX_PAGE))
     dialect = repo.dialect()
     rows = await repo.fetch(
-        repo.dealflow_sql(dialect, investor.id, filters, limit=limit + 1, offset=offset)
+        repo.dealflow_sql(
+            dialect,
+            investor.id,
+            filters,
+            limit=limit + 1,
+            offset=offset,
+            floor=matching.floor_threshold(settings),
+        )
     )
     more = len(rows) > limit
     rows = rows[:limit]
     ids = [int(r["startup_id"]) for r in rows]
-    tracks = await _track_records(ids)
+    tracks = await _track_records(
+        ids, consenting=[int(r["startup_id"]) for r in rows if r["share_scores"]]
+    )
     watched: set[int] = set()
     if ids:
         watched = {
@@ -194,10 +203,13 @@ async def dealflow(
             country=str(r["country"]),
             rank=int(r["rank"]),
             score=float(r["score"]),
-            reasons=stored_reasons(r["reasons"]),
+            reasons=current_reasons(
+                stored_reasons(r["reasons"]), tracks[int(r["startup_id"])], str(r["kind"])
+            ),
             components=dict(repo.as_json(r["components"]) or {}),
             sectors=list(repo.as_json(r["sectors"]) or []),
             stage=r["stage"],
+            # Only a startup's ask (the statement leaves out any other kind's).
             funding_ask_minor=r["funding_ask_minor"],
             currency=str(r["currency"]),
             region=str(r["region"]),
@@ -222,12 +234,18 @@ async def dealflow(
     return DealPage(items=items, next_offset=offset + limit if more else None, picks=picks)
 
 
-async def dealflow_csv(investor: Organization, filters: repo.Filters) -> str:
-    page = await dealflow(investor, filters, limit=MAX_PAGE, with_picks=False)
+async def dealflow_csv(investor: Organization, filters: repo.Filters, *, settings: Settings) -> str:
+    """The deal flow as CSV: the same items, figures and reasons as the page."""
+    page = await dealflow(investor, filters, settings=settings, limit=MAX_PAGE, with_picks=False)
     items = list(page.items)
     while page.next_offset is not None and len(items) < CSV_LIMIT:
         page = await dealflow(
-            investor, filters, limit=MAX_PAGE, offset=page.next_offset, with_picks=False
+            investor,
+            filters,
+            settings=settings,
+            limit=MAX_PAGE,
+            offset=page.next_offset,
+            with_picks=False,
         )
         items.extend(page.items)
     header = [
@@ -259,7 +277,7 @@ async def dealflow_csv(investor: Organization, filters: repo.Filters) -> str:
             item.funding_ask_minor if item.funding_ask_minor is not None else "",
             item.currency,
             item.region,
-            len(item.track.wins),
+            item.track.challenges_won,
             item.track.milestones_delivered,
             "; ".join(item.track.cities),
             "; ".join(r["text"] for r in item.reasons),
@@ -306,9 +324,16 @@ class StartupView:
     open_intro: IntroRequest | None
     match_reasons: list[dict[str, Any]]
     score: float | None
+    # Whether it may ask for funding (a startup), and the ask it shows (none otherwise).
+    raises_funds: bool = True
+    funding_ask_minor: int | None = None
 
 
-async def startup_for_investor(investor: Organization, startup_id: int) -> StartupView:
+async def startup_for_investor(
+    investor: Organization, startup_id: int, *, viewer: str
+) -> StartupView:
+    """A startup as an investor sees it. The visit counts once per `viewer` (a person, as
+    `viewer_key` names them) and day, however often the page is reloaded."""
     """A startup's public challenge history (and, with consent, its judge scores); the visit
     is recorded so the startup sees who looked."""
     profile = await visible_profile(startup_id)
@@ -344,9 +369,13 @@ async def startup_for_investor(investor: Organization, startup_id: int) -> Start
     if profile.share_scores and applications:
         await _add_scores(history, applications)
     match = await _match_of(investor.id, startup_id)
+    record = (
+        await _track_records([startup_id], consenting=[startup_id] if profile.share_scores else [])
+    )[startup_id]
     now = datetime.now(UTC)
+    counted = await repo.first_view_of_the_day(investor.id, startup_id, viewer, now.date())
     updated = await ProfileView.filter(investor_id=investor.id, startup_id=startup_id).update(
-        views=F("views") + 1, last_viewed_at=now
+        views=F("views") + 1 if counted else F("views"), last_viewed_at=now
     )
     if not updated:
         try:
@@ -359,15 +388,33 @@ async def startup_for_investor(investor: Organization, startup_id: int) -> Start
         profile=profile,
         organization=profile.organization,
         history=history,
-        track=(await _track_records([startup_id]))[startup_id],
+        track=record,
         scores_shared=profile.share_scores,
         watch=await Watch.get_or_none(investor_id=investor.id, startup_id=startup_id),
         open_intro=await IntroRequest.get_or_none(
             investor_id=investor.id, startup_id=startup_id, status=IntroStatus.open
         ),
-        match_reasons=reasons_in_words(list(match.get("reasons", []))) if match else [],
+        match_reasons=current_reasons(
+            reasons_in_words(list(repo.as_json(match["reasons"]) or [])),
+            record,
+            str(profile.organization.kind),
+        )
+        if match
+        else [],
         score=float(match["score"]) if match else None,
+        raises_funds=matching.raises_funds(profile.organization.kind),
+        funding_ask_minor=matching.funding_ask(
+            profile.organization.kind, profile.funding_ask_minor
+        ),
     )
+
+
+def viewer_key(user_id: int | None, anonymous: str = "") -> str:
+    """Who counts as one viewer: a signed-in person by their id; anyone else by a hash of
+    their session or address (never stored in clear)."""
+    if user_id is not None:
+        return f"user:{user_id}"
+    return "anon:" + hashlib.sha256(anonymous.encode()).hexdigest()[:40]
 
 
 async def _match_of(investor_id: int, startup_id: int) -> dict[str, Any] | None:
@@ -497,7 +544,7 @@ async def notify_watchers() -> int:
     for w in watches:
         by_startup[w.startup_id].append(w)
     since = min(w.created_at for w in watches)
-    events: list[tuple[int, str, int, datetime, str]] = []
+    events: list[tuple[int, str, int, datetime, str, Challenge]] = []
     for award in await Award.filter(
         application__organization_id__in=list(by_startup), created_at__gte=since
     ).select_related("application", "challenge"):
@@ -508,12 +555,13 @@ async def notify_watchers() -> int:
                 award.id,
                 award.created_at,
                 award.challenge.title,
+                award.challenge,
             )
         )
     for milestone in await Milestone.filter(
         award__application__organization_id__in=list(by_startup),
         approved_at__gte=since,
-    ).select_related("award__application"):
+    ).select_related("award__application", "award__challenge"):
         assert milestone.approved_at is not None
         events.append(
             (
@@ -522,10 +570,11 @@ async def notify_watchers() -> int:
                 milestone.id,
                 milestone.approved_at,
                 milestone.title,
+                milestone.award.challenge,
             )
         )
     told = 0
-    for startup_id, kind, object_id, at, title in events:
+    for startup_id, kind, object_id, at, title, challenge in events:
         for w in by_startup[startup_id]:
             if at < w.created_at:
                 continue
@@ -535,15 +584,13 @@ async def notify_watchers() -> int:
             if not created:
                 continue
             told += 1
-            if kind == "won":
-                text = gettext("%(name)s won the challenge “%(title)s”.")
-            else:
-                text = gettext("%(name)s delivered the milestone “%(title)s”.")
             await _tell_members(
                 w.investor_id,
-                gettext("News from a startup you watch"),
-                text % {"name": w.startup.name, "title": title},
+                "watched_startup_won" if kind == "won" else "watched_startup_delivered",
                 f"/investors/{w.investor_id}/startups/{startup_id}",
+                challenge=challenge,
+                name=w.startup.name,
+                title=title,
             )
     return told
 
@@ -558,9 +605,11 @@ async def _members(organization_id: int) -> list[User]:
     ]
 
 
-async def _tell_members(organization_id: int, title: str, body: str, link: str) -> None:
+async def _tell_members(
+    organization_id: int, kind: str, link: str, *, challenge: Challenge | None = None, **params: str
+) -> None:
     for user in await _members(organization_id):
-        await notifications.notify(user, title=title, body=body, link=link)
+        await notifications.notify(user, kind, link=link, challenge=challenge, **params)
 
 
 def _check_message(message: str, *, name: str, required: bool) -> str:
@@ -616,15 +665,16 @@ async def request_intro(
     )
     await _tell_members(
         startup_id,
-        gettext("%(investor)s asks for an introduction") % {"investor": investor.name},
-        text[:500],
+        "intro_requested",
         f"/startups/{startup_id}/interest",
+        investor=investor.name,
+        message=text[:500],
     )
     await _tell_members(
         investor.id,
-        gettext("Intro request sent to %(startup)s") % {"startup": profile.organization.name},
-        "",
+        "intro_sent",
         f"/investors/{investor.id}/intros",
+        startup=profile.organization.name,
     )
     return intro
 
@@ -659,18 +709,15 @@ async def answer_intro(
         investor_id=locked.investor_id,
     )
     startup = await Organization.get(id=locked.startup_id)
-    if accept:
-        title = gettext("%(startup)s accepted your intro request") % {"startup": startup.name}
-    else:
-        title = gettext("%(startup)s declined your intro request") % {"startup": startup.name}
     await _tell_members(
-        locked.investor_id, title, text[:500], f"/investors/{locked.investor_id}/intros"
+        locked.investor_id,
+        "intro_accepted" if accept else "intro_declined",
+        f"/investors/{locked.investor_id}/intros",
+        startup=startup.name,
+        message=text[:500],
     )
     await _tell_members(
-        locked.startup_id,
-        gettext("You answered an intro request"),
-        "",
-        f"/startups/{locked.startup_id}/interest",
+        locked.startup_id, "intro_answered", f"/startups/{locked.startup_id}/interest"
     )
     return locked
 
@@ -682,15 +729,15 @@ async def _expire(intro: IntroRequest) -> None:
     investor = await Organization.get(id=intro.investor_id)
     await _tell_members(
         intro.investor_id,
-        gettext("Your intro request to %(startup)s expired") % {"startup": startup.name},
-        "",
+        "intro_expired_investor",
         f"/investors/{intro.investor_id}/intros",
+        startup=startup.name,
     )
     await _tell_members(
         intro.startup_id,
-        gettext("The intro request of %(investor)s expired") % {"investor": investor.name},
-        "",
+        "intro_expired_startup",
         f"/startups/{intro.startup_id}/interest",
+        investor=investor.name,
     )
 
 

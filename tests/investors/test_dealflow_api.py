@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 from starlette.applications import Starlette
 
 from service import db
-from service.accounts.models import OrganizationKind
-from service.investors.models import CityPick, ProfileView
+from service.accounts.models import Membership, OrganizationKind, Role
+from service.investors.models import CityPick, ProfileView, ProfileViewDay
 from tests import factories
 from tests.investors import helpers
+from tests.rewards.test_pages import browser
 
 
 def url(investor_id: int, rest: str = "dealflow") -> str:
@@ -217,15 +220,45 @@ class TestJudgeScores:
             text = (await client.get(url(investor.id, rest), headers=h)).text
             assert "Secret comment" not in text and "Public comment" not in text
 
-    async def test_a_visit_is_recorded_for_the_startup(self, client: httpx.AsyncClient) -> None:
+    async def test_a_visit_counts_once_per_viewer_and_day(
+        self, app: Starlette, client: httpx.AsyncClient
+    ) -> None:
         world = await helpers.deal(client, startups=1)
         target = world.startups[0].org
+        detail = url(world.investor.id, f"startups/{target.id}")
+
+        async def views() -> int:
+            view = await ProfileView.get(investor_id=world.investor.id, startup_id=target.id)
+            return view.views
+
+        # Reloads, through the API and the page, count once.
         for _ in range(2):
-            await client.get(
-                url(world.investor.id, f"startups/{target.id}"), headers=world.partner.headers
+            assert (await client.get(detail, headers=world.partner.headers)).status_code == 200
+        async with browser(app, world.partner.user) as web:
+            page = await web.get(f"/investors/{world.investor.id}/startups/{target.id}")
+            assert page.status_code == 200
+        assert await views() == 1
+        # A colleague of the same fund is another viewer.
+        colleague = await factories.person(client)
+        async with db.transaction(None):
+            await Membership.create(
+                user=colleague.user, organization=world.investor, role=Role.manager
             )
-        view = await ProfileView.get(investor_id=world.investor.id, startup_id=target.id)
-        assert view.views == 2
+        for _ in range(2):
+            assert (await client.get(detail, headers=colleague.headers)).status_code == 200
+        assert await views() == 2
+        # The next day, the first viewer counts again (their visit of today moved to yesterday).
+        async with db.transaction(None):
+            await ProfileViewDay.filter(viewer=f"user:{world.partner.user.id}").update(
+                day=datetime.now(UTC).date() - timedelta(days=1)
+            )
+        await client.get(detail, headers=world.partner.headers)
+        await client.get(detail, headers=world.partner.headers)
+        assert await views() == 3
+        viewers = await client.get(
+            f"/api/v1/startups/{target.id}/viewers", headers=world.startups[0].owner.headers
+        )
+        assert [v["views"] for v in viewers.json()["items"]] == [3]
 
 
 class TestCityPicks:
