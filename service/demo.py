@@ -16,14 +16,13 @@ from datetime import UTC, datetime
 from tqdm import tqdm
 
 from service import areas, db  # noqa: F401 - importing areas registers them
+from service.accounts.demo import DEMO_PASSWORD
 from service.accounts.models import Membership, Organization, OrganizationKind, Role, User
 from service.challenges.models import JudgeAssignment
 from service.config import Settings
 from service.core import manifest, zones
 from service.core.jobs import Job
 from service.incubation.models import Mentor
-
-DEMO_PASSWORD = "civic-demo-2026"  # noqa: S105 - printed on purpose for the demo accounts
 
 ORGANIZATIONS = [
     ("City of Valparaíso", OrganizationKind.government, "CL", "Valparaíso"),

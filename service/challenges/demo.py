@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from service.accounts.actor import Actor
+from service.accounts.demo import DEMO_PASSWORD
 from service.accounts.models import Membership, Organization, Role, User
 from service.challenges import applications
 from service.challenges import service as challenges
@@ -323,7 +324,6 @@ JUDGE_EMAIL = "judge@demo.civic"
 async def seed_judging(ctx: Context, challenge: Challenge, *, award: bool) -> None:
     """Applications (one with a university partner), two judges' reviews, and an award."""
     from service.accounts.passwords import hash_password
-    from service.demo import DEMO_PASSWORD
 
     judge = await User.get_or_none(email=JUDGE_EMAIL)
     if judge is None:

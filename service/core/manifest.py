@@ -1,6 +1,6 @@
 """What each area brings to the app, declared once per area and read by everything that
 assembles the app: the database (models), the web app (routes), the worker (tasks and cron
-jobs), the demo (seeders) and the tests (the permission matrix's expectations).
+jobs), the other areas (listeners of their events), the demo (seeders) and the tests.
 
 An area lists its modules by name in its own `manifest.py`; the site's list of areas
 (`service.areas`) registers them here. core names no area: it only reads what was registered,
@@ -36,6 +36,8 @@ class Area:
     routes: tuple[str, ...] = ()
     tasks: tuple[str, ...] = ()
     demo: tuple[DemoStep, ...] = ()
+    # Modules holding `@listener` functions for other areas' events (see service.core.events).
+    listeners: tuple[str, ...] = ()
 
 
 _areas: list[Area] = []
@@ -66,6 +68,10 @@ def route_modules() -> list[str]:
 
 def task_modules() -> list[str]:
     return [module for area in areas() for module in area.tasks]
+
+
+def listener_modules() -> list[str]:
+    return [module for area in areas() for module in area.listeners]
 
 
 def demo_steps() -> list[DemoStep]:

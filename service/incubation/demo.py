@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from service.accounts.actor import Actor
+from service.accounts.demo import DEMO_PASSWORD
 from service.accounts.models import Membership, Organization, Role, User
 from service.config import Settings
 from service.core.context import Context
@@ -62,7 +63,6 @@ async def _member(org: Organization, role: Role) -> User:
 
 async def seed_incubation(settings: Settings) -> None:
     from service.accounts.passwords import hash_password
-    from service.demo import DEMO_PASSWORD
 
     now = datetime.now(UTC)
     city = await Organization.get(name=CITY)

@@ -10,5 +10,6 @@ AREA = Area(
     models=("service.matching.models",),
     routes=("service.matching.routes",),
     tasks=("service.matching.tasks",),
+    listeners=("service.matching.listeners",),
     demo=(DemoStep(60, "matching", "service.matching.demo:seed_matching"),),
 )

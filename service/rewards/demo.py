@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from service.accounts.actor import Actor
+from service.accounts.demo import DEMO_PASSWORD
 from service.accounts.models import Membership, Organization, Role, User
 from service.challenges.demo import TO_COMPLETE
 from service.challenges.models import Application, Award, Challenge, ChallengeStatus
@@ -77,7 +78,6 @@ async def _staff(org: Organization, role: Role) -> User:
     """The city's member with this role: a demo person of its own, made when it has none
     (`<role>@<city>.demo.civic`, like the demo's other people)."""
     from service.accounts.passwords import hash_password
-    from service.demo import DEMO_PASSWORD
 
     found = await Membership.filter(organization=org, role=role).order_by("id").first()
     if found is not None:

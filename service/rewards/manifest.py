@@ -13,6 +13,7 @@ AREA = Area(
         "service.rewards.pages",
     ),
     tasks=("service.rewards.tasks",),
+    listeners=("service.rewards.listeners",),
     demo=(
         DemoStep(50, "rewards", "service.rewards.demo:seed_rewards"),
         DemoStep(55, "dates of the money", "service.rewards.demo_dates:date_money"),
