@@ -8,11 +8,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service.accounts.permissions import guard
+from service.accounts.permissions import actor_of, guard
+from service.home import views as role_home_views
 
 
 @guard("public")
 async def home(request: Request) -> Response:
+    """The role home for the signed-in (`?view=public` shows them the public one), the
+    public home for everybody else."""
+    if actor_of(request).signed_in and request.query_params.get("view") != "public":
+        return await role_home_views.role_home(request)
     from service.challenges import presenters, repository
     from service.challenges.pages import vocabulary
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
@@ -47,6 +48,8 @@ class Actor:
     organization_zone: str = ""
     # Set when the request carried credentials that did not check out.
     auth_error: str = ""
+    # What the person does outside their memberships ("judge"), loaded for pages only.
+    duties: frozenset[str] = frozenset()
 
     @property
     def signed_in(self) -> bool:
@@ -78,6 +81,17 @@ class Actor:
             for org, role in self.roles.items()
         )
         return IDLE_STRICT if strict else IDLE_DEFAULT
+
+
+# Areas that give people duties outside memberships (judging a challenge) register a loader:
+# it takes the user's id and answers the duties it finds, in one query.
+DutyLoader = Callable[[int], Awaitable[set[str]]]
+DUTY_LOADERS: list[DutyLoader] = []
+
+
+def register_duties(loader: DutyLoader) -> None:
+    if loader not in DUTY_LOADERS:
+        DUTY_LOADERS.append(loader)
 
 
 def hash_token(token: str) -> str:
@@ -141,6 +155,11 @@ async def _session_actor(token: str) -> Actor:
         return Actor(auth_error="session expired")
     actor = Actor(user=session.user, session=session, mfa=session.mfa, via="session")
     await _load_roles(actor)
+    # Pages show a menu of what the person can do: judging is not a membership.
+    duties: set[str] = set()
+    for loader in DUTY_LOADERS:
+        duties |= await loader(session.user.id)
+    actor.duties = frozenset(duties)
     return actor
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 
 from service.accounts.permissions import actor_of, csrf_token_for
+from service.accounts.roles import menu_context
 from service.core import zones
 from service.core.forms import pop_flash
 
@@ -35,4 +36,5 @@ def page_context(request: Request) -> dict[str, Any]:
         "current_user": actor.user,
         "csrf_token": csrf_token_for(request, actor),
         "flash": pop_flash(request),
+        **menu_context(request),
     }

@@ -1,0 +1,1 @@
+"""The signed-in person's home: what each of their roles has waiting, and the menu they see."""

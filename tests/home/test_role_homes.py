@@ -1,0 +1,340 @@
+"""The signed-in home at `/`: one section per role, with counts and the links that do the work,
+and a main menu with only what the person's roles can use."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from starlette.applications import Starlette
+
+from service import db
+from service.accounts.models import Organization, OrganizationKind, Role
+from service.challenges.models import Follow, Question
+from service.investors.models import IntroRequest
+from service.matching.models import Match
+from service.participation.models import Proposal, Support, Update
+from service.rewards.models import InvariantBreach
+from tests import factories
+from tests.challenges.factories import challenge_body
+from tests.challenges.helpers import make_city
+from tests.challenges.test_applications import applicant, draft, open_challenge
+from tests.challenges.test_judging_awards import closed_with_applications, judge, scores_for
+from tests.rewards.helpers import awarded
+
+
+def section(html: str, name: str) -> str:
+    """The text of one role's section of the home ('' when the page has none)."""
+    found = re.search(rf'<section id="{name}".*?</section>', html, re.S)
+    return found.group(0) if found else ""
+
+
+def menu(html: str) -> str:
+    found = re.search(r'<details class="menu">.*?</details>', html, re.S)
+    assert found, "no main menu"
+    return found.group(0)
+
+
+def menu_labels(html: str) -> list[str]:
+    return re.findall(r"<li><a href=\"[^\"]+\"[^>]*>([^<]+)</a></li>", menu(html))
+
+
+async def home_of(client: httpx.AsyncClient, person: factories.Person) -> str:
+    client.cookies.clear()
+    await factories.web_signin(client, person.user)
+    page = await client.get("/")
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+class TestCityStaff:
+    async def test_manager_and_finance_see_their_own_work(self, client: httpx.AsyncClient) -> None:
+        a = await awarded(client)
+        city = a.city
+        submitted = await client.post(
+            f"/api/v1/milestones/{a.milestone_ids[0]}/submit",
+            json={"evidence": "Baseline report published."},
+            headers=a.winner.headers,
+        )
+        assert submitted.status_code == 200, submitted.text
+        asker = await factories.make_user()
+        now = datetime.now(UTC)
+        async with db.transaction(None):
+            await Question.create(
+                challenge_id=a.challenge_id, author=asker, text="Is GPS data open?"
+            )
+            today = await Proposal.create(
+                author=asker,
+                title="Shade at the bus stops",
+                description="Hot summers.",
+                region=city.org.region,
+                support_count=120,
+                threshold_reached_at=now,
+            )
+            older = await Proposal.create(
+                author=asker,
+                title="Safer crossings near schools",
+                description="Cars are fast.",
+                region=city.org.region.upper(),
+                support_count=140,
+                threshold_reached_at=now - timedelta(days=3, hours=1),
+            )
+            # Answered already: not waiting.
+            await Proposal.create(
+                author=asker,
+                title="More benches",
+                description="Old people.",
+                region=city.org.region,
+                threshold_reached_at=now - timedelta(days=9),
+                responded_at=now,
+                response="We will.",
+            )
+            # In another region: not this city's to answer.
+            await Proposal.create(
+                author=asker,
+                title="Elsewhere",
+                description="Not here.",
+                region="Sevilla",
+                threshold_reached_at=now - timedelta(days=2),
+            )
+
+        html = await home_of(client, city.manager)
+        own = section(html, "city")
+        assert f'href="/challenges/{a.challenge_id}"' in own
+        assert "Awarded: 1" in own
+        assert f'href="/challenges/{a.challenge_id}/ranking"' in own
+        assert 'Questions waiting for an answer <span class="count">(1)</span>' in own
+        assert f'href="/challenges/{a.challenge_id}#question-' in own
+        assert 'Proposals waiting for the city\'s answer <span class="count">(2)</span>' in own
+        assert f'href="/proposals/{today.id}"' in own and f'href="/proposals/{older.id}"' in own
+        assert "waiting since today" in own and "waiting 3 days" in own
+        assert "0 days" not in html
+        assert 'Milestones to approve <span class="count">(1)</span>' in own
+        assert f'href="/awards/{a.award_id}#milestone-{a.milestone_ids[0]}"' in own
+        # Money is finance's: the manager is not shown the transfers to make.
+        assert "Bank transfers to make" not in own
+        labels = menu_labels(html)
+        assert "Your challenges" in labels
+        assert "Applications" not in labels and "Judging" not in labels
+        assert "Deal flow" not in labels and "Verify" not in labels
+        assert section(html, "applicant") == "" and section(html, "investor") == ""
+
+        finance = section(await home_of(client, city.finance), "city")
+        assert "Bank transfers to make" in finance
+        assert "Approved milestones to release" in finance
+        assert "Milestones to approve" not in finance
+        assert "Proposals waiting" not in finance
+
+    async def test_lists_are_bounded_with_a_count_and_a_link(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        city, _ = await open_challenge(client)
+        for n in range(7):
+            response = await client.post(
+                "/api/v1/challenges",
+                json=challenge_body(city.org, title=f"Challenge number {n}"),
+                headers=city.editor.headers,
+            )
+            assert response.status_code == 201, response.text
+        own = section(await home_of(client, city.owner), "city")
+        assert 'Your challenges and the applications received <span class="count">(8)</span>' in own
+        assert own.count("no application received yet") == 6
+        assert f'<a href="/organizations/{city.org.id}">2 more</a>' in own
+
+
+class TestApplicants:
+    async def test_drafts_invitations_milestones_and_intros(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        _, challenge_id = await open_challenge(client, title="Cleaner school buses")
+        lead, lead_org = await applicant(client)
+        partner, partner_org = await applicant(client, kind=OrganizationKind.university)
+        created = await draft(
+            client,
+            challenge_id,
+            lead,
+            lead_org,
+            title="Electric buses plan",
+            partners=[{"organization_id": partner_org, "role": "data lab", "share_pct": 30}],
+        )
+        assert created.status_code == 201, created.text
+        app_id = created.json()["id"]
+        investor = await factories.make_user()
+        fund = await factories.make_org(
+            kind=OrganizationKind.investor, name="Seed Fund", members={investor: Role.owner}
+        )
+        async with db.transaction(None):
+            await IntroRequest.create(
+                investor=fund,
+                startup_id=lead_org,
+                requested_by=investor,
+                message="Let us talk.",
+                expires_at=datetime.now(UTC) + timedelta(days=10),
+            )
+
+        html = await home_of(client, lead)
+        own = section(html, "applicant")
+        assert 'Applications in draft <span class="count">(1)</span>' in own
+        assert f'href="/applications/{app_id}"' in own and "deadline" in own
+        assert "Seed Fund asks for an intro" in own
+        assert f'href="/startups/{lead_org}/interest"' in own
+        assert "No partner invitation is waiting" in own
+        assert "Applications" in menu_labels(html)
+        assert "Your challenges" not in menu_labels(html)
+        assert section(html, "city") == ""
+
+        own = section(await home_of(client, partner), "applicant")
+        assert 'Invitations to join a consortium <span class="count">(1)</span>' in own
+        assert f'href="/applications/{app_id}"' in own and "30% of the reward" in own
+
+    async def test_the_winner_sees_its_milestones_due(self, client: httpx.AsyncClient) -> None:
+        a = await awarded(client)
+        own = section(await home_of(client, a.winner), "applicant")
+        assert 'Milestones due <span class="count">(3)</span>' in own
+        for milestone_id in a.milestone_ids:
+            assert f'href="/awards/{a.award_id}#milestone-{milestone_id}"' in own
+        assert 'Decisions and judges\' feedback <span class="count">(1)</span>' in own
+
+
+class TestJudges:
+    async def test_reviews_to_do_with_progress_and_deadline(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        city, challenge_id, apps = await closed_with_applications(client)
+        j = await judge(client, city, challenge_id)
+        html = await home_of(client, j)
+        own = section(html, "judging")
+        assert f'href="/judging/{challenge_id}"' in own
+        assert "0 of 2 reviewed" in own and "judging ends" in own
+        assert "Judging" in menu_labels(html)
+        scored = await client.post(
+            f"/api/v1/applications/{apps[0][2]}/reviews",
+            json={"scores": await scores_for(challenge_id, [7, 8]), "comment": "Solid."},
+            headers=j.headers,
+        )
+        assert scored.status_code == 200, scored.text
+        assert "1 of 2 reviewed" in section(await home_of(client, j), "judging")
+        # The applicants and the city's staff are not judges.
+        html = await home_of(client, apps[0][0])
+        assert section(html, "judging") == "" and "Judging" not in menu_labels(html)
+
+
+class TestInvestors:
+    async def test_new_matches_since_the_last_visit(
+        self, client: httpx.AsyncClient, app: Starlette
+    ) -> None:
+        person = await factories.person(client)
+        fund = await factories.make_org(
+            kind=OrganizationKind.investor, members={person.user: Role.member}
+        )
+        startups = [await factories.make_org(name=f"Mobility Startup {n}") for n in range(3)]
+        now = datetime.now(UTC)
+
+        async def rank(position: int, startup: Organization) -> None:
+            async with db.transaction(None):
+                await Match.create(
+                    investor=fund, startup=startup, rank=position, score=0.9, computed_at=now
+                )
+
+        await rank(1, startups[0])
+        await rank(2, startups[1])
+        html = await home_of(client, person)
+        own = section(html, "investor")
+        assert "2 startups are ranked for your thesis." in own
+        assert f'href="/investors/{fund.id}/dealflow"' in own
+        labels = menu_labels(html)
+        assert "Deal flow" in labels and "Applications" not in labels
+        assert f'<a href="/investors/{fund.id}/dealflow"' in menu(html)
+
+        # An hour later the ranking has a newcomer.
+        settings = app.state.settings
+        redis = app.state.deps.redis
+        keys = await redis.keys(f"{settings.redis_prefix}:home:visit:{person.user.id}:*")
+        assert len(keys) == 1
+        await redis.hset(keys[0], "last", (now - timedelta(hours=1)).isoformat())
+        await rank(3, startups[2])
+        for _ in range(2):  # reloading the home keeps what was new when the visit began
+            own = section(await home_of(client, person), "investor")
+            assert 'New matches since your last visit <span class="count">(1)</span>' in own
+            assert f'href="/investors/{fund.id}/startups/{startups[2].id}"' in own
+            assert f'/startups/{startups[0].id}"' not in own
+
+
+class TestCitizens:
+    async def test_proposals_supports_and_followed_challenges(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        person = await factories.person(client)
+        other = await factories.make_user()
+        _, challenge_id = await open_challenge(client, title="Quieter night buses")
+        now = datetime.now(UTC)
+        async with db.transaction(None):
+            mine = await Proposal.create(
+                author=person.user,
+                title="Fix the playground",
+                description="Broken swings.",
+                region="Madrid",
+                status="under_study",
+                responded_at=now,
+                response="We are studying it with the parks department.",
+                threshold_reached_at=now - timedelta(days=5),
+            )
+            theirs = await Proposal.create(
+                author=other, title="More trees", description="Shade.", region="Madrid"
+            )
+            await Support.create(proposal=theirs, user=person.user)
+            await Follow.create(challenge_id=challenge_id, user=person.user)
+            await Update.create(
+                kind="challenge_opened",
+                title="Quieter night buses is open for applications",
+                challenge_id=challenge_id,
+                at=now,
+            )
+        html = await home_of(client, person)
+        own = section(html, "citizen")
+        assert f'href="/proposals/{mine.id}"' in own
+        assert "We are studying it with the parks department." in own
+        assert f'href="/proposals/{theirs.id}"' in own
+        assert "Quieter night buses is open for applications" in own
+        assert f'href="/challenges/{challenge_id}"' in own
+        labels = menu_labels(html)
+        for item in ("Applications", "Judging", "Deal flow", "Your challenges", "Verify"):
+            assert item not in labels
+
+    async def test_the_public_home_stays_reachable(self, client: httpx.AsyncClient) -> None:
+        person = await factories.person(client)
+        html = await home_of(client, person)
+        assert 'href="/?view=public"' in html
+        public = await client.get("/?view=public")
+        assert "Local problems, open solutions" in public.text
+
+
+class TestOperators:
+    async def test_verification_breaches_and_only_for_operators(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        operator = await factories.person(client, operator=True)
+        await factories.make_org(name="Waiting Startup", verified=False)
+        city = await make_city(client)
+        async with db.transaction(None):
+            await InvariantBreach.create(
+                check="unbalanced", detail="transaction 7 sums to 3", city_id=city.org.id
+            )
+        html = await home_of(client, operator)
+        own = section(html, "operator")
+        assert "Waiting Startup" in own and 'href="/admin/organizations"' in own
+        assert "transaction 7 sums to 3" in own
+        assert "No payout is stuck or failed." in own
+        assert "Verify" in menu_labels(html) and "Audit log" in menu_labels(html)
+        # A city's staff are not operators.
+        html = await home_of(client, city.manager)
+        assert section(html, "operator") == "" and "Verify" not in menu_labels(html)
+
+
+async def test_visitors_get_the_public_home_and_menu(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    assert "Local problems, open solutions" in page.text
+    labels = menu_labels(page.text)
+    assert labels[:3] == ["Home", "Challenges", "Proposals"]
+    assert "Account" not in labels and "Applications" not in labels
