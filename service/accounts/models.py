@@ -59,6 +59,9 @@ class User(Model):
     # The IANA zone the user chose to read times in; empty until chosen (then their first
     # organization's zone, else the browser's, is used).
     time_zone = fields.CharField(max_length=64, default="")
+    # Set when its owner deleted the account: the row stays for what they contributed (shown
+    # as a former member), with the personal data erased (see accounts.account_changes).
+    deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from service.accounts import schemas, signin_guard, tokens, two_factor
+from service.accounts import account_changes, schemas, signin_guard, tokens, two_factor
 from service.accounts import service as accounts
 from service.accounts.models import Invitation, Membership, Organization, User
 from service.accounts.permissions import (
@@ -230,15 +230,19 @@ async def me(request: Request) -> Response:
 
 @guard("signed_in")
 @api.validate(
-    json=schemas.TimeZoneIn,
+    json=schemas.ProfileIn,
     resp=Doc(HTTP_200=schemas.UserOut, HTTP_401=ErrorOut, HTTP_422=ErrorOut),
     tags=[TAG_AUTH],
     security={"bearer": []},
 )
-async def update_me(request: Request, json: schemas.TimeZoneIn) -> Response:
-    """Choose the time zone one reads times in (pages show deadlines in it too)."""
+async def update_me(request: Request, json: schemas.ProfileIn) -> Response:
+    """Change one's name, language (`en`, `es`, `pt`: pages and e-mails are written in it)
+    or time zone (times and deadlines are shown in it; empty for the default). Fields left
+    out stay as they are; the e-mail address and the password have routes of their own."""
     async with transaction(request):
-        user = await accounts.set_user_time_zone(context(request), json.time_zone)
+        user = await account_changes.update_profile(
+            context(request), name=json.name, language=json.language, time_zone=json.time_zone
+        )
     return _json(user_out(user))
 
 
@@ -638,3 +642,9 @@ routes = [
     Route(f"{V1}/users/{{user_id:int}}/operator", set_operator, methods=["POST"]),
     Route(f"{V1}/audit", audit_log, methods=["GET"]),
 ]
+
+# One's own account (a new e-mail address, a copy of one's data, deletion) has modules of its
+# own, imported last: they build on this module and on the pages.
+from service.accounts import account_pages, account_routes  # noqa: E402
+
+routes += account_routes.routes + account_pages.routes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
@@ -263,3 +263,68 @@ class AuditEventOut(BaseModel):
 class AuditList(BaseModel):
     items: list[AuditEventOut]
     next_cursor: str | None = None
+
+
+# --- one's own account: profile, e-mail address, data, deletion ---------------------------
+
+
+class ProfileIn(BaseModel):
+    """What to change on one's account; a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    language: Literal["en", "es", "pt"] | None = Field(
+        default=None, description="Pages and e-mails are written in it"
+    )
+    time_zone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="An IANA zone to read times in; empty for the default",
+        examples=["Europe/Madrid"],
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(N_("Enter your name."))
+        return None if value is None else value.strip()
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return value
+        return zones.check_zone(value)
+
+
+class EmailChangeIn(ReauthIn):
+    """A new address, with the current password (and code with two-factor on)."""
+
+    email: EmailStr
+
+
+class EmailChangeConfirmIn(BaseModel):
+    token: str = Field(min_length=1, max_length=500)
+
+
+class AccountExportOut(BaseModel):
+    """Everything the platform holds about the account, as a file to keep."""
+
+    exported_at: datetime
+    profile: dict[str, Any]
+    memberships: list[dict[str, Any]]
+    proposals: list[dict[str, Any]]
+    supports: list[dict[str, Any]]
+    comments: list[dict[str, Any]]
+    questions: list[dict[str, Any]]
+    follows: list[dict[str, Any]]
+    applications: list[dict[str, Any]]
+    reviews: list[dict[str, Any]]
+    statements: list[dict[str, Any]]
+    panel_volunteering: list[dict[str, Any]]
+    notifications: list[dict[str, Any]]
+    sessions: list[dict[str, Any]]
+    api_tokens: list[dict[str, Any]]
+    audit_entries: list[dict[str, Any]]
