@@ -3,6 +3,7 @@
 The public list is one SQL statement whatever its filters and page size (a JOIN for the
 organization's name, keyset pagination on the chosen sort). On PostgreSQL the search uses
 the generated `search_vector` column and its GIN index; on SQLite it falls back to LIKE.
+Either way accents and case do not count (service.core.search).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from service.challenges.models import (
     Question,
     StatusChange,
 )
+from service.core import search
 from service.core.errors import ValidationFailed
 from service.translation import service as translation
 
@@ -107,21 +109,23 @@ def list_sql(
     # A draft cancelled before publication was never public.
     where.append("c.published_at IS NOT NULL")
     if filters.q.strip():
+        # Accents and case do not count (service.core.search): both sides are folded.
         if dialect == "postgres":
-            own = f"c.search_vector @@ websearch_to_tsquery('simple', {sql.param(filters.q)})"
+            query = f"{search.FOLD}({sql.param(filters.q)})"
+            own = f"c.search_vector @@ websearch_to_tsquery('simple', {query})"
         else:
-            words = []
-            for word in filters.q.lower().split()[:8]:
-                escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                words.append(f"c.search_text LIKE {sql.param('%' + escaped + '%')} ESCAPE '\\'")
-            own = " AND ".join(words)
+            own = " AND ".join(
+                f"{search.FOLD}(c.search_text) LIKE {sql.param(search.contains_pattern(w))} "
+                "ESCAPE '\\'"
+                for w in search.words(filters.q) or [""]
+            )
         # A challenge is also found by the words of its translations.
         other = translation.search_sql("challenge", filters.q, dialect=dialect, param=sql.param)
         where.append(f"(({own}) OR {other})")
     if filters.area:
         where.append(f"c.area = {sql.param(filters.area)}")
     if filters.region:
-        where.append(f"lower(c.region) = lower({sql.param(filters.region)})")
+        where.append(f"{search.FOLD}(c.region) = {search.FOLD}({sql.param(filters.region)})")
     if filters.sdg is not None:
         if dialect == "postgres":
             where.append(f"c.sdgs::jsonb @> {sql.param(json.dumps([filters.sdg]))}::jsonb")

@@ -28,6 +28,8 @@ from tortoise.backends.sqlite.client import (
 )
 from tortoise.exceptions import TransactionManagementError
 
+from service.core import search
+
 # How long one statement waits for the other process's lock (SQLite's busy handler).
 BUSY_TIMEOUT_MS = 10_000
 # Then `BEGIN IMMEDIATE` is tried again this many times, with a growing pause.
@@ -60,6 +62,12 @@ class ImmediateSqliteClient(SqliteClient):
         kwargs.setdefault("journal_mode", "WAL")
         kwargs.setdefault("synchronous", "NORMAL")
         super().__init__(file_path, **kwargs)
+
+    async def create_connection(self, with_db: bool) -> None:
+        await super().create_connection(with_db)
+        if self._connection is not None:
+            # The accent- and case-blind comparison of search (PostgreSQL's is in SQL).
+            await search.install_sqlite(self._connection)
 
     def _in_transaction(self) -> TransactionContext:
         return SqliteTransactionContext(ImmediateTransactionWrapper(self), self._lock)

@@ -11,6 +11,7 @@ from typing import Any
 from tortoise.expressions import Q, Subquery
 
 from service.challenges.models import Challenge
+from service.core import search
 from service.core.errors import NotFound, ValidationFailed
 from service.participation.models import Comment, Proposal, ProposalStatus, Support, Update
 from service.translation import service as translation
@@ -94,13 +95,19 @@ SORTS = {
 async def list_public(filters: ProposalFilters, *, cursor: str | None, limit: int) -> Page:
     """One query whatever the filters and page size (keyset pagination on the sort)."""
     query = Proposal.filter(hidden_at=None)
-    for word in filters.q.lower().split()[:8]:
+    # Accents and case do not count (service.core.search): the columns are folded in SQL,
+    # the words here.
+    if filters.q.strip():
+        query = query.annotate(folded_text=search.Fold("search_text"))
+    for word in search.words(filters.q):
         # A proposal is also found by the words of its translations.
         query = query.filter(
-            Q(search_text__contains=word) | translation.matching_q("proposal", word)
+            Q(folded_text__contains=word) | translation.matching_q("proposal", word)
         )
     if filters.region.strip():
-        query = query.filter(region__iexact=filters.region.strip())
+        query = query.annotate(folded_region=search.Fold("region")).filter(
+            folded_region=search.fold(filters.region.strip())
+        )
     if filters.area:
         query = query.filter(area=filters.area)
     if filters.status:

@@ -23,7 +23,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import ValuesQuery
 from tortoise.transactions import in_transaction
 
-from service.core import i18n, jobs
+from service.core import i18n, jobs, search
 from service.core.i18n import N_
 from service.translation import detect, similarity
 from service.translation.models import TranslatedText, Translation
@@ -290,8 +290,13 @@ async def shown(texts: Iterable[str | None], target: str | None = None) -> Readi
 
 
 def matching_object_ids(kind: str, word: str) -> ValuesQuery[Any]:
-    """A subquery of the ids of `kind` objects whose translation contains `word`."""
-    hashes = Translation.filter(text__icontains=word).values("text_hash")
+    """A subquery of the ids of `kind` objects whose translation contains `word` (accents and
+    case aside: service.core.search)."""
+    hashes = (
+        Translation.annotate(folded=search.Fold("text"))
+        .filter(folded__contains=search.fold(word))
+        .values("text_hash")
+    )
     return TranslatedText.filter(kind=kind, text_hash__in=Subquery(hashes)).values("object_id")
 
 
@@ -306,24 +311,25 @@ def search_sql(kind: str, q: str, *, dialect: str, param: Any, column: str = "c.
 
     `param(value)` adds a bound parameter and returns its placeholder. PostgreSQL matches the
     query as its full-text search does (`websearch_to_tsquery` on the 'simple' configuration,
-    on the GIN index of migration 0024); SQLite matches every word as a substring.
+    on the GIN index of migration 0030); SQLite matches every word as a substring. Accents and
+    case do not count on either (service.core.search).
     """
+    fold = search.FOLD
     ids = "SELECT s.object_id FROM translated_texts s JOIN translations t "
     ids += f"ON t.text_hash = s.text_hash WHERE s.kind = {param(kind)} AND "
     if dialect == "postgres":
-        ids += f"to_tsvector('simple', t.text) @@ websearch_to_tsquery('simple', {param(q)})"
+        ids += (
+            f"to_tsvector('simple', {fold}(t.text)) "
+            f"@@ websearch_to_tsquery('simple', {fold}({param(q)}))"
+        )
         # An array computed once: `id = ANY(...)` can be OR-ed with an index scan of the
         # owner's own search (a bitmap OR) where `IN (subquery)` would scan every row.
         return f"{column} = ANY(ARRAY({ids}))"
-    words = q.lower().split()[:8] or [""]
     ids += " AND ".join(
-        f"lower(t.text) LIKE {param('%' + _escape(w) + '%')} ESCAPE '\\'" for w in words
+        f"{fold}(t.text) LIKE {param(search.contains_pattern(w))} ESCAPE '\\'"
+        for w in search.words(q) or [""]
     )
     return f"{column} IN ({ids})"
-
-
-def _escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # --- similar texts across languages -------------------------------------------------------
