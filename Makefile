@@ -20,12 +20,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Serves the app with demo data on http://127.0.0.1:8000 (SQLite + embedded Redis by default;
-# set DATABASE_URL / REDIS_URL to use PostgreSQL / an external Redis).
+# set DATABASE_URL / REDIS_URL to use PostgreSQL / an external Redis). `make run PORT=8080`
+# serves another port; links in e-mails and feeds follow it unless BASE_URL is set.
+PORT ?= 8000
 run: install apertium
 	mkdir -p var
 	$(PY) -m service migrate
 	$(PY) -m service demo --if-empty
-	$(PY) -m service run
+	$(PY) -m service run --port $(PORT)
 
 migrate: install
 	$(PY) -m service migrate

@@ -100,6 +100,19 @@ class _Worker:
         return None
 
 
+def served_base_url(settings: Settings, *, host: str, port: int) -> str | None:
+    """The address absolute links (e-mails, feeds, calendars, CSV, OCDS) should name when
+    BASE_URL is not set: the one this `run` serves. None when BASE_URL is set (a proxy or
+    a public name in front knows better than the port)."""
+    if "base_url" in settings.model_fields_set:
+        return None
+    # A server on every interface is reached on this machine through the loopback.
+    shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
 def run_all(
     settings: Settings,
     *,
@@ -116,6 +129,10 @@ def run_all(
     embedded = None
     claim: IO[bytes] | None = None
     env = dict(os.environ)
+    base_url = served_base_url(settings, host=host, port=port)
+    if base_url is not None:
+        # The web and worker processes read their settings from this environment.
+        env["BASE_URL"] = base_url
     if not settings.redis_url:
         # One embedded Redis per checkout: a second `run` would share it, and stopping
         # either would stop it under the other.
