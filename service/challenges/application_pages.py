@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -37,6 +38,7 @@ from service.challenges.models import (
     PartnerStatus,
     Review,
 )
+from service.core import search as text_search
 from service.core.amounts import input_value, read_amount
 from service.core.bodylimit import accepts_upload
 from service.core.errors import ServiceError
@@ -50,8 +52,10 @@ PARTNER_ROWS = 3
 MAX_PARTNERS = 10
 MILESTONE_ROWS = 6
 LIST_LIMIT = 30
-# Organizations offered as partners in the form's list (the rest are named by number).
-PARTNER_CHOICES_LIMIT = 300
+# Organizations a partner search offers at most (the rest: type more of the name, or the
+# organization's number).
+PARTNER_SEARCH_LIMIT = 20
+PARTNER_QUERY_MAX = 100
 PARTNER_KINDS = [*APPLICANT_KINDS, OrganizationKind.government]
 
 
@@ -207,18 +211,56 @@ def _service_errors(exc: ServiceError, rename: dict[str, str] | None = None) -> 
     return {rename.get(key, key): gettext(value) for key, value in errors.items()}
 
 
-async def _partner_choices(current: list[int] | None = None) -> list[Organization]:
-    """The organizations offered as partners, always with the application's current ones."""
-    offered = (
-        await Organization.filter(kind__in=PARTNER_KINDS)
-        .order_by("name", "id")
-        .limit(PARTNER_CHOICES_LIMIT)
-    )
-    missing = set(current or []) - {o.id for o in offered}
+@dataclass
+class PartnerSearch:
+    """The partner search of an application form: what was asked, what it found, and what
+    every partner row's list offers (what was found, and the partners already chosen)."""
+
+    q: str = ""
+    found: list[Organization] = field(default_factory=list)
+    # More organizations matched than PARTNER_SEARCH_LIMIT.
+    more: bool = False
+    choices: list[Organization] = field(default_factory=list)
+
+
+def _partner_query(values: Any) -> str:
+    return " ".join(str(values.get("partner_q", "")).split())[:PARTNER_QUERY_MAX]
+
+
+def _chosen_partners(values: dict[str, Any]) -> list[int]:
+    """The organizations the form's partner rows name (by list or by number)."""
+    chosen = []
+    for n in range(_row_count(values, PARTNER_ROWS)):
+        for key in (f"partner_org_{n}", f"partner_number_{n}"):
+            value = str(values.get(key, "")).strip().lstrip("#")
+            if value.isdigit() and 0 < int(value) < 2**31:
+                chosen.append(int(value))
+    return chosen
+
+
+async def _partner_search(
+    q: str, *, challenge: Challenge, exclude: set[int], current: list[int]
+) -> PartnerSearch:
+    """Organizations whose name holds every word of `q` (accents and case aside), never the
+    challenge's own city nor the applicant: the server refuses the city as a partner too."""
+    search = PartnerSearch(q=q)
+    words = text_search.words(q)
+    if words:
+        query = (
+            Organization.filter(kind__in=PARTNER_KINDS)
+            .exclude(id__in=[challenge.organization_id, *exclude])
+            .annotate(folded_name=text_search.Fold("name"))
+        )
+        for word in words:
+            query = query.filter(folded_name__contains=word)
+        found = await query.order_by("name", "id").limit(PARTNER_SEARCH_LIMIT + 1)
+        search.found, search.more = found[:PARTNER_SEARCH_LIMIT], len(found) > PARTNER_SEARCH_LIMIT
+    offered = {o.id: o for o in search.found}
+    missing = set(current) - set(offered)
     if missing:
-        offered += await Organization.filter(id__in=list(missing))
-        offered.sort(key=lambda o: (o.name, o.id))
-    return offered
+        offered.update({o.id: o for o in await Organization.filter(id__in=list(missing))})
+    search.choices = sorted(offered.values(), key=lambda o: (o.name, o.id))
+    return search
 
 
 def _open_for_changes(challenge: Challenge) -> bool:
@@ -228,7 +270,9 @@ def _open_for_changes(challenge: Challenge) -> bool:
 # --- applying ------------------------------------------------------------------------------
 
 
-async def _apply_context(request: Request, challenge: Challenge) -> dict[str, Any]:
+async def _apply_context(
+    request: Request, challenge: Challenge, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
     actor = actor_of(request)
     org_ids = actor.organizations_of_kind(*APPLICANT_KINDS)
     orgs = await Organization.filter(id__in=org_ids).order_by("name", "id")
@@ -236,11 +280,23 @@ async def _apply_context(request: Request, challenge: Challenge) -> dict[str, An
         a.organization_id: a
         for a in await Application.filter(challenge_id=challenge.id, organization_id__in=org_ids)
     }
+    leads = [o for o in orgs if o.id not in existing]
+    # The search runs from the page's address; a form sent back keeps it in a hidden field.
+    values = values if values is not None else dict(request.query_params)
+    lead = str(values.get("organization_id", ""))
+    applicant = {o.id for o in leads if len(leads) == 1 or str(o.id) == lead}
+    partner_search = await _partner_search(
+        _partner_query(values),
+        challenge=challenge,
+        exclude=applicant,
+        current=_chosen_partners(values),
+    )
     return {
         "challenge": challenge,
-        "orgs": [o for o in orgs if o.id not in existing],
+        "orgs": leads,
         "existing": [(o, existing[o.id]) for o in orgs if o.id in existing],
-        "partner_choices": await _partner_choices(),
+        "partner_search": partner_search,
+        "partner_choices": partner_search.choices,
         "open": _open_for_changes(challenge),
         "currency": challenge.currency,
         "city_zone": await repository.city_zone(challenge),
@@ -251,13 +307,14 @@ async def _apply_context(request: Request, challenge: Challenge) -> dict[str, An
 @guard("challenge.participate", load=perms.load_challenge)
 async def apply_page(request: Request) -> Response:
     challenge: Challenge = request.state.obj
-    show = await _apply_context(request, challenge)
     if request.method == "GET":
+        show = await _apply_context(request, challenge)
         values: dict[str, Any] = {"partner_rows": PARTNER_ROWS}
         if len(show["orgs"]) == 1:
             values["organization_id"] = str(show["orgs"][0].id)
         return render(request, "applications/apply.html", values=values, **show)
     values = form_values(await request.form())
+    show = await _apply_context(request, challenge, values)
     payload, rows, errors = _application_payload(values, challenge.currency)
     org = next((o for o in show["orgs"] if str(o.id) == values.get("organization_id")), None)
     if org is None:
@@ -375,14 +432,31 @@ async def _render_application(
         may_rank=_allowed(request, "challenge.rank", challenge),
         award=await award_out(award) if award is not None else None,
         feedback=feedback,
-        partner_choices=(
-            await _partner_choices([p.organization_id for p in out.partners if p.organization_id])
-            if lead and open_for_changes
-            else []
-        ),
+        **await _edit_partner_search(request, application, challenge, out, extra["edit_values"])
+        if lead and open_for_changes
+        else {"partner_search": PartnerSearch(), "partner_choices": []},
         **labels(),
         **extra,
     )
+
+
+async def _edit_partner_search(
+    request: Request,
+    application: Any,
+    challenge: Challenge,
+    out: schemas.ApplicationOut,
+    values: dict[str, Any],
+) -> dict[str, Any]:
+    """The partner search of the edit form: from the page's address, or the form sent back."""
+    sent = request.method == "POST"
+    current = [p.organization_id for p in out.partners if p.organization_id]
+    partner_search = await _partner_search(
+        _partner_query(values if sent else request.query_params),
+        challenge=challenge,
+        exclude={application.organization_id},
+        current=[*current, *_chosen_partners(values)],
+    )
+    return {"partner_search": partner_search, "partner_choices": partner_search.choices}
 
 
 @guard("application.view", load=perms.load_application)

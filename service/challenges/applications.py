@@ -276,7 +276,7 @@ async def create(
         budget_minor=budget_minor,
         created_by_id=ctx.actor.user.id if ctx.actor.user else None,
     )
-    await set_partners(ctx, application, partners)
+    await set_partners(ctx, application, partners, city_id=challenge.organization_id)
     await audit.record(
         ctx,
         "application.create",
@@ -288,15 +288,27 @@ async def create(
 
 
 async def set_partners(
-    ctx: Context, application: Application, partners: list[dict[str, Any]]
+    ctx: Context, application: Application, partners: list[dict[str, Any]], *, city_id: int
 ) -> None:
-    """Invite the partners listed (new ones are invited; ones no longer listed are removed)."""
+    """Invite the partners listed (new ones are invited; ones no longer listed are removed).
+
+    `city_id` is the organization that posted the challenge: it judges and pays the
+    applications, so it cannot be a partner of one."""
     existing = {
         p.organization_id: p for p in await ApplicationPartner.filter(application_id=application.id)
     }
     wanted = {int(p["organization_id"]): p for p in partners}
     if application.organization_id in wanted:
         raise ValidationFailed(fields={"partners": _("The lead cannot be its own partner.")})
+    if city_id in wanted:
+        raise ValidationFailed(
+            fields={
+                "partners": _(
+                    "The city that posted the challenge cannot be a partner of an application "
+                    "to it."
+                )
+            }
+        )
     orgs = {o.id: o for o in await Organization.filter(id__in=list(wanted))}
     for org_id, spec in wanted.items():
         org = orgs.get(org_id)
@@ -364,7 +376,7 @@ async def update(
             # New terms need the partners' answers again: back to draft until they give them.
             application.status, application.submitted_at = A.draft, None
             await application.save(update_fields=["status", "submitted_at"])
-        await set_partners(ctx, application, partners)
+        await set_partners(ctx, application, partners, city_id=challenge.organization_id)
     await audit.record(
         ctx,
         "application.update",
