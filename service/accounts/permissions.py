@@ -17,10 +17,12 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_type_hints
 
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Message
 
 from service.accounts.actor import Actor
 from service.accounts.models import Invitation, Organization, Role, User
@@ -198,13 +200,21 @@ class UnsupportedMediaType(ServiceError):
     default_detail = N_("Send the body as JSON, with Content-Type: application/json.")
 
 
-async def check_input(request: Request, *, expects_json: bool) -> None:
+async def check_input(
+    request: Request, *, expects_json: bool, body_optional: bool = False
+) -> Request:
     """Input no handler should see: text that is not UTF-8, NUL characters (no database
-    column holds them), or a JSON operation called without a JSON body."""
+    column holds them), or a JSON operation called without a JSON body.
+
+    An operation whose body fields are all optional (`body_optional`) also takes no body at
+    all, with or without a Content-Type, as an operation without a body model does: the
+    request is handed on with an empty JSON object for its body."""
     if "%00" in request.url.query:
         raise ValidationFailed(fields={"query": gettext("NUL characters are not accepted.")})
     if not expects_json:
-        return
+        return request
+    if body_optional and not (await request.body()).strip():
+        return _with_json_body(request, b"{}")
     if not request.headers.get("content-type", "").lower().startswith("application/json"):
         raise UnsupportedMediaType()
     body = await request.body()
@@ -217,12 +227,46 @@ async def check_input(request: Request, *, expects_json: bool) -> None:
     try:
         parsed = json.loads(text)
     except ValueError:
-        return  # not JSON at all: the validator answers with its own 400
+        return request  # not JSON at all: the validator answers with its own 400
     except RecursionError:
         # Thousands of nested arrays exhaust the parser's stack: refused, not a 500.
         raise BadRequest(gettext("The body is nested too deeply.")) from None
     if not isinstance(parsed, dict):
         raise ValidationFailed(fields={"body": gettext("The body must be a JSON object.")})
+    return request
+
+
+def _with_json_body(request: Request, body: bytes) -> Request:
+    """The same request (scope, state, session) with `body` as its JSON body: the validator
+    reads a body only when the Content-Type says JSON."""
+    headers = [
+        (name, value)
+        for name, value in request.scope["headers"]
+        if name not in (b"content-type", b"content-length")
+    ]
+    headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    delivered = False
+
+    async def receive() -> Message:
+        nonlocal delivered
+        if delivered:
+            # After the body, what the client does next (a disconnect) comes from it.
+            return await request.receive()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request({**request.scope, "headers": headers}, receive)
+
+
+def _body_is_optional(handler: Handler) -> bool:
+    """Whether the handler's JSON body model (its `json` argument) has no required field."""
+    try:
+        model = get_type_hints(inspect.unwrap(handler)).get("json")
+    except (NameError, TypeError):
+        return False
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return False
+    return not any(field.is_required() for field in model.model_fields.values())
 
 
 def guard(permission: str, *, load: Loader | None = None) -> Callable[[Handler], Handler]:
@@ -231,6 +275,7 @@ def guard(permission: str, *, load: Loader | None = None) -> Callable[[Handler],
     def wrap(handler: Handler) -> Handler:
         # Operations validated with a JSON body model take it as their `json` argument.
         expects_json = "json" in inspect.signature(inspect.unwrap(handler)).parameters
+        body_optional = expects_json and _body_is_optional(handler)
 
         @functools.wraps(handler)
         async def guarded(request: Request) -> Response:
@@ -241,12 +286,15 @@ def guard(permission: str, *, load: Loader | None = None) -> Callable[[Handler],
             obj = await load(request) if load is not None else None
             rule.enforce(actor, obj)
             try:
+                served = request
                 if request.scope["path"].startswith("/api/"):
-                    await check_input(request, expects_json=expects_json)
+                    served = await check_input(
+                        request, expects_json=expects_json, body_optional=body_optional
+                    )
                 elif request.method in UNSAFE_METHODS:
                     await check_csrf(request, actor)
                 request.state.obj = obj
-                return await handler(request)
+                return await handler(served)
             finally:
                 # Uploaded parts are spooled to temporary files: close them with the request.
                 await request.close()
