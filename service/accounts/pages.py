@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +17,7 @@ from service.accounts.permissions import guard, load_invitation, load_organizati
 from service.accounts.service import SESSION_TTL
 from service.audit import service as audit
 from service.core import zones
+from service.core.context import Context
 from service.core.errors import NotAuthenticated, RateLimited, ServiceError, ValidationFailed
 from service.core.forms import errors_of, parse, redirect, render
 from service.core.i18n import gettext, ngettext
@@ -112,37 +114,116 @@ async def signin_page(request: Request) -> Response:
         )
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    code = data.totp or data.recovery_code or None
     try:
+        # The page takes the password alone: a code, if one is due, is asked on the next page.
         user, mfa = await signin_guard.settle(
             request,
             attempt,
             accounts.authenticate(
-                email=data.email, password=data.password, totp=code, ctx=context(request)
+                email=data.email, password=data.password, totp=None, ctx=context(request)
             ),
+        )
+    except accounts.TotpRequired:
+        held = await User.get_or_none(email=accounts.normalize_email(data.email))
+        if held is not None:
+            response = redirect(request, f"/signin/code?next={quote(next_url, safe='/')}")
+            await signin_guard.hold_for_second_factor(request, response, held, next_url=next_url)
+            return response
+        # The account went away between the two lines: as for any unknown address.
+        unknown = accounts.InvalidCredentials()
+        return render(
+            request, "accounts/signin.html", 401, values=values, errors=errors_of(unknown), **show
         )
     except NotAuthenticated as exc:
         return render(
-            request,
-            "accounts/signin.html",
-            401,
-            values=values,
-            errors=errors_of(exc),
-            ask_totp=bool(exc.fields.get("totp")),
-            **show,
+            request, "accounts/signin.html", 401, values=values, errors=errors_of(exc), **show
         )
+    return await _signed_in(request, user, mfa=mfa, next_url=next_url)
+
+
+async def _signed_in(
+    request: Request, user: User, *, mfa: bool, next_url: str, notice: str = ""
+) -> Response:
+    """A new session, the device remembered for the account, and on to `next_url`."""
     ctx = context(request)
     async with transaction(request):
         token = await accounts.start_session(ctx, user, mfa=mfa, replacing=ctx.actor.session)
-    response = redirect(request, next_url, notice=await _recovery_notice(user, mfa, code))
+    response = redirect(request, next_url, notice=notice)
     set_session_cookie(request, response, token)
     signin_guard.remember_device(request, response, user)
     return response
 
 
-async def _recovery_notice(user: User, mfa: bool, code: str | None) -> str:
+def _code_step_over(request: Request) -> Response:
+    """No pending sign-in (any more): back to the password, saying why."""
+    next_url = safe_next(request.query_params.get("next"))
+    if signin_guard.has_pending_cookie(request):
+        notice = gettext(
+            "More than 5 minutes passed since you entered your password. Enter it again to sign in."
+        )
+    else:
+        notice = gettext("Enter your e-mail address and password first.")
+    response = redirect(request, f"/signin?next={quote(next_url, safe='/')}", notice=notice)
+    signin_guard.forget_pending(request, response)
+    return response
+
+
+@guard("public")
+async def signin_code_page(request: Request) -> Response:
+    """The second step of signing in with two-factor: only the code (or a recovery code)."""
+    held = await signin_guard.pending(request)
+    if held is None:
+        return _code_step_over(request)
+    show: dict[str, Any] = {"next": held.next_url}
+    if request.method == "GET":
+        return render(request, "accounts/signin_code.html", **show)
+    form = await request.form()
+    code = str(form.get("code", "")).strip()[:64]
+    if not code:
+        required = gettext(
+            "Enter the 6-digit code from your authenticator app, or a recovery code."
+        )
+        return render(request, "accounts/signin_code.html", 422, errors={"code": required}, **show)
+    try:
+        # A code is guessed like a password: the same slow-down per account (or trusted
+        # device) and the same budget per address.
+        attempt = await signin_guard.begin(request, held.email)
+    except RateLimited as exc:
+        response = render(request, "accounts/signin_code.html", 429, errors=errors_of(exc), **show)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    try:
+        factor = await signin_guard.settle(
+            request, attempt, _second_factor(context(request), held.user, code)
+        )
+    except NotAuthenticated as exc:
+        return render(
+            request, "accounts/signin_code.html", exc.status_code, errors=errors_of(exc), **show
+        )
+    if not await signin_guard.finish_pending(request, held):
+        # Another request finished this sign-in with another code at the same moment.
+        return _code_step_over(request)
+    response = await _signed_in(
+        request,
+        held.user,
+        mfa=True,
+        next_url=held.next_url,
+        notice=await _recovery_notice(held.user, factor),
+    )
+    signin_guard.forget_pending(request, response)
+    return response
+
+
+async def _second_factor(ctx: Context, user: User, code: str) -> two_factor.SecondFactor:
+    passed = await two_factor.check_second_factor(ctx, user, code)
+    if passed is None:
+        raise accounts.InvalidCredentials(fields={"code": gettext(two_factor.WRONG_CODE)})
+    return passed
+
+
+async def _recovery_notice(user: User, factor: two_factor.SecondFactor) -> str:
     """After a sign-in with a recovery code: how many are left."""
-    if not (mfa and two_factor.is_recovery_code(code)):
+    if factor.method != "recovery_code":
         return ""
     left = await two_factor.recovery_codes_left(user)
     return (
@@ -800,6 +881,7 @@ async def admin_verify_page(request: Request) -> Response:
 routes = [
     Route("/register", register_page, methods=["GET", "POST"]),
     Route("/signin", signin_page, methods=["GET", "POST"]),
+    Route("/signin/code", signin_code_page, methods=["GET", "POST"]),
     Route("/signout", signout, methods=["POST"]),
     Route("/verify-email/{token}", verify_email_page, methods=["GET", "POST"]),
     Route("/account/verify-email", resend_verification, methods=["POST"]),

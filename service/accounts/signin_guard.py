@@ -6,10 +6,18 @@
 - A device that signed in to the account before carries a signed cookie: it is slowed down
   only by its own failures, never by an attacker's, so the right password always works there.
 - Every failure is audited; the owner is e-mailed when a burst reaches the alert count.
+
+With two-factor sign-in on, the page signs in in two steps. A right password leaves a
+*pending* sign-in in Redis (`hold_for_second_factor`), named by a random id in a cookie of its
+own: it signs nobody in (no session row, and no page reads it but the code step), lasts five
+minutes, and is used up by the first right code (`finish_pending`). Each code typed at that
+step is an attempt like a password: `begin`, then `settle`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -37,6 +45,11 @@ DEVICE_TTL = timedelta(days=365)
 DEVICE_ACCOUNTS = 5
 # Failures of one account (or one trusted device) are forgotten after a day of quiet.
 FAILURE_MEMORY_SECONDS = 24 * 60 * 60
+PENDING_COOKIE = "civic_signin"
+# How long a right password waits for its code.
+PENDING_TTL = timedelta(minutes=5)
+# The cookie outlives what it names, so that a code typed too late is told why it is refused.
+PENDING_COOKIE_TTL = timedelta(hours=1)
 
 
 @dataclass
@@ -54,6 +67,16 @@ class Attempt:
     subject: str
     failures: int
     trusted: bool
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A right password still waiting for its second factor: nobody is signed in yet."""
+
+    key: str
+    user: User
+    email: str
+    next_url: str
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -188,3 +211,88 @@ async def settle(request: Request, attempt: Attempt, check: Awaitable[T]) -> T:
         raise
     await succeeded(request, attempt)
     return result
+
+
+# --- the pending sign-in between the password and the code ------------------------------------
+
+
+def _pending_key(settings: Settings, raw: str) -> str:
+    # Stored under a hash of the cookie: whoever reads Redis cannot finish anyone's sign-in.
+    return f"{settings.redis_prefix}:signin-pending:{hashlib.sha256(raw.encode()).hexdigest()}"
+
+
+def _fingerprint(user: User) -> str:
+    """Changes with the password, the authenticator and every "sign out everywhere": a pending
+    sign-in made before such a change (or before the account was deleted) is void."""
+    parts = f"{user.password_hash}|{user.totp_secret}|{user.token_version}"
+    return hashlib.sha256(parts.encode()).hexdigest()
+
+
+async def hold_for_second_factor(
+    request: Request, response: Response, user: User, *, next_url: str
+) -> None:
+    """After the right password of a user with two-factor on: wait five minutes for a code."""
+    settings: Settings = request.app.state.settings
+    redis = request.app.state.deps.redis
+    earlier = request.cookies.get(host_cookie(settings, PENDING_COOKIE), "")
+    if earlier:
+        # One pending sign-in per browser: starting again drops the one before.
+        await redis.delete(_pending_key(settings, earlier))
+    raw = secrets.token_urlsafe(32)
+    state = {"u": user.id, "e": user.email, "n": next_url, "f": _fingerprint(user)}
+    await redis.set(
+        _pending_key(settings, raw), json.dumps(state), ex=int(PENDING_TTL.total_seconds())
+    )
+    response.set_cookie(
+        host_cookie(settings, PENDING_COOKIE),
+        raw,
+        max_age=int(PENDING_COOKIE_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+def has_pending_cookie(request: Request) -> bool:
+    """Whether the browser started a two-step sign-in (that may since have expired)."""
+    return bool(request.cookies.get(host_cookie(request.app.state.settings, PENDING_COOKIE)))
+
+
+async def pending(request: Request) -> Pending | None:
+    """The browser's pending sign-in, or None when there is none, it expired or is void."""
+    settings: Settings = request.app.state.settings
+    raw = request.cookies.get(host_cookie(settings, PENDING_COOKIE), "")
+    if not raw or len(raw) > 100:
+        return None
+    key = _pending_key(settings, raw)
+    stored = await request.app.state.deps.redis.get(key)
+    if stored is None:
+        return None
+    try:
+        state = json.loads(stored)
+        user = await User.get_or_none(id=int(state["u"]))
+        fingerprint, email, next_url = str(state["f"]), str(state["e"]), str(state["n"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if (
+        user is None
+        or user.totp_enabled_at is None
+        or not secrets.compare_digest(fingerprint, _fingerprint(user))
+    ):
+        await request.app.state.deps.redis.delete(key)
+        return None
+    return Pending(key=key, user=user, email=email, next_url=next_url)
+
+
+async def finish_pending(request: Request, held: Pending) -> bool:
+    """Use the pending sign-in up: True for the one request that does (a second one racing
+    with another right code, or a recovery code, finds it gone)."""
+    return bool(await request.app.state.deps.redis.delete(held.key))
+
+
+def forget_pending(request: Request, response: Response) -> None:
+    settings: Settings = request.app.state.settings
+    response.delete_cookie(
+        host_cookie(settings, PENDING_COOKIE), path="/", secure=settings.secure_cookies
+    )

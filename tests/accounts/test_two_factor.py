@@ -341,8 +341,10 @@ class TestTotpReplay:
         assert user.totp_secret
         code = pyotp.TOTP(user.totp_secret).now()
         page = await client.get("/signin")
-        body = {"csrf_token": csrf_in(page.text), **sign_in_body(user, code)}
+        body = {"csrf_token": csrf_in(page.text), **sign_in_body(user)}
         assert (await client.post("/signin", data=body)).status_code == 303
+        step = {"csrf_token": csrf_in(page.text), "code": code}
+        assert (await client.post("/signin/code", data=step)).status_code == 303
         api = await client.post("/api/v1/auth/token", json=sign_in_body(user, code))
         assert api.status_code == 401
         # Nor can it confirm who one is for a change.
@@ -420,8 +422,13 @@ class TestRecoveryCodes:
         user = await factories.make_user()
         _, codes, _ = await enable_via_api(client, user)
         page = await client.get("/signin")
-        body = {"csrf_token": csrf_in(page.text), **sign_in_body(user, codes[3])}
-        done = await client.post("/signin", data=body)
+        body = {"csrf_token": csrf_in(page.text), **sign_in_body(user)}
+        asked = await client.post("/signin", data=body)
+        assert (
+            asked.status_code == 303 and asked.headers["location"] == "/signin/code?next=/account"
+        )
+        step = {"csrf_token": csrf_in(page.text), "code": codes[3]}
+        done = await client.post("/signin/code", data=step)
         assert done.status_code == 303, done.text
         account = await client.get("/account")
         assert "9 recovery codes are left" in account.text
