@@ -269,7 +269,11 @@ def _body_is_optional(handler: Handler) -> bool:
     return not any(field.is_required() for field in model.model_fields.values())
 
 
-def guard(permission: str, *, load: Loader | None = None) -> Callable[[Handler], Handler]:
+def guard(
+    permission: str, *, load: Loader | None = None, csrf: bool = True
+) -> Callable[[Handler], Handler]:
+    """`csrf=False` only for a page whose URL carries its own signature (a one-click
+    unsubscribe link, RFC 8058): mail programs POST to it without any session or form."""
     rule = PERMISSIONS[permission]
 
     def wrap(handler: Handler) -> Handler:
@@ -291,7 +295,7 @@ def guard(permission: str, *, load: Loader | None = None) -> Callable[[Handler],
                     served = await check_input(
                         request, expects_json=expects_json, body_optional=body_optional
                     )
-                elif request.method in UNSAFE_METHODS:
+                elif request.method in UNSAFE_METHODS and csrf:
                     await check_csrf(request, actor)
                 request.state.obj = obj
                 return await handler(served)

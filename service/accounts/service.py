@@ -495,9 +495,9 @@ async def verify_organization(ctx: Context, org: Organization) -> Organization:
         ):
             await notifications.notify(
                 membership.user,
-                title=i18n.gettext("Your organization was verified"),
-                body=org.name,
+                "organization_verified",
                 link=f"/organizations/{org.id}",
+                organization=org.name,
             )
     return org
 
@@ -542,14 +542,7 @@ async def invite(ctx: Context, org: Organization, *, email: str, role: Role) -> 
     invitee = await User.get_or_none(email=email)
     if invitee is not None:
         await notifications.notify(
-            invitee,
-            title=i18n.gettext("You are invited to join an organization"),
-            body=org.name,
-            link="/invitations",
-            email_link=f"{ctx.settings.base_url}/invitations",
-            email_template="invitation",
-            organization=org,
-            role=role.value,
+            invitee, "organization_invitation", link="/invitations", name=org.name, role=role.value
         )
     else:
         await notifications.send_email(

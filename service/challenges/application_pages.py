@@ -37,6 +37,7 @@ from service.challenges.models import (
     JudgeInvitation,
     PartnerStatus,
     Review,
+    review_window,
 )
 from service.core import search as text_search
 from service.core.amounts import input_value, read_amount
@@ -825,7 +826,7 @@ async def _render_review(request: Request, status_code: int = 200, **extra: Any)
         declared=review is not None,
         criteria=criteria,
         values=values,
-        judging_open=datetime.now(UTC) < challenge.judging_ends_at,
+        window=review_window(challenge, datetime.now(UTC)).value,
         file_size=attachments.size_label,
         **extra,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from spectree import Response as Doc
@@ -24,6 +25,7 @@ from service.challenges.models import (
     JudgeAssignment,
     JudgeInvitation,
     Review,
+    review_window,
 )
 from service.core.api import ErrorOut, api, json
 from service.core.bodylimit import accepts_upload
@@ -503,6 +505,7 @@ async def judging_out(challenge: Any) -> schemas.JudgingOut:
     return schemas.JudgingOut(
         challenge_id=challenge.id,
         blind=challenge.blind_judging,
+        window=review_window(challenge, datetime.now(UTC)).value,
         total=progress.total,
         scored=progress.scored,
         recused=progress.recused,

@@ -221,6 +221,9 @@ class JudgeItem(BaseModel):
 class JudgingOut(BaseModel):
     challenge_id: int
     blind: bool
+    # What judges may do now: "before" (not open yet), "declare" (open: conflicts of interest
+    # only), "scoring" (closed: scores, revisable until judging ends), "ended".
+    window: str = "scoring"
     total: int
     scored: int
     recused: int

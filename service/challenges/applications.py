@@ -29,6 +29,8 @@ from service.challenges.models import (
     JudgeAssignment,
     PartnerStatus,
     Review,
+    ReviewWindow,
+    review_window,
 )
 from service.challenges.service import advance, move
 from service.core import i18n
@@ -330,8 +332,9 @@ async def set_partners(
             )
             await _notify_org(
                 org,
-                _("Your organization is invited to join an application"),
+                "partner_invited",
                 f"/applications/{application.id}",
+                await Challenge.get(id=application.challenge_id),
             )
         elif row.role != spec["role"] or row.share_pct != spec["share_pct"]:
             # Changed terms must be accepted again.
@@ -444,7 +447,7 @@ async def submit(
         object_id=application.id,
         organization_id=org.id,
     )
-    await _notify_org(org, _("Your application was received"), f"/applications/{application.id}")
+    await _notify_org(org, "application_received", f"/applications/{application.id}", challenge)
     return application
 
 
@@ -484,14 +487,19 @@ async def answer_partnership(
     )
     lead = await Organization.get(id=application.organization_id)
     await _notify_org(
-        lead, _("A partner answered your invitation"), f"/applications/{application.id}"
+        lead,
+        "partner_answered",
+        f"/applications/{application.id}",
+        await Challenge.get(id=application.challenge_id),
     )
     return partner
 
 
-async def _notify_org(org: Organization, title: str, link: str) -> None:
+async def _notify_org(org: Organization, kind: str, link: str, challenge: Challenge) -> None:
     for membership in await Membership.filter(organization_id=org.id).select_related("user"):
-        await notifications.notify(membership.user, title=title, body=org.name, link=link)
+        await notifications.notify(
+            membership.user, kind, link=link, challenge=challenge, organization=org.name
+        )
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -614,12 +622,10 @@ async def assign_judge(
         )
         await notifications.notify(
             user,
-            title=_("You are a judge of a challenge"),
-            body=challenge.title,
+            "judge_assigned",
             link=f"/judging/{challenge.id}",
-            email_link=f"{ctx.settings.base_url}/judging/{challenge.id}",
-            email_template="judge_assigned",
             challenge=challenge,
+            title=challenge.title,
         )
     return assignment
 
@@ -635,15 +641,15 @@ async def review(
     comment: str,
     now: datetime | None = None,
 ) -> Review:
-    now = now or datetime.now(UTC)
+    window = review_window(challenge, now or datetime.now(UTC))
+    if window is ReviewWindow.ended:
+        raise Conflict(_("Judging has ended: reviews can no longer change."))
     # While the challenge is open a judge may already declare (a conflict, or none);
     # scores wait until it closes.
-    if challenge.status not in (S.closed, S.judging) and not (
-        challenge.status is S.open and (conflict or not scores)
+    if window is ReviewWindow.before or (
+        window is ReviewWindow.declare and not conflict and scores
     ):
         raise Conflict(_("Scores can be given once the challenge has closed, until judging ends."))
-    if now >= challenge.judging_ends_at:
-        raise Conflict(_("Judging has ended: reviews can no longer change."))
     if application.status not in (A.submitted,):
         raise NotFound()
     existing = await Review.select_for_update().get_or_none(
@@ -859,7 +865,7 @@ async def award(
         amount_minor=amount_minor,
     )
     org = await Organization.get(id=application.organization_id)
-    await _notify_org(org, _("Your application won an award"), f"/applications/{application.id}")
+    await _notify_org(org, "application_awarded", f"/applications/{application.id}", challenge)
     return record
 
 
@@ -874,9 +880,7 @@ async def close_awarding(ctx: Context, challenge: Challenge) -> int:
         await application.save(update_fields=["status"])
         org = await Organization.get(id=application.organization_id)
         await _notify_org(
-            org,
-            _("Your application was not awarded; the judges' feedback is ready"),
-            f"/applications/{application.id}",
+            org, "application_not_awarded", f"/applications/{application.id}", challenge
         )
     await move(ctx, challenge, S.in_delivery, datetime.now(UTC))
     await audit.record(

@@ -145,13 +145,12 @@ async def answer(ctx: Context, invitation: JudgeInvitation, *, accept: bool) -> 
     )
     inviter = await User.get_or_none(id=invitation.invited_by_id)
     if inviter is not None:
-        title = (
-            _("%(email)s accepted your invitation to judge")
-            if accept
-            else _("%(email)s declined your invitation to judge")
-        ) % {"email": invitation.email}
         await notifications.notify(
-            inviter, title=title, body=challenge.title, link=f"/challenges/{challenge.id}/judges"
+            inviter,
+            "judge_invitation_accepted" if accept else "judge_invitation_declined",
+            link=f"/challenges/{challenge.id}/judges",
+            challenge=challenge,
+            email=invitation.email,
         )
     invitation.challenge = challenge
     return invitation

@@ -57,6 +57,32 @@ def shown_status(status: ChallengeStatus, opens_at: datetime, now: datetime) -> 
     return status.value
 
 
+class ReviewWindow(StrEnum):
+    """Where a challenge stands for its judges: what they may do now."""
+
+    # Not open yet: nothing to declare or score.
+    before = "before"
+    # Open to applications: a judge may declare a conflict of interest (or none); scores wait
+    # until it closes.
+    declare = "declare"
+    # Closed, judging until `judging_ends_at`: declarations and scores, revisable.
+    scoring = "scoring"
+    # Judging ended (or the challenge moved on to its award, or was cancelled): nothing changes.
+    ended = "ended"
+
+
+def review_window(challenge: Challenge, now: datetime) -> ReviewWindow:
+    """The one rule of when reviews are taken: the review service enforces it and the judging
+    pages show their forms, or the sentence of when they open or that they ended, from it."""
+    if challenge.status in (S.draft, S.published):
+        return ReviewWindow.before
+    if challenge.status not in (S.open, S.closed, S.judging) or now >= challenge.judging_ends_at:
+        return ReviewWindow.ended
+    if challenge.status is S.open:
+        return ReviewWindow.declare
+    return ReviewWindow.scoring
+
+
 class Challenge(Model):
     id = fields.IntField(primary_key=True)
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(

@@ -16,6 +16,7 @@ from service.accounts.models import Organization, OrganizationKind, Role
 from service.accounts.permissions import actor_of, guard
 from service.challenges import attachments, feeds, presenters, repository, schemas, sections
 from service.challenges import permissions as perms
+from service.challenges import questions as questions_service
 from service.challenges import service as challenges
 from service.challenges.models import Challenge, ChallengeStatus, Question
 from service.challenges.routes import filters_of
@@ -157,6 +158,9 @@ async def _render_detail(request: Request, status_code: int = 200, **extra: Any)
         money=await money_panel(request, challenge),
         sections=await sections.sections_of(request, challenge),
         award_of={a.application_id: a.id for a in parts["awards"]},
+        question_signers=await questions_service.signers(parts["questions"]),
+        # Whether the reader could sign a question with an organization's name.
+        may_sign=questions_service.signer_of(actor) is not None,
         **vocabulary(),
         **extra,
     )
@@ -486,7 +490,9 @@ async def ask_page(request: Request) -> Response:
         return await _render_detail(request, 422, question_values=values, question_errors=errors)
     try:
         async with transaction(request):
-            await challenges.ask(context(request), request.state.obj, text=data.text)
+            await questions_service.ask(
+                context(request), request.state.obj, text=data.text, signed=data.signed
+            )
     except ServiceError as exc:
         return await _render_detail(
             request, exc.status_code, question_values=values, question_errors=errors_of(exc)

@@ -143,12 +143,14 @@ def detail_out(
     )
 
 
-def question_out(question: Any) -> schemas.QuestionOut:
+def question_out(question: Any, signers: dict[int, str]) -> schemas.QuestionOut:
+    """A question as the public sees it: the asker's organization only if they signed."""
     return schemas.QuestionOut(
         id=question.id,
         challenge_id=question.challenge_id,
         text=question.text,
-        asked_by=question.author.name,
+        asked_by=signers.get(question.id),
+        signed=question.id in signers,
         created_at=question.created_at,
         answer=question.answer or None,
         answered_at=question.answered_at,

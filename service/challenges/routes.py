@@ -13,6 +13,7 @@ from starlette.routing import Route
 from service.accounts.permissions import guard
 from service.challenges import permissions as perms
 from service.challenges import presenters, repository, schemas
+from service.challenges import questions as questions_service
 from service.challenges import service as challenges
 from service.challenges.models import Question
 from service.core.api import ErrorOut, api, json
@@ -148,12 +149,9 @@ async def cancel_challenge(request: Request, json: schemas.CancelIn) -> Response
 @api.validate(resp=Doc(HTTP_200=schemas.QuestionList, HTTP_404=ErrorOut), tags=[TAG])
 async def list_questions(request: Request) -> Response:
     """Public questions and their answers, oldest first."""
-    questions = (
-        await Question.filter(challenge_id=request.state.obj.id)
-        .select_related("author")
-        .order_by("id")
-    )
-    return _json(schemas.QuestionList(items=[presenters.question_out(q) for q in questions]))
+    questions = await Question.filter(challenge_id=request.state.obj.id).order_by("id")
+    names = await questions_service.signers(questions)
+    return _json(schemas.QuestionList(items=[presenters.question_out(q, names) for q in questions]))
 
 
 @guard("challenge.participate", load=perms.load_challenge)
@@ -166,9 +164,11 @@ async def list_questions(request: Request) -> Response:
 async def ask_question(request: Request, json: schemas.QuestionIn) -> Response:
     """Ask a public question (the asker follows the challenge from then on)."""
     async with transaction(request):
-        question = await challenges.ask(context(request), request.state.obj, text=json.text)
-    await question.fetch_related("author")
-    return _json(presenters.question_out(question), 201)
+        question = await questions_service.ask(
+            context(request), request.state.obj, text=json.text, signed=json.signed
+        )
+    names = await questions_service.signers([question])
+    return _json(presenters.question_out(question, names), 201)
 
 
 @guard("question.answer", load=perms.load_question)
@@ -182,8 +182,7 @@ async def answer_question(request: Request, json: schemas.AnswerIn) -> Response:
     """Answer (or correct the answer to) a question, in public; followers are notified."""
     async with transaction(request):
         question = await challenges.answer(context(request), request.state.obj, text=json.text)
-    await question.fetch_related("author")
-    return _json(presenters.question_out(question))
+    return _json(presenters.question_out(question, await questions_service.signers([question])))
 
 
 @guard("challenge.participate", load=perms.load_challenge)

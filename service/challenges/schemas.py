@@ -159,7 +159,7 @@ class AmendmentOut(BaseModel):
     created_at: datetime
 
 
-class QuestionIn(BaseModel):
+class AnswerIn(BaseModel):
     text: str = Field(min_length=5, max_length=2000)
 
     @field_validator("text")
@@ -170,15 +170,19 @@ class QuestionIn(BaseModel):
         return value.strip()
 
 
-class AnswerIn(QuestionIn):
-    pass
+class QuestionIn(AnswerIn):
+    # Sign the question with the asker's organization's name; shown as a participant's
+    # otherwise.
+    signed: bool = False
 
 
 class QuestionOut(BaseModel):
     id: int
     challenge_id: int
     text: str
-    asked_by: str
+    # The asker's organization when they chose to sign, null otherwise ("a participant").
+    asked_by: str | None
+    signed: bool
     created_at: datetime
     answer: str | None
     answered_at: datetime | None

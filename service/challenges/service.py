@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from service.accounts.models import Organization, OrganizationKind, User
+from service.accounts.models import Organization, OrganizationKind, Role, User
 from service.audit import service as audit
 from service.challenges import repository
 from service.challenges.models import (
@@ -23,7 +23,7 @@ from service.core.i18n import N_
 __all__ = ["can_move"]
 from service.challenges.readability import score
 from service.challenges.schemas import ChallengeIn, ChallengePatch, ChallengeTerms
-from service.core import i18n
+from service.core import events, i18n
 from service.core.context import Context
 from service.core.errors import Conflict, PermissionDenied, ValidationFailed
 from service.currencies import service as currencies
@@ -189,7 +189,7 @@ async def update(ctx: Context, challenge: Challenge, data: ChallengePatch) -> Ch
             reason=data.amendment_reason.strip(),
             changes=changed,
         )
-        await _tell_followers(challenge, i18n.gettext("A challenge you follow was amended"))
+        await _tell_followers(challenge, "challenge_amended")
     await audit.record(
         ctx,
         "challenge.update",
@@ -254,9 +254,8 @@ async def cancel(ctx: Context, challenge: Challenge, *, reason: str) -> Challeng
     challenge.cancelled_at = datetime.now(UTC)
     challenge.cancel_reason = reason.strip()
     await challenge.save(update_fields=["cancelled_at", "cancel_reason"])
-    from service.rewards.service import refund_unallocated
-
-    await refund_unallocated(ctx, challenge)
+    # Rewards gives the unallocated escrow back (service.rewards.listeners).
+    await events.announce("challenge.cancelled", ctx=ctx, challenge=challenge)
     await audit.record(
         ctx,
         "challenge.cancel",
@@ -265,7 +264,7 @@ async def cancel(ctx: Context, challenge: Challenge, *, reason: str) -> Challeng
         organization_id=challenge.organization_id,
         reason=reason,
     )
-    await _tell_followers(challenge, i18n.gettext("A challenge you follow was cancelled"))
+    await _tell_followers(challenge, "challenge_cancelled")
     return challenge
 
 
@@ -291,9 +290,9 @@ async def advance(challenge: Challenge, *, now: datetime) -> list[ChallengeStatu
         await move(None, challenge, target, at)
         moves.append(target)
         if target is S.open:
-            await _tell_followers(challenge, i18n.gettext("A challenge you follow is open"))
+            await _tell_followers(challenge, "challenge_opened")
         elif target is S.closed:
-            await _tell_followers(challenge, i18n.gettext("A challenge you follow has closed"))
+            await _tell_followers(challenge, "challenge_closed")
 
 
 async def advance_all(*, now: datetime) -> int:
@@ -304,11 +303,11 @@ async def advance_all(*, now: datetime) -> int:
     return count
 
 
-async def _tell_followers(challenge: Challenge, title: str) -> None:
+async def _tell_followers(challenge: Challenge, kind: str) -> None:
     user_ids = await repository.followers(challenge)
     for user in await User.filter(id__in=user_ids):
         await notifications.notify(
-            user, title=title, body=challenge.title, link=f"/challenges/{challenge.id}"
+            user, kind, link=f"/challenges/{challenge.id}", challenge=challenge
         )
 
 
@@ -333,6 +332,19 @@ async def ask(ctx: Context, challenge: Challenge, *, text: str) -> Question:
         object_id=question.id,
         organization_id=challenge.organization_id,
     )
+    # The city's staff who answer questions hear of a new one (not the one who asked).
+    for user in await User.filter(
+        memberships__organization_id=challenge.organization_id,
+        memberships__role__in=[Role.owner, Role.manager, Role.editor],
+    ).distinct():
+        if user.id != ctx.actor.user.id:
+            await notifications.notify(
+                user,
+                "question_asked",
+                link=f"/challenges/{challenge.id}#questions",
+                challenge=challenge,
+                question=question.text[:300],
+            )
     return question
 
 
@@ -353,7 +365,7 @@ async def answer(ctx: Context, question: Question, *, text: str) -> Question:
         object_id=question.id,
         organization_id=challenge.organization_id,
     )
-    await _tell_followers(challenge, i18n.gettext("A question was answered"))
+    await _tell_followers(challenge, "question_answered")
     return question
 
 

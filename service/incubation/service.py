@@ -223,10 +223,7 @@ async def offer_place(ctx: Context, award: Award, *, now: datetime) -> Place | N
         )
         for user in await _members(application.organization_id):
             await notifications.notify(
-                user,
-                title=_("You are offered a place in an incubation cohort"),
-                body=cohort.name,
-                link="/incubation",
+                user, "place_offered", link="/incubation", challenge=challenge, cohort=cohort.name
             )
         return place
     return None
@@ -289,9 +286,10 @@ async def apply(
     for user in await _staff_users(cohort.programme):
         await notifications.notify(
             user,
-            title=_("%(name)s applied to the cohort") % {"name": organization.name},
-            body=cohort.name,
+            "place_applied",
             link=f"/cohorts/{cohort.id}/board",
+            name=organization.name,
+            cohort=cohort.name,
         )
     return place
 
@@ -366,6 +364,10 @@ async def refuse_offer(ctx: Context, place: Place, *, reason: str) -> Place:
     return locked
 
 
+async def _cohort_name(place: Place) -> str:
+    return (await Cohort.get(id=place.cohort_id)).name
+
+
 async def admit(ctx: Context, place: Place) -> Place:
     locked = await _locked(place)
     if locked.status is not PS.applied:
@@ -380,7 +382,7 @@ async def admit(ctx: Context, place: Place) -> Place:
     )
     for user in await _members(locked.organization_id):
         await notifications.notify(
-            user, title=_("Your startup was admitted to the cohort"), link=f"/places/{locked.id}"
+            user, "place_admitted", link=f"/places/{locked.id}", cohort=await _cohort_name(locked)
         )
     return locked
 
@@ -404,7 +406,7 @@ async def decline(ctx: Context, place: Place, *, reason: str) -> Place:
     )
     for user in await _members(locked.organization_id):
         await notifications.notify(
-            user, title=_("Your application to the cohort was declined"), body=reason
+            user, "place_declined", cohort=await _cohort_name(locked), reason=reason
         )
     return locked
 
@@ -454,12 +456,7 @@ async def invite_mentor(
     )
     user = await User.get_or_none(email=email)
     if user is not None:
-        await notifications.notify(
-            user,
-            title=_("You are invited to mentor a cohort"),
-            body=cohort.name,
-            link="/incubation",
-        )
+        await notifications.notify(user, "mentor_invited", link="/incubation", cohort=cohort.name)
     return mentor
 
 
@@ -564,7 +561,10 @@ async def pair(ctx: Context, cohort: Cohort, *, mentor_id: int, place_id: int) -
     if mentor.user_id is not None:
         user = await User.get(id=mentor.user_id)
         await notifications.notify(
-            user, title=_("A startup was paired with you"), link=f"/places/{place.id}"
+            user,
+            "mentor_paired",
+            link=f"/places/{place.id}",
+            organization=(await Organization.get(id=place.organization_id)).name,
         )
     return pairing
 
@@ -661,7 +661,10 @@ async def file_check_in(
     ):
         user = await User.get(id=mentor.user_id)
         await notifications.notify(
-            user, title=_("A paired startup filed its check-in"), link=f"/places/{locked.id}"
+            user,
+            "check_in_filed",
+            link=f"/places/{locked.id}",
+            organization=(await Organization.get(id=locked.organization_id)).name,
         )
     return check_in
 
@@ -753,10 +756,7 @@ async def check_in_alerts(ctx: Context, *, now: datetime) -> tuple[int, int]:
                 reminders += 1
                 for user in await _members(place.organization_id):
                     await notifications.notify(
-                        user,
-                        title=_("Your check-in is late"),
-                        body=cohort.name,
-                        link=f"/places/{place.id}",
+                        user, "check_in_late", link=f"/places/{place.id}", cohort=cohort.name
                     )
                     await notifications.send_email(
                         user.email,
@@ -782,10 +782,10 @@ async def check_in_alerts(ctx: Context, *, now: datetime) -> tuple[int, int]:
                 for user in staff:
                     await notifications.notify(
                         user,
-                        title=_("%(name)s was red or late twice in a row")
-                        % {"name": place.organization.name},
-                        body=cohort.name,
+                        "check_in_flagged",
                         link=f"/cohorts/{cohort.id}/board",
+                        name=place.organization.name,
+                        cohort=cohort.name,
                     )
                     await notifications.send_email(
                         user.email,
@@ -919,10 +919,7 @@ async def _step(
     )
     for user in await _members(project.organization_id):
         await notifications.notify(
-            user,
-            title=_("Your project moved to a new step"),
-            body=project.title,
-            link=f"/projects/{project.id}",
+            user, "project_step", link=f"/projects/{project.id}", project=project.title
         )
 
 

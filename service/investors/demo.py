@@ -17,8 +17,9 @@ from service.investors.models import CityPick, IntroRequest, IntroStatus, Watch
 from service.matching import service as matching
 from service.matching.models import InvestorThesis, StartupProfile
 
-# name -> (sectors, stage, ask in EUR, region, description, opt in, share scores)
-PROFILES: dict[str, tuple[list[str], str, int, str, str, bool, bool]] = {
+# name -> (sectors, stage, ask in EUR (only startups ask), region, description, opt in, share
+# scores)
+PROFILES: dict[str, tuple[list[str], str, int | None, str, str, bool, bool]] = {
     "RutaViva Mobility": (
         ["mobility", "digital_government"],
         "seed",
@@ -49,7 +50,7 @@ PROFILES: dict[str, tuple[list[str], str, int, str, str, bool, bool]] = {
     "Universidad Técnica del Pacífico": (
         ["mobility", "energy"],
         "idea",
-        150_000,
+        None,
         "Valparaíso",
         "Applied research on electric public transport and port logistics.",
         True,
@@ -58,7 +59,7 @@ PROFILES: dict[str, tuple[list[str], str, int, str, str, bool, bool]] = {
     "Instituto de Energia Limpa": (
         ["energy"],
         "pre_seed",
-        300_000,
+        None,
         "São Paulo",
         "Solar microgrids for public buildings and schools.",
         False,
@@ -194,7 +195,7 @@ async def seed_investors(settings: Settings) -> None:
             organization=org,
             sectors=sectors,
             stage=stage,
-            funding_ask_minor=to_minor(ask, "EUR"),
+            funding_ask_minor=to_minor(ask, "EUR") if ask is not None else None,
             region=region,
             text=text,
             dealflow_opt_in=opt_in,

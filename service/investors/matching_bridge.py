@@ -1,13 +1,14 @@
 """The one place the investors area uses the matching area.
 
 Saving a thesis or a profile (validated, audited, queuing the recompute), counting the
-startups a thesis would match, and putting a stored reason ({"code", "values"}) into words
-in the reader's language are matching's service functions; this module adapts the forms'
-values to them.
+startups a thesis would match, a startup's track record, who may ask for funding, and putting
+a stored reason ({"code", "values"}) into words in the reader's language are matching's
+functions; this module adapts the forms' values to them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,10 +19,13 @@ from service.core.context import Context
 from service.core.errors import ValidationFailed
 from service.core.forms import translate_error
 from service.core.i18n import gettext
-from service.matching import explain
+from service.matching import explain, scoring, track
 from service.matching import service as matching
 from service.matching.models import InvestorThesis, StartupProfile
 from service.matching.schemas import ProfileIn, ThesisIn
+from service.matching.track import DELIVERED, TrackRecord, Win
+
+__all__ = ["DELIVERED", "TrackRecord", "Win"]
 
 # Form fields named differently from matching's schema fields.
 _FORM_NAMES = {"ticket_min_minor": "ticket_min", "ticket_max_minor": "ticket_max"}
@@ -68,6 +72,35 @@ async def preview_count(values: dict[str, Any], *, settings: Settings) -> int:
 def render_reason(reason: dict[str, Any]) -> str:
     """A stored reason in the reader's language."""
     return explain.render(reason)
+
+
+def with_track(reason: dict[str, Any], record: TrackRecord) -> dict[str, Any] | None:
+    """A stored reason with the startup's track record of today (None: nothing left to say)."""
+    return explain.with_track(reason, record.signals())
+
+
+async def track_records(
+    organization_ids: Iterable[int], *, consenting: Iterable[int] = ()
+) -> dict[int, TrackRecord]:
+    """Each organization's track record, as matching defines it (`track.TrackRecord`)."""
+    return await track.track_records(organization_ids, consenting=consenting)
+
+
+def funding_ask(kind: str, amount_minor: int | None) -> int | None:
+    """The ask an organization of this kind shows (only startups ask for funding)."""
+    return matching.funding_ask(kind, amount_minor)
+
+
+RAISING_KINDS = frozenset(str(k) for k in matching.RAISING_KINDS)
+
+
+def raises_funds(kind: str) -> bool:
+    return matching.raises_funds(kind)
+
+
+def floor_threshold(settings: Settings) -> float:
+    """The lowest stored score the deal flow lists: the thesis preview's floor."""
+    return scoring.floor_threshold(settings.matching_preview_floor)
 
 
 def stage_label(stage: str) -> str:

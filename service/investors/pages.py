@@ -394,7 +394,9 @@ def _profile_values(profile: Any) -> dict[str, Any]:
     }
 
 
-def _parse_profile(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def _parse_profile(
+    values: dict[str, Any], *, raises_funds: bool
+) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
     sectors = _listish(values, "sectors")
     if any(s not in Area.__members__ for s in sectors):
@@ -402,7 +404,12 @@ def _parse_profile(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, st
     stage = str(values.get("stage", ""))
     if stage and stage not in Stage.__members__:
         errors["stage"] = gettext("Choose one of the options.")
-    ask = read_amount(values, "funding_ask", CURRENCY, errors, required=False)
+    ask = None
+    if raises_funds:
+        ask = read_amount(values, "funding_ask", CURRENCY, errors, required=False)
+    elif str(values.get("funding_ask", "")).strip():
+        # The form has no such field for a university or a research centre.
+        errors["__root__"] = gettext("Only a startup asks investors for funding.")
     region = str(values.get("region", "")).strip()
     if len(region) > 120:
         errors["region"] = gettext("This is too long.")
@@ -441,7 +448,7 @@ async def profile_page(request: Request) -> Response:
 async def save_profile_page(request: Request) -> Response:
     org: Organization = request.state.obj
     values = form_values(await request.form())
-    parsed, errors = _parse_profile(values)
+    parsed, errors = _parse_profile(values, raises_funds=matching.raises_funds(org.kind))
     if errors:
         return render(
             request,

@@ -19,6 +19,8 @@ from typing import Any
 
 from tortoise.connection import get_connection
 
+from service.core import search
+from service.core.search import FOLD
 from service.investors import matching_bridge as matching
 
 # Delivered milestones and won challenges as the track record defines them
@@ -37,6 +39,8 @@ class Filters:
     sector: str = ""
     stage: str = ""
     region: str = ""
+    # Words of the startup's name or profile text.
+    q: str = ""
     ask_min: int | None = None
     ask_max: int | None = None
     won: bool = False
@@ -108,8 +112,15 @@ def dealflow_sql(
         where.append(q.has_sector("p.sectors", filters.sector))
     if filters.stage:
         where.append(f"p.stage = {q.p(filters.stage)}")
+    # Words and region compare folded: accents and case do not count (service.core.search).
+    for word in search.words(filters.q):
+        name, text = (q.p(search.contains_pattern(word)) for _ in range(2))
+        where.append(
+            f"({FOLD}(o.name) LIKE {FOLD}({name}) ESCAPE '\\' "
+            f"OR {FOLD}(p.text) LIKE {FOLD}({text}) ESCAPE '\\')"
+        )
     if filters.region:
-        where.append(f"LOWER(p.region) = LOWER({q.p(filters.region)})")
+        where.append(f"{FOLD}(p.region) = {FOLD}({q.p(filters.region)})")
     if filters.ask_min is not None:
         where.append(f"{_ASK} >= {q.p(filters.ask_min)}")
     if filters.ask_max is not None:

@@ -18,6 +18,11 @@ class DealflowQuery(BaseModel):
     sector: Area | None = None
     stage: Stage | None = None
     region: str = Field(default="", max_length=120)
+    q: str = Field(
+        default="",
+        max_length=200,
+        description="Words of the startup's name or profile; accents and case do not count",
+    )
     ask_min: int | None = Field(default=None, ge=0, le=10**15, description="Minor units")
     ask_max: int | None = Field(default=None, ge=0, le=10**15, description="Minor units")
     won: bool = Field(default=False, description="Only startups that won a challenge")
@@ -37,6 +42,7 @@ class DealflowQuery(BaseModel):
             sector=self.sector.value if self.sector else "",
             stage=self.stage.value if self.stage else "",
             region=self.region.strip(),
+            q=self.q.strip(),
             ask_min=self.ask_min,
             ask_max=self.ask_max,
             won=self.won,

@@ -606,7 +606,7 @@ async def _members(organization_id: int) -> list[User]:
 
 
 async def _tell_members(
-    organization_id: int, kind: str, link: str, *, challenge: Challenge | None = None, **params: str
+    organization_id: int, kind: str, link: str, *, challenge: Challenge | None = None, **params: Any
 ) -> None:
     for user in await _members(organization_id):
         await notifications.notify(user, kind, link=link, challenge=challenge, **params)

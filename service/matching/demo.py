@@ -45,7 +45,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "Universidad Técnica del Pacífico": {
         "sectors": ["energy", "mobility"],
         "stage": "idea",
-        "funding_ask_minor": 80_000_00,
+        "funding_ask_minor": None,  # only startups ask for funding
         "region": "Valparaíso",
         "text": "Baterías de segunda vida para buses eléctricos y almacenamiento de energía "
         "solar en el puerto.",
@@ -55,7 +55,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "Instituto de Energia Limpa": {
         "sectors": ["energy"],
         "stage": "pre_seed",
-        "funding_ask_minor": 400_000_00,
+        "funding_ask_minor": None,  # only startups ask for funding
         "region": "São Paulo",
         "text": "Energia solar em escolas públicas e microrredes para bairros de baixa renda.",
         "dealflow_opt_in": False,

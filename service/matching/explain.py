@@ -129,6 +129,18 @@ def render(reason: Mapping[str, Any]) -> str:
     return str(code)
 
 
+def with_track(reason: Mapping[str, Any], signals: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A stored reason with today's track record: a "track" reason carries the figures of the
+    ranking's day, which may be older than what the card beside it reads, so it is given
+    `signals` (`track.TrackRecord.signals()`) instead; None when they no longer say anything.
+    Any other reason is returned as stored."""
+    if reason.get("code") != "track":
+        return dict(reason)
+    if not track_phrases(signals):
+        return None
+    return {**reason, "values": dict(signals)}
+
+
 def render_all(reasons: Sequence[Mapping[str, Any]]) -> list[str]:
     return [text for text in (render(r) for r in reasons) if text]
 

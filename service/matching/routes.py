@@ -74,7 +74,7 @@ def profile_out(org: Organization, profile: StartupProfile | None) -> schemas.Pr
         organization_id=org.id,
         sectors=list(profile.sectors),
         stage=profile.stage.value if profile.stage else None,
-        funding_ask_minor=profile.funding_ask_minor,
+        funding_ask_minor=matching.funding_ask(org.kind, profile.funding_ask_minor),
         currency=profile.currency,
         region=profile.region,
         text=profile.text,

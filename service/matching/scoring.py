@@ -573,6 +573,14 @@ def rank(
         yield from _rank_block(chunk, corpus, weights, k)
 
 
+def floor_threshold(floor: float) -> float:
+    """The lowest score that counts as reaching `floor`: half a unit of the ranking's last
+    decimal below it, so that a score equal to the floor up to float noise (0.39999999999999997
+    for 0.4) counts, whichever way it was summed (the live count here, the stored ranking read
+    by the deal flow)."""
+    return floor - 0.5 * 10.0**-RANK_DECIMALS
+
+
 def count_above(
     thesis: ThesisData, corpus: Corpus, weights: Mapping[str, float], floor: float
 ) -> int:
@@ -580,4 +588,4 @@ def count_above(
     if len(corpus) == 0:
         return 0
     scored = score_block(ThesisBlock([thesis], corpus), corpus, weights)
-    return int(np.count_nonzero(scored.allowed & (scored.score >= floor)))
+    return int(np.count_nonzero(scored.allowed & (scored.score >= floor_threshold(floor))))

@@ -11,7 +11,9 @@ commits. What other areas may call:
 - `organization_verified(org)`: queues the recompute its verification calls for (the
   accounts area calls it when an operator verifies an organization).
 - `preview_count(data: ThesisIn, *, settings) -> int`: how many startups would pass the thesis's
-  hard filters and score at least `settings.matching_preview_floor` (a live preview).
+  hard filters and score at least `settings.matching_preview_floor` (a live preview): the
+  number the deal flow lists for that thesis once it is ranked.
+- `raises_funds(kind)`, `funding_ask(kind, amount_minor)`: only startups ask for funding.
 - `recompute_investor(org_id, *, settings)`, `recompute_startup(org_id, *, settings)`,
   `recompute_all(*, settings)`: the work behind the jobs of the same names (tasks.py) and the
   nightly cron; `refresh_tracks()` re-reads every track record and names the changed ones.
@@ -44,7 +46,7 @@ from service.config import Settings
 from service.core import csv_export
 from service.core.context import Context
 from service.core.errors import NotFound, ValidationFailed
-from service.core.i18n import N_
+from service.core.i18n import N_, gettext
 from service.core.jobs import enqueue
 from service.matching import assignment, explain, scoring, track
 from service.matching.models import (
@@ -70,6 +72,21 @@ class NotAnInvestor(NotFound):
 
 class NotAnApplicant(NotFound):
     default_detail = N_("Only a startup, university or research centre keeps a deal-flow profile.")
+
+
+# Only startups raise money: a university or a research centre keeps a deal-flow profile but
+# asks for no funding, and an ask stored for one before this rule is shown nowhere.
+RAISING_KINDS = frozenset({OrganizationKind.startup})
+
+
+def raises_funds(kind: OrganizationKind | str) -> bool:
+    """Whether an organization of this kind may ask investors for funding."""
+    return str(kind) in {k.value for k in RAISING_KINDS}
+
+
+def funding_ask(kind: OrganizationKind | str, amount_minor: int | None) -> int | None:
+    """The funding ask shown for an organization: its stored ask if it may ask, else none."""
+    return amount_minor if raises_funds(kind) else None
 
 
 # --- queueing ------------------------------------------------------------------------------
@@ -153,6 +170,10 @@ async def save_thesis(ctx: Context, org: Organization, data: ThesisIn) -> Invest
 async def save_profile(ctx: Context, org: Organization, data: ProfileIn) -> StartupProfile:
     if org.kind not in APPLICANT_KINDS:
         raise NotAnApplicant()
+    if data.funding_ask_minor is not None and not raises_funds(org.kind):
+        raise ValidationFailed(
+            fields={"funding_ask_minor": gettext("Only a startup asks investors for funding.")}
+        )
     values: dict[str, Any] = {
         "sectors": [s.value for s in data.sectors],
         "stage": data.stage,
@@ -237,7 +258,7 @@ async def load_startups() -> list[StartupData]:
             organization_id=int(r["organization_id"]),
             sectors=list(r["sectors"] or []),
             stage=str(r["stage"]) if r["stage"] else None,
-            funding_ask_minor=r["funding_ask_minor"],
+            funding_ask_minor=funding_ask(str(r["organization__kind"]), r["funding_ask_minor"]),
             region=r["region"] or r["organization__region"] or "",
             text=r["text"] or "",
             eligible=bool(r["dealflow_opt_in"])
@@ -467,12 +488,15 @@ async def recompute_all(
 
 
 async def preview_count(data: ThesisIn, *, settings: Settings) -> int:
-    """How many startups would pass this thesis's hard filters and score at least the
-    preview floor (for a live preview while the thesis is edited; nothing is stored)."""
+    """How many startups the deal flow would list for this thesis: those that pass its hard
+    filters and score at least `settings.matching_preview_floor` (the deal flow lists the
+    stored ranking from the same floor), at most the `matching_top_n` a ranking keeps. For a
+    live preview while the thesis is edited; nothing is stored."""
     corpus = await load_corpus(cached=True)
-    return scoring.count_above(
+    count = scoring.count_above(
         thesis_data(data, 0), corpus, settings.matching_weights, settings.matching_preview_floor
     )
+    return min(count, settings.matching_top_n)
 
 
 async def matches_page(investor_id: int, *, after_rank: int = 0, limit: int = 20) -> list[Match]:

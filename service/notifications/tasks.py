@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from arq import Retry
 
 from service import db
-from service.core.jobs import task
+from service.core.jobs import cron, task
+from service.notifications import service
 from service.notifications.models import OutboxEmail, OutboxStatus
 from service.notifications.service import build_message
 
@@ -50,3 +51,30 @@ async def send_email(deps: Deps, *, outbox_id: int) -> None:
             failed = False
     if failed:
         raise Retry(defer=10 * email.attempts)
+
+
+@task("notifications.email_notice")
+async def email_notice(deps: Deps, *, notice_id: int) -> None:
+    """Write the e-mail of one notice sent at once, in its reader's language, with its signed
+    unsubscribe link. Running it twice is harmless: the notice is locked and marked sent in
+    the transaction that writes the e-mail, and a notice already sent is left alone."""
+    async with db.transaction(deps.queue):
+        await service.email_notice(deps.settings, notice_id)
+
+
+@cron("notifications.send_digests", hour={7}, minute={0})
+async def send_digests(deps: Deps) -> int:
+    """Every morning, one e-mail per person with every notice waiting for the digest.
+
+    Running it twice is harmless: each person's digest day is locked and checked (one digest
+    a day), and the notices it carries are marked sent in the same transaction. It catches up
+    after downtime: what waits is whatever is still marked for the digest."""
+    today = datetime.now(UTC).date()
+    sent = 0
+    for user_id in await service.digest_readers():
+        # A transaction per person: one failing e-mail does not hold back the others.
+        async with db.transaction(deps.queue):
+            sent += await service.send_digest(deps.settings, user_id, today=today)
+    if sent:
+        log.info("digests written", extra={"emails": sent})
+    return sent

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -163,6 +163,10 @@ class Update(Model):
     title = fields.CharField(max_length=200)
     body = fields.TextField(default="")
     link = fields.CharField(max_length=300, default="")
+    # The event's parameters: the title and body are written in the reader's language from
+    # the kind (see notifications/kinds.py). None: older entries and staff posts, shown as
+    # stored.
+    params: dict[str, Any] | None = fields.JSONField(null=True)
     event_key = fields.CharField(max_length=120, null=True, unique=True)
     author_id = fields.IntField(null=True)
     challenge_id = fields.IntField(null=True, db_index=True)
@@ -174,6 +178,24 @@ class Update(Model):
     class Meta:
         table = "public_updates"
         ordering = ["-at", "-id"]
+
+    def shown(self) -> tuple[str, str]:
+        """Title and body in the current (the reader's) language; as stored for older
+        entries and staff posts."""
+        from service.notifications import kinds
+
+        name = f"timeline.{self.kind}"
+        if self.params is None or name not in kinds.KINDS:
+            return self.title, self.body
+        return kinds.render(name, self.params)
+
+    @property
+    def heading(self) -> str:
+        return self.shown()[0]
+
+    @property
+    def text(self) -> str:
+        return self.shown()[1]
 
 
 class SyncMark(Model):

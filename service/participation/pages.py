@@ -461,9 +461,10 @@ def _atom(request: Request, *, path: str, title: str, page: str, updates: list[U
     for update in reversed(updates):
         entry = feed.add_entry()
         entry.id(f"{base}/updates/{update.id}")
-        entry.title(update.title)
+        title, body = update.shown()
+        entry.title(title)
         entry.link(href=f"{base}{update.link or page}")
-        entry.summary(update.body or update.title)
+        entry.summary(body or title)
         entry.published(update.at)
         entry.updated(update.at)
     return Response(feed.atom_str(pretty=True), media_type="application/atom+xml")

@@ -91,8 +91,8 @@ def update_out(update: Update) -> schemas.UpdateOut:
     return schemas.UpdateOut(
         id=update.id,
         kind=update.kind,
-        title=update.title,
-        body=update.body,
+        title=update.heading,
+        body=update.text,
         link=update.link,
         at=update.at,
     )

@@ -19,6 +19,7 @@ from service.core.context import Context
 from service.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from service.core.i18n import N_
 from service.integrations.storage import StoredFile
+from service.notifications import kinds
 from service.notifications import service as notifications
 from service.participation import repository
 from service.participation.models import (
@@ -171,7 +172,7 @@ async def create(ctx: Context, data: ProposalIn) -> Proposal:
     await add_update(
         proposal_id=proposal.id,
         kind="proposed",
-        title=i18n.gettext("Proposed by a resident"),
+        params={"proposal": proposal.title},
         event_key=f"proposal:{proposal.id}:created",
         at=now,
         link=f"/proposals/{proposal.id}",
@@ -348,7 +349,7 @@ async def _threshold_reached(proposal: Proposal) -> None:
     await add_update(
         proposal_id=proposal.id,
         kind="threshold",
-        title=i18n.gettext("Enough supports: the city owes a formal answer"),
+        params={"proposal": proposal.title},
         at=proposal.threshold_reached_at,
         event_key=f"proposal:{proposal.id}:threshold",
         link=f"/proposals/{proposal.id}",
@@ -362,10 +363,7 @@ async def _threshold_reached(proposal: Proposal) -> None:
     ).distinct()
     for manager in managers:
         await notifications.notify(
-            manager,
-            title=i18n.gettext("A proposal of your region needs a formal answer"),
-            body=proposal.title,
-            link=f"/proposals/{proposal.id}",
+            manager, "proposal_needs_answer", link=f"/proposals/{proposal.id}", proposal=proposal
         )
 
 
@@ -447,16 +445,10 @@ async def respond(ctx: Context, proposal: Proposal, data: ResponseIn) -> Proposa
     await audit.record(
         ctx, "proposal.respond", object_type="proposal", object_id=proposal.id, status=target.value
     )
-    titles = {
-        P.under_study: N_("The city accepted the proposal for study"),
-        P.adopted: N_("The city adopted the proposal"),
-        P.declined: N_("The city declined the proposal"),
-    }
     await add_update(
         proposal_id=proposal.id,
         kind=f"answer_{target.value}",
-        title=i18n.gettext(titles[target]),
-        body=data.text,
+        params={"proposal": proposal.title, "text": data.text},
         author_id=_user(ctx).id,
         at=proposal.responded_at,
         link=f"/proposals/{proposal.id}",
@@ -546,8 +538,7 @@ async def adopt(
         proposal_id=proposal.id,
         organization_id=org.id,
         kind="adopted",
-        title=i18n.gettext("%(city)s adopted the proposal: a challenge is being drafted")
-        % {"city": org.name},
+        params={"proposal": proposal.title, "city": org.name},
         author_id=_user(ctx).id,
         at=now,
         event_key=f"proposal:{proposal.id}:adopted",
@@ -564,8 +555,9 @@ async def adopt(
 async def add_update(
     *,
     kind: str,
-    title: str,
     at: datetime,
+    params: dict[str, Any] | None = None,
+    title: str = "",
     body: str = "",
     link: str = "",
     event_key: str | None = None,
@@ -576,7 +568,14 @@ async def add_update(
     notify: bool = False,
     base_url: str = "",
 ) -> Update | None:
-    """Write a timeline entry once (an event key already written returns None)."""
+    """Write a timeline entry once (an event key already written returns None).
+
+    A system entry gives its `params` (the kind `timeline.<kind>` in notifications/kinds.py
+    says what it reads); its English text is kept beside them. A staff post gives its own
+    `title` and `body`."""
+    if params is not None:
+        kinds.check(f"timeline.{kind}", params)
+        title, body = kinds.render(f"timeline.{kind}", params, "en")
     if event_key is not None and await Update.filter(event_key=event_key).exists():
         return None
     try:
@@ -585,6 +584,7 @@ async def add_update(
                 kind=kind,
                 title=title[:200],
                 body=body,
+                params=params,
                 link=link,
                 event_key=event_key,
                 author_id=author_id,
@@ -695,15 +695,25 @@ async def followers_of(update: Update) -> list[int]:
 
 
 async def _tell_followers(update: Update, base_url: str) -> None:
-    for user in await User.filter(id__in=await followers_of(update)):
+    users = await User.filter(id__in=await followers_of(update))
+    if not users:
+        return
+    params = dict(update.params or {"title": update.title, "text": update.body})
+    challenge = proposal = None
+    if update.challenge_id is not None:
+        title = params.pop("challenge", None) or (await Challenge.get(id=update.challenge_id)).title
+        challenge = notifications.Ref(update.challenge_id, title)
+    if update.proposal_id is not None:
+        title = params.pop("proposal", None) or (await Proposal.get(id=update.proposal_id)).title
+        proposal = notifications.Ref(update.proposal_id, title)
+    for user in users:
         await notifications.notify(
             user,
-            title=update.title,
-            body=update.body,
+            f"timeline.{update.kind}",
             link=update.link,
-            email_template="participation_update",
-            email_link=f"{base_url}{update.link}",
-            update=update,
+            challenge=challenge,
+            proposal=proposal,
+            **params,
         )
 
 

@@ -9,14 +9,11 @@ reading a record twice writes nothing new.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from service.challenges.models import Award, Challenge, Question, StatusChange
-from service.core import i18n
-from service.core.i18n import N_
-from service.core.money import minor_units, to_major
 from service.participation import service
 from service.participation.models import SyncMark
 from service.rewards.models import LedgerTransaction, Milestone, TransactionKind
@@ -27,14 +24,8 @@ ID_OVERLAP = 200
 TIME_OVERLAP = timedelta(minutes=5)
 BATCH = 500
 
-STATUS_TITLES = {
-    "published": N_("The challenge was published"),
-    "open": N_("The challenge opened for applications"),
-    "closed": N_("The challenge closed for applications"),
-    "awarded": N_("The challenge was awarded"),
-    "completed": N_("The challenge was completed"),
-    "cancelled": N_("The challenge was cancelled"),
-}
+# The steps of a challenge that make a timeline entry (their words: notifications/kinds.py).
+STATUS_TITLES = ("published", "open", "closed", "awarded", "completed", "cancelled")
 # The steps a proposal's supporters and commenters are told of.
 NOTIFIED = frozenset({"published", "awarded", "payout"})
 
@@ -45,11 +36,8 @@ class Event:
     kind: str
     challenge_id: int
     at: datetime
-    body: str = ""
-
-
-def _amount(amount_minor: int, currency: str) -> str:
-    return f"{to_major(amount_minor, currency):,.{minor_units(currency)}f} {currency}"
+    # The event's own parameters (the challenge's title is added when written).
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 async def _mark(name: str) -> SyncMark:
@@ -91,7 +79,7 @@ async def _ledger_events() -> list[Event]:
             "funded" if r.kind is TransactionKind.fund else "payout",
             r.challenge_id,
             r.created_at,
-            _amount(r.amount_minor, r.currency),
+            {"amount_minor": r.amount_minor, "currency": r.currency},
         )
         for r in rows
     ]
@@ -112,7 +100,13 @@ async def _answer_events(now: datetime) -> list[Event]:
     mark.seen_until = rows[-1].answered_at if len(rows) == BATCH else now
     await mark.save()
     return [
-        Event(f"answer:{q.id}", "question_answered", q.challenge_id, q.answered_at, q.text)
+        Event(
+            f"answer:{q.id}",
+            "question_answered",
+            q.challenge_id,
+            q.answered_at,
+            {"question": q.text},
+        )
         for q in rows
         if q.answered_at is not None
     ]
@@ -135,22 +129,11 @@ async def _milestone_events(now: datetime) -> list[Event]:
             "milestone_approved",
             awards[m.award_id],
             m.approved_at,
-            m.title,
+            {"milestone": m.title},
         )
         for m in rows
         if m.approved_at is not None and m.award_id in awards
     ]
-
-
-def _title(kind: str, challenge_title: str) -> str:
-    titles = {
-        **STATUS_TITLES,
-        "funded": N_("The prize pool was funded"),
-        "payout": N_("A payment was made to a winner"),
-        "question_answered": N_("A public question was answered"),
-        "milestone_approved": N_("A milestone was approved"),
-    }
-    return f"{i18n.gettext(titles[kind])}: {challenge_title}"
 
 
 async def write(events: Iterable[Event], *, base_url: str) -> int:
@@ -168,8 +151,7 @@ async def write(events: Iterable[Event], *, base_url: str) -> int:
             continue
         update = await service.add_update(
             kind=event.kind,
-            title=_title(event.kind, challenge["title"]),
-            body=event.body,
+            params={**event.params, "challenge": challenge["title"]},
             at=event.at.astimezone(UTC),
             link=f"/challenges/{event.challenge_id}",
             event_key=event.key,

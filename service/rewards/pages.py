@@ -208,6 +208,9 @@ class MoneyPanel:
     pending: list[Funding] = field(default_factory=list)
     # Why the viewer may not record a bank transfer (a member of an applicant), or empty.
     bank_refusal: str = ""
+    # The viewer is not signed in with two-factor: recording a bank transfer is not offered
+    # (the rule of `rewards.fund`), the page says how to turn it on instead.
+    needs_two_factor: bool = False
 
     @property
     def to_fund_text(self) -> str:
@@ -232,6 +235,7 @@ async def money_panel(request: Request, challenge: Challenge) -> MoneyPanel:
         pending = [f for f in fundings if f.status is FundingStatus.pending]
         if await rewards.applicant_organizations(challenge) & set(actor_of(request).roles):
             bank_refusal = rewards.InterestedFunder().detail
+    needs_two_factor = can_fund and rewards.bank_record_refusal(actor_of(request)) is not None
     return MoneyPanel(
         totals=totals,
         can_fund=can_fund,
@@ -239,6 +243,7 @@ async def money_panel(request: Request, challenge: Challenge) -> MoneyPanel:
         to_fund=to_fund,
         pending=pending,
         bank_refusal=bank_refusal,
+        needs_two_factor=needs_two_factor,
     )
 
 
@@ -555,6 +560,8 @@ async def _render_award(
         can_approve=_allowed(request, "rewards.milestone.approve", one),
         is_finance=is_finance,
         see_bank=see_bank,
+        # The release rule itself (role and two-factor): the button is offered only then.
+        may_release=see_bank,
         mfa=actor_of(request).mfa,
         accounts=accounts,
         values=values or {},

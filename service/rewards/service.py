@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from service.accounts.actor import Actor
 from service.accounts.models import Membership, Organization, Role, User
+from service.accounts.permissions import TwoFactorRequired
 from service.audit import service as audit
 from service.challenges.models import (
     Application,
@@ -115,6 +116,15 @@ def system_context(settings: Settings) -> Context:
 FUNDABLE = frozenset(set(S) - {S.cancelled, S.completed})
 
 
+def bank_record_refusal(actor: Actor) -> ServiceError | None:
+    """Why this person may not record a bank transfer into a challenge's escrow, or None.
+
+    A bank transfer is recorded on the recorder's word, like a payout's: it takes two-factor
+    sign-in, whichever page or API asks (a card payment is confirmed by Stripe instead). The
+    money panel reads this to offer the form or say why not."""
+    return None if actor.mfa else TwoFactorRequired()
+
+
 async def fund(
     ctx: Context,
     challenge: Challenge,
@@ -161,6 +171,8 @@ async def fund(
         ctx.actor.user.id, await applicant_organizations(challenge)
     ):
         raise InterestedFunder()
+    if method is Rail.bank_transfer and (refusal := bank_record_refusal(ctx.actor)) is not None:
+        raise refusal
     funding = await Funding.create(
         challenge=challenge,
         amount_minor=amount_minor,
@@ -227,16 +239,12 @@ async def sync_payment_intent(settings: Settings, gateway: PaymentGateway, inten
     ctx = system_context(settings)
     if intent.status == "succeeded":
         await _funding_succeeded(ctx, challenge, funding)
-        await _tell_city(
-            challenge, _("A payment into a challenge's escrow succeeded"), _money_link(challenge)
-        )
+        await _tell_city(challenge, "funding_succeeded", _money_link(challenge))
     elif intent.status in ("canceled", "requires_payment_method") and intent.failure_reason:
         funding.status = FundingStatus.failed
         funding.failure_reason = intent.failure_reason
         await funding.save(update_fields=["status", "failure_reason"])
-        await _tell_city(
-            challenge, _("A payment into a challenge's escrow failed"), _money_link(challenge)
-        )
+        await _tell_city(challenge, "funding_failed", _money_link(challenge))
     elif intent.status == "canceled":
         funding.status = FundingStatus.failed
         funding.failure_reason = "canceled"
@@ -254,14 +262,16 @@ async def _members(organization_id: int, *roles: Role) -> list[User]:
     return [m.user for m in await query.select_related("user")]
 
 
-async def _tell_city(challenge: Challenge, title: str, link: str) -> None:
+async def _tell_city(challenge: Challenge, kind: str, link: str, **params: Any) -> None:
     for user in await _members(challenge.organization_id, Role.finance, Role.manager):
-        await notifications.notify(user, title=title, body=challenge.title, link=link)
+        await notifications.notify(user, kind, link=link, challenge=challenge, **params)
 
 
-async def _tell_org(organization_id: int, title: str, body: str, link: str) -> None:
+async def _tell_org(
+    organization_id: int, kind: str, link: str, challenge: Challenge | None, **params: Any
+) -> None:
     for user in await _members(organization_id):
-        await notifications.notify(user, title=title, body=body, link=link)
+        await notifications.notify(user, kind, link=link, challenge=challenge, **params)
 
 
 # --- allocation (called by the award) ------------------------------------------------------
@@ -413,9 +423,9 @@ async def bank_payout_failed(stripe_account_id: str) -> None:
     if account is not None:
         await _tell_org(
             account.organization_id,
-            _("Stripe could not pay out to your bank account"),
-            _("Check the bank details of your Stripe account."),
+            "bank_payout_failed",
             f"/organizations/{account.organization_id}/payout-account",
+            None,
         )
 
 
@@ -524,9 +534,10 @@ async def submit_evidence(ctx: Context, milestone: Milestone, *, evidence: str) 
     for user in await _members(award.challenge.organization_id, Role.manager):
         await notifications.notify(
             user,
-            title=_("Milestone evidence to review"),
-            body=milestone.title,
+            "milestone_submitted",
             link=f"/awards/{award.id}",
+            challenge=award.challenge,
+            milestone=milestone.title,
         )
     return milestone
 
@@ -591,16 +602,18 @@ async def approve(ctx: Context, milestone: Milestone) -> Milestone:
     )
     await _tell_org(
         award.application.organization_id,
-        _("A milestone was approved"),
-        milestone.title,
+        "milestone_approved",
         f"/awards/{award.id}",
+        award.challenge,
+        milestone=milestone.title,
     )
     for user in await _members(award.challenge.organization_id, Role.finance):
         await notifications.notify(
             user,
-            title=_("A milestone is ready to release"),
-            body=milestone.title,
+            "milestone_to_release",
             link=f"/awards/{award.id}",
+            challenge=award.challenge,
+            milestone=milestone.title,
         )
     return milestone
 
@@ -626,9 +639,11 @@ async def send_back(ctx: Context, milestone: Milestone, *, reason: str) -> Miles
     )
     await _tell_org(
         award.application.organization_id,
-        _("A milestone was sent back"),
-        reason,
+        "milestone_sent_back",
         f"/awards/{award.id}",
+        award.challenge,
+        milestone=milestone.title,
+        reason=reason,
     )
     return milestone
 
@@ -736,9 +751,10 @@ async def release(ctx: Context, milestone: Milestone) -> list[Payout]:
         for user in await _members(award.challenge.organization_id, Role.finance):
             await notifications.notify(
                 user,
-                title=_("Bank transfers to send"),
-                body=milestone.title,
+                "bank_transfers_to_send",
                 link=f"/awards/{award.id}",
+                challenge=award.challenge,
+                milestone=milestone.title,
             )
     return payouts
 
@@ -817,9 +833,10 @@ async def mark_paid(
         await _maybe_complete(award.challenge)
     await _tell_org(
         payout.organization_id,
-        _("A payout was sent to you"),
-        milestone.title,
+        "payout_sent",
         f"/awards/{award.id}",
+        award.challenge,
+        milestone=milestone.title,
     )
 
 
@@ -849,9 +866,9 @@ async def mark_failed(payout: Payout, award: Award, *, reason: str) -> None:
     await payout.save()
     await _move_payout(award, payout, T.payout_failed, K.payable, K.allocation, memo=reason)
     await _reopen_milestone(payout)
-    title = _("A payout failed")
-    await _tell_org(payout.organization_id, title, reason, f"/awards/{award.id}")
-    await _tell_city(award.challenge, title, f"/awards/{award.id}")
+    link = f"/awards/{award.id}"
+    await _tell_org(payout.organization_id, "payout_failed", link, award.challenge, reason=reason)
+    await _tell_city(award.challenge, "payout_failed", link, reason=reason)
 
 
 async def _reopen_milestone(payout: Payout) -> None:
@@ -957,9 +974,11 @@ async def sync_transfer(settings: Settings, gateway: PaymentGateway, transfer_id
         payout.status = P.reversed
         await _reopen_milestone(payout)
     await payout.save()
-    title = _("A payout was reversed")
-    await _tell_org(payout.organization_id, title, transfer_id, f"/awards/{award.id}")
-    await _tell_city(award.challenge, title, f"/awards/{award.id}")
+    link = f"/awards/{award.id}"
+    await _tell_org(
+        payout.organization_id, "payout_reversed", link, award.challenge, transfer=transfer_id
+    )
+    await _tell_city(award.challenge, "payout_reversed", link, transfer=transfer_id)
 
 
 # --- refunds -------------------------------------------------------------------------------
@@ -1011,9 +1030,7 @@ async def refund_unallocated(ctx: Context, challenge: Challenge) -> list[Refund]
             organization_id=challenge.organization_id,
             refunds=[r.id for r in refunds],
         )
-        await _tell_city(
-            challenge, _("Escrow is being returned to the city"), _money_link(challenge)
-        )
+        await _tell_city(challenge, "escrow_refunded", _money_link(challenge))
     return refunds
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from arq import Retry
 
@@ -186,10 +186,7 @@ async def sweep_payouts(deps: Deps) -> int:
                 job_id=f"refund-{refund_id}-{int(now.timestamp())}",
             )
         if old:
-            await _alert_operators(
-                i18n.gettext("Payouts have been in flight for more than a day"),
-                ", ".join(str(p) for p in old),
-            )
+            await _alert_operators("payouts_in_flight", payouts=", ".join(str(p) for p in old))
     return len(stuck) + len(refunds)
 
 
@@ -205,15 +202,14 @@ async def reconcile(deps: Deps) -> int:
             await InvariantBreach.create(
                 check=breach.check, detail=breach.detail, city_id=breach.city_id
             )
-        title = i18n.gettext("The ledger check found a problem")
-        body = "; ".join(b.detail for b in breaches)[:1000]
-        await _alert_operators(title, body)
+        detail = "; ".join(b.detail for b in breaches)[:1000]
+        await _alert_operators("ledger_problem", detail=detail)
         for city_id in {b.city_id for b in breaches if b.city_id is not None}:
-            await rewards._tell_org(city_id, title, body, "/")
+            await rewards._tell_org(city_id, "ledger_problem", "/", None, detail=detail)
     log.error("ledger invariants broken", extra={"breaches": [b.detail for b in breaches]})
     return len(breaches)
 
 
-async def _alert_operators(title: str, body: str) -> None:
+async def _alert_operators(kind: str, **params: Any) -> None:
     for user in await User.filter(is_operator=True):
-        await notifications.notify(user, title=title, body=body, link="/")
+        await notifications.notify(user, kind, link="/", **params)

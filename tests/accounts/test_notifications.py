@@ -54,12 +54,14 @@ async def test_rolled_back_event_sends_no_mail(
     assert await OutboxEmail.all().count() == 0
 
 
-async def test_unread_count_and_mark_read(client: httpx.AsyncClient) -> None:
+async def test_unread_count_and_mark_read(app: Starlette, client: httpx.AsyncClient) -> None:
     person = await factories.person(client)
     user = await User.get(id=person.user.id)
-    async with db.transaction(None):
+    async with db.transaction(app.state.deps.queue):
         for n in range(3):
-            await notifications.notify(user, title=f"Notice {n}")
+            await notifications.notify(
+                user, "organization_verified", link="/", organization=f"Org {n}"
+            )
     listing = (
         await client.get("/api/v1/me/notifications", params={"limit": 2}, headers=person.headers)
     ).json()

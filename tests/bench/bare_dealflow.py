@@ -1,7 +1,9 @@
 """The baseline of the deal-flow figure: a bare Starlette route running the deal flow's SQL.
 
-The statements come from `service.investors.repository`, as in the app: the page of the
-ranking, the track record of its startups, which of them are watched, and the city picks.
+The page of the ranking, which of them are watched and the city picks come from
+`service.investors.repository`, as in the app; the won challenges of its startups (with their
+delivered milestones) are read in one statement here, where the app reads the whole track
+record through `service.matching.track.track_records` (a fixed few statements).
 They run with raw asyncpg on a pool opened in the lifespan (1 to 5 connections, like the
 app's), and the page goes out as JSON. No sign-in, no permission check. It reads
 DATABASE_URL like the app.
@@ -22,16 +24,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from service.investors.repository import (
-    Filters,
-    dealflow_sql,
-    picks_sql,
-    track_record_sql,
-    watched_sql,
-)
+from service.config import Settings
+from service.investors.repository import DELIVERED, Filters, dealflow_sql, picks_sql, watched_sql
+from service.matching.scoring import floor_threshold
 
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 5
+FLOOR = floor_threshold(float(Settings.model_fields["matching_preview_floor"].default))
+_DELIVERED_SQL = ", ".join(f"'{s}'" for s in DELIVERED)
+# Every award of the page's startups, with its challenge, city and delivered milestones (the
+# statuses are the track record's fixed constants; the ids travel as a parameter).
+WINS_SQL = (
+    "SELECT ap.organization_id AS startup_id, c.id AS challenge_id, "  # noqa: S608
+    "c.title AS challenge_title, c.organization_id AS city_id, city.name AS city_name, "
+    "(SELECT COUNT(*) FROM milestones ms WHERE ms.award_id = aw.id "
+    f"AND ms.status IN ({_DELIVERED_SQL})) AS delivered "
+    "FROM awards aw JOIN applications ap ON ap.id = aw.application_id "
+    "JOIN challenges c ON c.id = aw.challenge_id "
+    "JOIN organizations city ON city.id = c.organization_id "
+    "WHERE ap.organization_id = ANY($1::int[]) ORDER BY aw.id"
+)
 
 
 @asynccontextmanager
@@ -49,13 +61,14 @@ async def dealflow(request: Request) -> Response:
     investor_id = int(request.path_params["investor_id"])
     limit = int(request.query_params.get("limit", "20"))
     pool: asyncpg.Pool = request.app.state.pool
-    statement, params = dealflow_sql("postgres", investor_id, Filters(), limit=limit + 1, offset=0)
+    statement, params = dealflow_sql(
+        "postgres", investor_id, Filters(), limit=limit + 1, offset=0, floor=FLOOR
+    )
     rows = await pool.fetch(statement, *params)
     page = rows[:limit]
     ids = [row["startup_id"] for row in page]
     wins: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    statement, params = track_record_sql("postgres", ids)
-    for row in await pool.fetch(statement, *params):
+    for row in await pool.fetch(WINS_SQL, ids):
         wins[row["startup_id"]].append(
             {
                 "challenge_id": row["challenge_id"],

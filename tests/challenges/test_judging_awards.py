@@ -16,7 +16,7 @@ from service.challenges.models import Application, Award, Challenge, ChallengeSt
 from service.config import Settings
 from service.rewards.models import Milestone
 from tests import factories
-from tests.challenges.helpers import City
+from tests.challenges.helpers import City, treasurer
 from tests.challenges.test_applications import applicant, draft, open_challenge
 
 
@@ -31,7 +31,7 @@ async def closed_with_applications(
         funded = await client.post(
             f"/api/v1/challenges/{challenge_id}/funding",
             json={"amount_minor": reward, "method": "bank_transfer", "reference": "TR-1"},
-            headers=city.finance.headers,
+            headers=(await treasurer(client, city)).headers,
         )
         assert funded.status_code == 201, funded.text
     apps = []

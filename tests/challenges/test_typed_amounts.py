@@ -15,7 +15,7 @@ from service.challenges.models import Application, Award, Challenge
 from service.matching.models import InvestorThesis
 from service.rewards.models import Funding, Milestone
 from tests import factories
-from tests.challenges.helpers import make_city
+from tests.challenges.helpers import make_city, treasurer
 from tests.challenges.test_applications import open_challenge
 from tests.challenges.test_judging_awards import closed_with_applications, judge, scores_for
 from tests.investors.helpers import deal
@@ -134,7 +134,7 @@ class TestFunding:
         self, client: httpx.AsyncClient, app: Starlette
     ) -> None:
         city, challenge_id = await open_challenge(client)
-        async with browser(app, city.finance.user) as b:
+        async with browser(app, (await treasurer(client, city)).user) as b:
             b.http.cookies.set("lang", "es")
             page = await b.get(f"/challenges/{challenge_id}")
             # The reward still to fund (EUR 50,000) is offered as Spanish people write it.

@@ -10,19 +10,22 @@ and each accounts page is checked for sideways scrolling on a phone-sized screen
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
+from starlette.applications import Starlette
 
 from service import db
-from service.accounts.models import Invitation, Membership, Role
-from tests.e2e.visit import Visit
-from tests.factories import PASSWORD, make_org, make_user
+from service.accounts.models import Invitation, Membership, Role, User
+from tests.e2e.visit import PHONE, Visit
+from tests.factories import PASSWORD, make_org, make_user, totp_code
 from tests.smtp import Mailbox
 
 # `app` is the served app: using it cleans the tables and rate limits after each test.
@@ -384,6 +387,45 @@ async def test_register_and_sign_in_without_javascript(
         await context.close()
 
 
+async def test_two_factor_sign_in_asks_the_code_on_a_page_of_its_own(
+    browser: Browser, base_url: str, screenshots: Path
+) -> None:
+    """The password first; then only the code, a wrong one refused next to its field."""
+    user = await make_user(name="Elena Prieto", email=unique_email("elena"), totp=True)
+    assert user.totp_secret
+    visit = Visit(screenshots, "signin-two-step")
+    context = await browser.new_context(base_url=base_url, locale="en-US")
+    try:
+        page = await context.new_page()
+        await page.goto("/signin?next=/invitations")
+        await fill_signin(page, email=user.email, password=PASSWORD)
+        await expect(page).to_have_url(re.compile(r"/signin/code\?next=/invitations$"))
+        await expect_heading(page, "Enter your code")
+        await expect(page.get_by_label("Password", exact=True)).to_have_count(0)
+        await expect(page.get_by_role("alert")).to_have_count(0)
+        await visit.check(page, "code")
+        await visit.fits_phone(page, "code")
+
+        # Six digits that are none of the codes the app would accept now.
+        totp = pyotp.TOTP(user.totp_secret)
+        valid = {totp.at(time.time() + drift) for drift in (-30, 0, 30)}
+        code = page.get_by_label("Code from your authenticator app")
+        await code.fill(next(c for c in ("000000", "111111", "222222", "333333") if c not in valid))
+        await page.get_by_role("main").get_by_role("button", name="Sign in").click()
+        await expect_field_error(
+            page, "Code from your authenticator app", re.compile("This code is not right")
+        )
+        await expect(page.get_by_label("Password", exact=True)).to_have_count(0)
+        await visit.check(page, "wrong-code")
+
+        await code.fill(await totp_code(user))
+        await page.get_by_role("main").get_by_role("button", name="Sign in").click()
+        await expect(page).to_have_url(re.compile(r"/invitations$"))
+        await expect_heading(page, "Invitations")
+    finally:
+        await context.close()
+
+
 async def test_an_unconfirmed_address_cannot_join_an_organization(
     browser: Browser, base_url: str
 ) -> None:
@@ -457,3 +499,40 @@ async def test_accounts_pages_fit_a_phone_screen(
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone: {wide}"
     finally:
         await context.close()
+
+
+async def test_ones_own_account_on_a_phone(
+    browser: Browser, base_url: str, app: Starlette, screenshots: Path
+) -> None:
+    """At 390 px: the name and language are changed (the page then answers in Spanish), and
+    the pages to change the e-mail address and to delete the account read well and pass axe."""
+    from tests.e2e.test_funding import session_cookie
+
+    user = await make_user(name="Ana Costa", email=unique_email("ana.maria.costa.ferreira"))
+    visit = Visit(screenshots, "own-account")
+    context = await browser.new_context(base_url=base_url, locale="en-US", viewport=PHONE)
+    context.set_default_timeout(10_000)
+    try:
+        await context.add_cookies([await session_cookie(app, base_url, user)])  # type: ignore[list-item]
+        page = await context.new_page()
+        await page.goto("/account")
+        await page.get_by_label("Your name").fill(" ")
+        await page.get_by_role("button", name="Save name and language").click()
+        await expect_field_error(page, "Your name", "Enter your name.")
+        await visit.check(page, "blank-name")
+        await page.get_by_label("Your name").fill("Ana Costa Ferreira")
+        await page.get_by_label("Language of the pages and e-mails").select_option("es")
+        await page.get_by_role("button", name="Save name and language").click()
+        await expect(page.locator("html")).to_have_attribute("lang", "es")
+        await expect(page.locator("#f-name")).to_have_value("Ana Costa Ferreira")
+        await visit.check(page, "account-es")
+        await visit.fits_phone(page, "account-es")
+        for path in ("/account/email", "/account/delete"):
+            await page.goto(f"{path}?lang=en")
+            await expect(page.get_by_role("heading", level=1)).to_be_visible()
+            await visit.check(page, path.rsplit("/", 1)[-1])
+            await visit.fits_phone(page, path.rsplit("/", 1)[-1])
+    finally:
+        await context.close()
+    saved = await User.get(id=user.id)
+    assert (saved.name, saved.language) == ("Ana Costa Ferreira", "es")

@@ -137,18 +137,30 @@ class TestProfilePage:
         async with signed_in(client, owner) as (browser, csrf):
             page = await browser.get(f"/startups/{org.id}/profile")
             assert page.status_code == 200
+            # A university asks for no funding: the form has no field for it.
+            assert 'name="funding_ask"' not in page.text
             bad = await browser.post(
                 f"/startups/{org.id}/profile",
                 data={
                     "csrf_token": csrf,
                     "dealflow_opt_in": "on",
-                    "funding_ask": "lots",
                     "text": "Sensors for rivers",
                 },
             )
             assert bad.status_code == 422
-            assert "Choose at least one sector" in bad.text
-            assert "Enter an amount" in bad.text and "Sensors for rivers" in bad.text
+            assert "Choose at least one sector" in bad.text and "Sensors for rivers" in bad.text
+            assert not await StartupProfile.exists(organization_id=org.id)
+            asking = await browser.post(
+                f"/startups/{org.id}/profile",
+                data={
+                    "csrf_token": csrf,
+                    "sectors": "water",
+                    "funding_ask": "250000",
+                    "text": "Sensors for rivers",
+                },
+            )
+            assert asking.status_code == 422
+            assert "Only a startup asks investors for funding." in asking.text
             assert not await StartupProfile.exists(organization_id=org.id)
             saved = await browser.post(
                 f"/startups/{org.id}/profile",
@@ -157,7 +169,6 @@ class TestProfilePage:
                     "dealflow_opt_in": "on",
                     "sectors": "water",
                     "stage": "seed",
-                    "funding_ask": "250000",
                     "region": "Sevilla",
                     "text": "Sensors for rivers",
                 },
@@ -165,7 +176,7 @@ class TestProfilePage:
             assert saved.status_code == 303
         profile = await StartupProfile.get(organization_id=org.id)
         assert profile.dealflow_opt_in and not profile.share_scores
-        assert profile.funding_ask_minor == 25_000_000 and profile.sectors == ["water"]
+        assert profile.funding_ask_minor is None and profile.sectors == ["water"]
 
 
 class TestFlows:

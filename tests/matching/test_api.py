@@ -147,6 +147,8 @@ class TestProfile:
         self, client: httpx.AsyncClient
     ) -> None:
         owner = await factories.person(client)
+        # Only a startup asks for funding: the others keep a profile without an ask.
+        no_ask = {**PROFILE, "funding_ask_minor": None}
         for kind, status in [
             (OrganizationKind.university, 200),
             (OrganizationKind.research_center, 200),
@@ -154,9 +156,14 @@ class TestProfile:
         ]:
             org = await factories.make_org(kind=kind, members={owner.user: Role.owner})
             url = f"/api/v1/startups/{org.id}/profile"
-            response = await client.put(url, json=PROFILE, headers=owner.headers)
+            response = await client.put(url, json=no_ask, headers=owner.headers)
             assert response.status_code == status, (kind, response.text)
+            if kind is not OrganizationKind.investor:
+                asking = await client.put(url, json=PROFILE, headers=owner.headers)
+                assert asking.status_code == 422, (kind, asking.text)
+                assert "funding_ask_minor" in asking.json()["fields"]
         assert await StartupProfile.all().count() == 2
+        assert not await StartupProfile.filter(funding_ask_minor__isnull=False).exists()
 
     async def test_bad_input_changes_nothing(self, client: httpx.AsyncClient) -> None:
         owner = await factories.person(client)

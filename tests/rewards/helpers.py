@@ -12,7 +12,7 @@ from service.accounts.models import Membership, OrganizationKind, Role
 from service.challenges import service as challenges_service
 from service.challenges.models import Challenge
 from tests import factories
-from tests.challenges.helpers import City
+from tests.challenges.helpers import City, treasurer
 from tests.challenges.test_applications import applicant, draft, open_challenge
 from tests.challenges.test_judging_awards import judge
 
@@ -35,7 +35,7 @@ async def fund(client: httpx.AsyncClient, city: City, challenge_id: int, amount:
     response = await client.post(
         f"/api/v1/challenges/{challenge_id}/funding",
         json={"amount_minor": amount, "method": "bank_transfer", "reference": "TR-77"},
-        headers=city.finance.headers,
+        headers=(await treasurer(client, city)).headers,
     )
     assert response.status_code == 201, response.text
 

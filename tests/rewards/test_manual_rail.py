@@ -10,6 +10,7 @@ import httpx
 
 from service.rewards import ledger
 from service.rewards.models import (
+    Funding,
     LedgerTransaction,
     Milestone,
     Payout,
@@ -18,6 +19,7 @@ from service.rewards.models import (
     RefundStatus,
 )
 from tests import factories
+from tests.challenges.helpers import treasurer
 from tests.challenges.test_applications import open_challenge
 from tests.rewards.helpers import Awarded, approved, awarded, bank_account
 
@@ -48,8 +50,17 @@ class TestFunding:
         assert (
             await client.post(f"/api/v1/challenges/{challenge_id}/funding", json=body)
         ).status_code == 401
-        funded = await client.post(
+        # Finance signed in without two-factor may not record it: the award page's rule for
+        # recording bank transfers holds for the escrow too.
+        unsafe = await client.post(
             f"/api/v1/challenges/{challenge_id}/funding", json=body, headers=city.finance.headers
+        )
+        assert unsafe.status_code == 403 and unsafe.json()["error"] == "TwoFactorRequired"
+        assert await Funding.all().count() == 0
+        funded = await client.post(
+            f"/api/v1/challenges/{challenge_id}/funding",
+            json=body,
+            headers=(await treasurer(client, city)).headers,
         )
         assert funded.status_code == 201, funded.text
         assert funded.json()["status"] == "succeeded"

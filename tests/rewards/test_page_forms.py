@@ -19,6 +19,7 @@ from service.rewards.models import (
     PayoutStatus,
 )
 from tests import factories
+from tests.challenges.helpers import treasurer
 from tests.challenges.test_applications import open_challenge
 from tests.rewards import test_stripe_rail as stripe_rail
 from tests.rewards.helpers import approved, awarded
@@ -36,7 +37,7 @@ class TestFundingForm:
     ) -> None:
         city, challenge_id = await open_challenge(client)
         url = f"/challenges/{challenge_id}/funding"
-        async with browser(app, city.finance.user) as finance:
+        async with browser(app, (await treasurer(client, city)).user) as finance:
             missing = await finance.post(url, amount=" ", reference="TR-1")
             assert missing.status_code == 422
             assert error_of(missing, "f-amount") == "Enter the amount."

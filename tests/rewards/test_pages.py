@@ -39,6 +39,7 @@ from service.rewards.models import (
     TransactionKind,
 )
 from tests import factories
+from tests.challenges.helpers import treasurer
 from tests.challenges.test_applications import open_challenge
 from tests.rewards.helpers import Awarded, approved, awarded, bank_account, fund
 
@@ -144,9 +145,21 @@ class TestMoneyPanel:
     ) -> None:
         city, challenge_id = await open_challenge(client)
         url = f"/challenges/{challenge_id}/funding"
-        async with browser(app, city.finance.user) as finance:
+        # Without two-factor sign-in (the city's owner here, who holds every role): no form,
+        # the reason and where to turn it on; forcing the form is refused, nothing recorded.
+        async with browser(app, city.owner.user) as owner:
+            page = await owner.get(f"/challenges/{challenge_id}")
+            assert "Turn on two-factor sign-in to record bank transfers" in text_of(page)
+            assert 'href="/account"' in page.text
+            assert 'id="f-fund"' not in page.text and 'id="f-amount"' not in page.text
+            refused = await owner.post(url, amount="100", reference="TR-9")
+            assert refused.status_code == 403
+            assert "Turn on two-factor sign-in" in text_of(refused)
+        assert await Funding.all().count() == 0
+        async with browser(app, (await treasurer(client, city)).user) as finance:
             page = await finance.get(f"/challenges/{challenge_id}")
             assert "Fund the escrow" in text_of(page)
+            assert "Turn on two-factor sign-in" not in text_of(page)
             # The amount still to fund is offered, in major units as English writes them.
             assert value_of(page, "f-amount") == "50,000.00"
             bad = await finance.post(url, amount="12,5x", reference="TR-9", method="bank_transfer")
@@ -427,13 +440,15 @@ class TestAwardPage:
         # Finance without two-factor, then the approver, are refused with the reason.
         async with browser(app, a.city.finance.user) as finance:
             page = await finance.get(page_url)
-            assert "Release €10,000.00" in text_of(page)
-            assert "need two-factor sign-in" in text_of(page)
+            # No button that would answer "Nothing was changed": the reason instead.
+            assert "Release €10,000.00" not in text_of(page)
+            assert f'action="/milestones/{first}/release"' not in page.text
+            assert "Turn on two-factor sign-in to release payments" in text_of(page)
+            assert f'id="release-{first}-two-factor"' in page.text
             refused = await finance.post(f"/milestones/{first}/release")
             assert refused.status_code == 403
-            assert error_of_button(refused, f"release-{first}") == (
-                "Turn on two-factor sign-in and sign in with it to do this."
-            )
+            assert "Turn on two-factor sign-in and sign in with it to do this." in text_of(refused)
+            assert not await Payout.exists()
         owner = await factories.person(client, totp=True)
         await with_role(owner, a.city.org, Role.owner)
         async with browser(app, owner.user) as both:
@@ -460,6 +475,9 @@ class TestAwardPage:
 
         # The treasurer releases, sees where to send the money, and records the transfer.
         async with browser(app, a.treasurer.user) as treasurer:
+            page = await treasurer.get(page_url)
+            assert "Release €10,000.00" in text_of(page)
+            assert "Turn on two-factor sign-in to release payments" not in text_of(page)
             released = await treasurer.post(f"/milestones/{first}/release")
             assert await notice_after(treasurer, released) == (
                 "Released. Send the bank transfers listed under the milestone and record their "
