@@ -29,7 +29,7 @@ from service.accounts.models import (
 )
 from service.audit import service as audit
 from service.audit.models import AuditEvent
-from service.core import i18n, zones
+from service.core import events, i18n, zones
 from service.core.context import Context
 from service.core.errors import (
     Conflict,
@@ -480,9 +480,8 @@ async def verify_organization(ctx: Context, org: Organization) -> Organization:
     if org.verified_at is None:
         org.verified_at = datetime.now(UTC)
         await org.save(update_fields=["verified_at"])
-        from service.matching.service import organization_verified
-
-        organization_verified(org)
+        # Matching counts it in the deal flow from now on (service.matching.listeners).
+        await events.announce("organization.verified", organization=org)
         await audit.record(
             ctx,
             "organization.verify",
