@@ -61,7 +61,7 @@ def contains_pattern(word: str) -> str:
     return f"%{escaped}%"
 
 
-class _FoldTerm(sql_functions.Function):  # type: ignore[misc]
+class _FoldTerm(sql_functions.Function):
     def __init__(self, term: Any, alias: str | None = None) -> None:
         super().__init__(FOLD, term, alias=alias)
 
