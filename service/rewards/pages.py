@@ -235,7 +235,10 @@ async def money_panel(request: Request, challenge: Challenge) -> MoneyPanel:
         pending = [f for f in fundings if f.status is FundingStatus.pending]
         if await rewards.applicant_organizations(challenge) & set(actor_of(request).roles):
             bank_refusal = rewards.InterestedFunder().detail
-    needs_two_factor = can_fund and rewards.bank_record_refusal(actor_of(request)) is not None
+    # (A member of an applicant is told that first: two-factor would not let them either.)
+    needs_two_factor = (
+        can_fund and not bank_refusal and rewards.bank_record_refusal(actor_of(request)) is not None
+    )
     return MoneyPanel(
         totals=totals,
         can_fund=can_fund,
