@@ -390,9 +390,14 @@ async def my_notifications(request: Request, query: schemas.CursorQuery) -> Resp
     items = [
         schemas.NotificationOut(
             id=n.id,
+            kind=n.kind,
             title=n.title,
             body=n.body,
             link=n.link,
+            challenge_id=n.challenge_id,
+            proposal_id=n.proposal_id,
+            subject_title=n.subject.name if n.subject else None,
+            subject_url=n.subject.path if n.subject else None,
             created_at=n.created_at,
             read=n.read_at is not None,
         )

@@ -207,10 +207,18 @@ class OperatorIn(BaseModel):
 
 
 class NotificationOut(BaseModel):
+    """A notice written in the reader's language; `subject_*` name and link the challenge or
+    proposal it is about (null for notices about neither: an organization, a cohort)."""
+
     id: int
+    kind: str = ""
     title: str
     body: str
     link: str
+    challenge_id: int | None = None
+    proposal_id: int | None = None
+    subject_title: str | None = None
+    subject_url: str | None = None
     created_at: datetime
     read: bool
 

@@ -32,6 +32,8 @@ FILES = [
     "frontend/templates/notifications/unsubscribe.html",
     "frontend/templates/accounts/notifications.html",
 ]
+# From the account page, the one line that leads to the settings.
+LINES = ["Notices", "Choose which notices reach you by e-mail, at once or in one daily summary"]
 
 
 def _params(kind: kinds.Kind) -> dict[str, object]:
@@ -92,6 +94,9 @@ def test_every_notice_and_timeline_kind_reads_in(language: str) -> None:
                 english_left.append(f"{kind.name}: {en_text!r}")
             if not _translated(language, template):
                 missing.add(template)
+    for message in LINES:
+        if not _translated(language, message):
+            missing.add(message)
     for path in FILES:
         for message in _messages_of(path):
             if _words(message) and not _translated(language, message):

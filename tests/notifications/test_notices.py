@@ -82,6 +82,11 @@ class TestQuestionsReachTheCity:
             QUESTION in item["body"]
             and item["title"] == "A new question on a challenge of your city"
         )
+        assert item["challenge_id"] == challenge_id and item["kind"] == "question_asked"
+        assert (item["subject_title"], item["subject_url"]) == (
+            title,
+            f"/challenges/{challenge_id}",
+        )
         # The page names the challenge and links to it.
         await factories.web_signin(client, await User.get(id=city.manager.user.id))
         page = await client.get("/notifications")
@@ -149,7 +154,7 @@ class TestSettings:
         person = await factories.person(client)
         csrf = await factories.web_signin(client, await User.get(id=person.user.id))
         account = await client.get("/account")
-        assert account.status_code == 200
+        assert 'href="/account/notifications"' in account.text
         page = await client.get("/account/notifications")
         assert page.status_code == 200 and 'name="email_questions"' in page.text
         saved = await client.post(
