@@ -31,7 +31,6 @@ from service.core.vocab import SDGS, Area, area_label, kind_label, sdg_label, st
 from service.core.web import context, transaction
 from service.participation import service as participation
 from service.participation.models import ProposalStatus
-from service.rewards.pages import money_panel
 from service.translation import service as translation
 
 CRITERIA_ROWS = 6
@@ -155,7 +154,6 @@ async def _render_detail(request: Request, status_code: int = 200, **extra: Any)
         following=following,
         can_edit=actor.has_role(org_id, Role.editor, Role.manager),
         can_publish=actor.has_role(org_id, Role.manager),
-        money=await money_panel(request, challenge),
         sections=await sections.sections_of(request, challenge),
         award_of={a.application_id: a.id for a in parts["awards"]},
         question_signers=await questions_service.signers(parts["questions"]),

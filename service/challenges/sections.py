@@ -1,6 +1,7 @@
 """Parts of the challenge page that other areas add: where it came from, its timeline, its
-projects. Each area names a module here holding `async def challenge_section(request, challenge)`
-that returns a `Section` (a template and its values) or None when it has nothing to show.
+projects. Each area names in its manifest a module holding `async def challenge_section(request,
+challenge)` that returns a `Section` (a template and its values) or None when it has nothing
+to show; the challenges area never imports them.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any, Literal
 from starlette.requests import Request
 
 from service.challenges.models import Challenge
+from service.core import manifest
 
-# "top" sections sit under the summary, "bottom" ones at the end of the page.
-Slot = Literal["top", "bottom"]
+# The "money" section (rewards') sits under the summary, "top" ones after it, "bottom" ones at
+# the end of the page.
+Slot = Literal["money", "top", "bottom"]
 
 
 @dataclass(frozen=True)
@@ -26,23 +29,14 @@ class Section:
 
 
 Provider = Callable[[Request, Challenge], Awaitable[Section | None]]
-# Modules with a `challenge_section` provider, in the order their sections appear.
-PROVIDER_MODULES: list[str] = [
-    "service.opendata.provenance",
-    "service.participation.pages",
-    "service.deliberation.pages",
-    "service.incubation.sections",
-    "service.funding.pages",
-    "service.panels.pages",
-]
 
 
 def providers() -> list[Provider]:
-    return [importlib.import_module(name).challenge_section for name in PROVIDER_MODULES]
+    return [importlib.import_module(name).challenge_section for name in manifest.section_modules()]
 
 
 async def sections_of(request: Request, challenge: Challenge) -> dict[Slot, list[Section]]:
-    found: dict[Slot, list[Section]] = {"top": [], "bottom": []}
+    found: dict[Slot, list[Section]] = {"money": [], "top": [], "bottom": []}
     for provider in providers():
         section = await provider(request, challenge)
         if section is not None:

@@ -1,6 +1,7 @@
 """What each area brings to the app, declared once per area and read by everything that
 assembles the app: the database (models), the web app (routes), the worker (tasks and cron
-jobs), the other areas (listeners of their events), the demo (seeders) and the tests.
+jobs), the other areas (listeners of their events, parts of the challenge page), the demo
+(seeders) and the tests.
 
 An area lists its modules by name in its own `manifest.py`; the site's list of areas
 (`service.areas`) registers them here. core names no area: it only reads what was registered,
@@ -38,6 +39,9 @@ class Area:
     demo: tuple[DemoStep, ...] = ()
     # Modules holding `@listener` functions for other areas' events (see service.core.events).
     listeners: tuple[str, ...] = ()
+    # Modules holding `challenge_section(request, challenge)`: the parts of the challenge page
+    # this area adds (see service.challenges.sections), in the order of the areas.
+    sections: tuple[str, ...] = ()
 
 
 _areas: list[Area] = []
@@ -72,6 +76,10 @@ def task_modules() -> list[str]:
 
 def listener_modules() -> list[str]:
     return [module for area in areas() for module in area.listeners]
+
+
+def section_modules() -> list[str]:
+    return [module for area in areas() for module in area.sections]
 
 
 def demo_steps() -> list[DemoStep]:

@@ -14,4 +14,5 @@ AREA = Area(
     ),
     tasks=("service.deliberation.tasks",),
     demo=(DemoStep(100, "opinion map", "service.deliberation.demo:seed_conversation"),),
+    sections=("service.deliberation.pages",),
 )

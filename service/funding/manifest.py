@@ -14,4 +14,5 @@ AREA = Area(
     ),
     tasks=("service.funding.tasks",),
     demo=(DemoStep(120, "funding round", "service.funding.demo:seed_funding_round"),),
+    sections=("service.funding.pages",),
 )

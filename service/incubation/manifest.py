@@ -14,4 +14,5 @@ AREA = Area(
     ),
     tasks=("service.incubation.tasks",),
     demo=(DemoStep(80, "incubation", "service.incubation.demo:seed_incubation"),),
+    sections=("service.incubation.sections",),
 )

@@ -8,4 +8,5 @@ from service.core.manifest import Area
 AREA = Area(
     name="opendata",
     routes=("service.opendata.routes", "service.opendata.pages"),
+    sections=("service.opendata.provenance",),
 )

@@ -14,4 +14,5 @@ AREA = Area(
     ),
     tasks=("service.panels.tasks",),
     demo=(DemoStep(110, "citizens' panel", "service.panels.demo:seed_panel"),),
+    sections=("service.panels.pages",),
 )

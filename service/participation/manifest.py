@@ -14,4 +14,5 @@ AREA = Area(
     ),
     tasks=("service.participation.tasks",),
     demo=(DemoStep(90, "proposals", "service.participation.demo:seed_proposals"),),
+    sections=("service.participation.pages",),
 )

@@ -18,4 +18,5 @@ AREA = Area(
         DemoStep(50, "rewards", "service.rewards.demo:seed_rewards"),
         DemoStep(55, "dates of the money", "service.rewards.demo_dates:date_money"),
     ),
+    sections=("service.rewards.sections",),
 )

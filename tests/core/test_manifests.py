@@ -4,6 +4,7 @@ nothing an area holds is left out, and nothing named is missing."""
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,13 @@ def test_registering_an_area_twice_is_refused() -> None:
     with pytest.raises(ValueError, match="listed twice"):
         manifest.register([areas.SITE, areas.SITE])
     assert manifest.areas() == areas.AREAS
+
+
+def test_every_part_of_the_challenge_page_is_in_a_manifest() -> None:
+    provider = re.compile(r"^async def challenge_section\(", re.MULTILINE)
+    declared = sorted(
+        "service." + ".".join(path.relative_to(SERVICE).with_suffix("").parts)
+        for path in SERVICE.glob("*/*.py")
+        if provider.search(path.read_text())
+    )
+    assert declared and declared == sorted(manifest.section_modules())
