@@ -78,3 +78,12 @@ class TestOptionalBodies:
         refused = await client.post("/api/v1/proposals", headers=person.headers)
         assert refused.status_code == 415
         assert refused.json()["error"] == "UnsupportedMediaType"
+
+    async def test_the_document_says_which_bodies_may_be_left_out(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        paths = (await client.get("/api/openapi.json")).json()["paths"]
+        accept = paths["/api/v1/intro-requests/{intro_request_id}/accept"]["post"]
+        assert accept["requestBody"]["required"] is False
+        assert paths["/api/v1/me/notifications/read"]["post"]["requestBody"]["required"] is False
+        assert paths["/api/v1/proposals"]["post"]["requestBody"]["required"] is True
