@@ -344,16 +344,16 @@ async def _obligations_of(org: Organization) -> list[str]:
     reasons: list[str] = []
     challenge_ids = Subquery(Challenge.filter(organization_id=org.id).values("id"))
     # Escrow, awarded and released money are balances of their own: any left is owed.
-    held = (
+    balances = (
         await LedgerEntry.filter(
             account__kind__in=[AccountKind.escrow, AccountKind.allocation, AccountKind.payable],
             account__challenge_id__in=challenge_ids,
         )
         .annotate(total=Sum("amount_minor"))
-        .first()
-        .values("total")
+        .group_by("account_id")
+        .values("account_id", "total")
     )
-    if held and held["total"]:
+    if any(row["total"] for row in balances):
         reasons.append(i18n.gettext("money held in escrow for its challenges"))
     unpaid = Milestone.filter(status__not=MilestoneStatus.paid)
     if await unpaid.filter(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import Any
 
 from pydantic import EmailStr, TypeAdapter
 from starlette.requests import Request
@@ -169,7 +170,7 @@ async def delete_page(request: Request) -> Response:
     user = ctx.actor.user
     assert user is not None
     blockers = await account_changes.deletion_blockers(user)
-    show = {"user": user, "blockers": blockers}
+    show: dict[str, Any] = {"user": user, "blockers": blockers}
     if request.method == "GET":
         return render(request, "accounts/delete.html", **show)
     password, code = await _reauth_fields(request)

@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 
 import httpx
 import pytest
@@ -31,7 +32,8 @@ from service.audit.models import AuditEvent
 from service.challenges.models import Application, ApplicationStatus, Award
 from service.config import Settings
 from service.participation.models import Comment, Proposal
-from service.rewards.models import Milestone, MilestoneStatus
+from service.rewards import ledger
+from service.rewards.models import AccountKind, Milestone, MilestoneStatus, TransactionKind
 from tests import factories
 from tests.challenges.factories import make_draft_challenge
 from tests.smtp import Mailbox
@@ -157,7 +159,8 @@ class TestEmailChange:
         assert user.email == NEW and user.email_verified_at is not None
         await worker_burst()
         notice = mailbox.to("ana@example.org")
-        assert len(notice) == 1 and NEW in notice[0].get_body().get_content()  # type: ignore[union-attr]
+        assert len(notice) == 1 and isinstance(notice[0], EmailMessage)
+        assert NEW in notice[0].get_content()
         # The link works once.
         again = await client.post("/api/v1/me/email/confirm", json={"token": token})
         assert again.status_code == 400
@@ -458,6 +461,33 @@ class TestDeletion:
             "/api/v1/me/delete", json={"password": factories.PASSWORD}, headers=me.headers
         )
         assert response.status_code == 204
+
+    async def test_escrow_held_for_a_citys_challenge_blocks_until_refunded(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        me = await factories.person(client)
+        city = await factories.make_org(
+            kind=OrganizationKind.government, name="City of Soria", members={me.user: Role.owner}
+        )
+        challenge = await make_draft_challenge(city)
+        ids = {"challenge_id": challenge.id, "city_id": city.id, "counterpart_id": city.id}
+        async with db.transaction(None):
+            source = await ledger.account(
+                AccountKind.funding_source, "EUR", organization_id=city.id
+            )
+            escrow = await ledger.account(AccountKind.escrow, "EUR", challenge_id=challenge.id)
+            await ledger.move("test-fund", TransactionKind.fund, source, escrow, 500_000, **ids)
+        body = {"password": factories.PASSWORD}
+        refused = await client.post("/api/v1/me/delete", json=body, headers=me.headers)
+        assert refused.status_code == 409
+        assert "City of Soria" in refused.json()["detail"]
+        assert "money held in escrow" in refused.json()["detail"]
+        assert (await _fresh(me.user)).deleted_at is None
+        async with db.transaction(None):
+            back = await ledger.account(AccountKind.refunded, "EUR", organization_id=city.id)
+            await ledger.move("test-refund", TransactionKind.refund, escrow, back, 500_000, **ids)
+        done = await client.post("/api/v1/me/delete", json=body, headers=me.headers)
+        assert done.status_code == 204, done.text
 
     async def test_through_the_page_the_browser_is_signed_out(
         self, client: httpx.AsyncClient
