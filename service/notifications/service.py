@@ -294,7 +294,7 @@ async def email_notice(settings: Settings, notice_id: int) -> OutboxEmail | None
     user = await User.get_or_none(id=notice.user_id)
     notice.email_state = "sent"
     await notice.save(update_fields=["email_state"])
-    if user is None:
+    if user is None or user.deleted_at is not None:
         return None
     group = kinds.KINDS[notice.kind].group
     stop = unsubscribe_url(settings, user.id, group)
@@ -343,7 +343,11 @@ async def send_digest(settings: Settings, user_id: int, *, today: date) -> int:
         return 0
     notices = await Notification.filter(user_id=user_id, email_state="daily").order_by("id")
     user = await User.get_or_none(id=user_id)
-    if not notices or user is None:
+    if not notices:
+        return 0
+    if user is None or user.deleted_at is not None:
+        # Nobody to write to any more: the notices stop waiting.
+        await Notification.filter(id__in=[n.id for n in notices]).update(email_state="")
         return 0
     language = user.language if user.language in i18n.LANGUAGES else "en"
     with kinds.language(language):

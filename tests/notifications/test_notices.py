@@ -279,6 +279,22 @@ class TestDailyDigest:
             == 1
         )
 
+    async def test_a_deleted_account_gets_no_digest(
+        self, app: Starlette, client: httpx.AsyncClient, mailbox: Mailbox, worker_burst: Worker
+    ) -> None:
+        person = await factories.person(client)
+        user = await User.get(id=person.user.id)
+        async with db.transaction(app.state.deps.queue):
+            await NotificationSetting.create(
+                user_id=user.id, group="organizations", email=EmailMode.daily
+            )
+            await notifications.notify(user, "organization_verified", organization="Sevilla")
+            await User.filter(id=user.id).update(deleted_at=datetime.now(UTC))
+        assert await tasks.send_digests(app.state.deps) == 0
+        await worker_burst()
+        assert mailbox.to(user.email) == []
+        assert not await Notification.filter(email_state="daily").exists()
+
     def test_the_digest_job_runs_once_a_day(self) -> None:
         jobs.load_tasks()
         spec = jobs.CRONS["notifications.send_digests"]
