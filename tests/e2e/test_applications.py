@@ -66,7 +66,7 @@ async def signed_in(browser: Browser, base_url: str, user: User) -> AsyncIterato
         page = await context.new_page()
         await page.goto("/signin")
         await fill_signin(page, email=user.email, password=PASSWORD)
-        await expect(page).to_have_url(re.compile(r"/account$"))
+        await expect(page).to_have_url(re.compile(r"/$"))
         yield page
     finally:
         await context.close()
@@ -95,7 +95,8 @@ async def fund_fully(challenge: Challenge, queue: JobSender, settings: Settings)
     assert member is not None
     user = await member.user
     roles = {challenge.organization_id: member.role}
-    ctx = Context(actor=Actor(user=user, roles=roles), settings=settings)
+    # Signed in with two-factor, as recording a bank transfer requires.
+    ctx = Context(actor=Actor(user=user, roles=roles, mfa=True), settings=settings)
     async with db.transaction(queue):
         await rewards.fund(
             ctx,
@@ -183,6 +184,14 @@ async def test_apply_judge_award_flow(
         await visit.check(page, "apply")
         await fits_phone(page, screenshots, "apply")
 
+        # The partner is found by name first (a search of its own, which reloads the page);
+        # case does not count.
+        await page.get_by_label("Name of the organization").fill(university_name.upper())
+        await page.get_by_role("button", name="Find organizations").click()
+        await expect(
+            page.get_by_text("1 organization found: choose it in a partner row.")
+        ).to_be_visible()
+        await visit.check(page, "apply-partner-search")
         await page.get_by_label("Title of the application").fill(title)
         await page.get_by_label("Summary").fill("Too short")
         await page.get_by_label("Budget (EUR)").fill("40,000.50")

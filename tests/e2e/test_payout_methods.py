@@ -49,7 +49,10 @@ async def in_country(org: Organization, country: str) -> Organization:
 
 
 def as_(app: Starlette, user: User, org: Organization, role: Role) -> Context:
-    return Context(actor=Actor(user=user, roles={org.id: role}), settings=app.state.settings)
+    # Signed in with two-factor, as finance records bank transfers.
+    return Context(
+        actor=Actor(user=user, roles={org.id: role}, mfa=True), settings=app.state.settings
+    )
 
 
 async def test_a_chilean_winner_adds_a_chilean_account_and_is_paid(
