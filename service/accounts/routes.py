@@ -237,7 +237,7 @@ async def me(request: Request) -> Response:
 )
 async def update_me(request: Request, json: schemas.ProfileIn) -> Response:
     """Change one's name, language (`en`, `es`, `pt`: pages and e-mails are written in it)
-    or time zone (times and deadlines are shown in it; empty for the default). Fields left
+    or time zone (an IANA name: times and deadlines are shown in it). Fields left
     out stay as they are; the e-mail address and the password have routes of their own."""
     async with transaction(request):
         user = await account_changes.update_profile(

@@ -287,8 +287,9 @@ class ProfileIn(BaseModel):
     )
     time_zone: str | None = Field(
         default=None,
+        min_length=1,
         max_length=64,
-        description="An IANA zone to read times in; empty for the default",
+        description="An IANA zone to read times in (and deadlines)",
         examples=["Europe/Madrid"],
     )
 
@@ -302,9 +303,7 @@ class ProfileIn(BaseModel):
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return value
-        return zones.check_zone(value)
+        return None if value is None else zones.check_zone(value)
 
 
 class EmailChangeIn(ReauthIn):
