@@ -103,7 +103,7 @@ async def callback(request: Request) -> Response:
         )
     from service.accounts.pages import set_session_cookie
 
-    response = redirect(request, "/account")
+    response = redirect(request, "/")
     set_session_cookie(request, response, session_token)
     return response
 

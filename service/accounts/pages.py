@@ -43,7 +43,8 @@ def safe_next(url: str | None) -> str:
     """Only same-site paths: an open redirect would let a link send users elsewhere."""
     if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
         return url
-    return "/account"
+    # The person's home: what each of their roles has waiting.
+    return "/"
 
 
 # --- register, sign in, sign out -----------------------------------------------------------

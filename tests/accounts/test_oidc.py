@@ -182,7 +182,7 @@ async def test_authorization_code_flow_creates_and_signs_in_a_verified_user(
 
     done = await browser.get(back)
     assert done.status_code == 303, done.text
-    assert done.headers["location"] == "/account"
+    assert done.headers["location"] == "/"
     assert SESSION_COOKIE in browser.cookies
     session_cookie = next(
         value
@@ -238,7 +238,7 @@ async def test_verified_email_links_the_identity_to_the_existing_account(
     done = await sign_in(browser, idp, subject)
 
     assert done.status_code == 303, done.text
-    assert done.headers["location"] == "/account"
+    assert done.headers["location"] == "/"
     assert await User.all().count() == 1
     identity = await OidcIdentity.get(subject=subject).select_related("user")
     assert identity.user.id == existing.id

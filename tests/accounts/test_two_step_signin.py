@@ -73,7 +73,7 @@ async def test_after_the_password_the_code_alone_finishes_the_sign_in(
         data={"csrf_token": factories.csrf_of(step.text), "code": await factories.totp_code(user)},
     )
     assert done.status_code == 303, done.text
-    assert done.headers["location"] == "/account"
+    assert done.headers["location"] == "/"
     assert (await client.get("/account")).status_code == 200
 
 

@@ -116,4 +116,4 @@ async def test_open_redirect_after_sign_in_is_refused(client: httpx.AsyncClient)
         data={"csrf_token": csrf, "email": user.email, "password": factories.PASSWORD},
     )
     assert response.status_code == 303
-    assert response.headers["location"] == "/account"
+    assert response.headers["location"] == "/"

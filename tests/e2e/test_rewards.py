@@ -60,7 +60,7 @@ async def signed_in_with_code(browser: Browser, base_url: str, user: User) -> As
             pyotp.TOTP(user.totp_secret).now()
         )
         await page.get_by_role("main").get_by_role("button", name="Sign in").click()
-        await expect(page).to_have_url(re.compile(r"/account$"))
+        await expect(page).to_have_url(re.compile(r"/$"))
         yield page
     finally:
         await context.close()

@@ -35,7 +35,7 @@ from service.rewards.models import Milestone, MilestoneStatus
 from tests import factories
 from tests.challenges.factories import make_draft_challenge
 from tests.e2e.visit import PHONE, Visit
-from tests.rewards.helpers import approved, awarded
+from tests.rewards.helpers import approved, awarded, bank_account
 
 # `app` is the served app: using it cleans the tables after the test.
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("app")]
@@ -59,9 +59,6 @@ async def home_of(
             code = page.locator("[name=code], [name=totp]").first
             await code.fill(await factories.totp_code(user))
             await page.get_by_role("main").get_by_role("button").first.click()
-        await page.wait_for_load_state()
-        if not page.url.endswith("/"):  # TEMPORARY until sign-in lands on the home
-            await page.goto("/")
         await expect(page).to_have_url(re.compile(r"/$"))
         yield page
     finally:
@@ -287,6 +284,7 @@ async def test_finance_releases_an_approved_milestone_from_home(
     browser: Browser, base_url: str, client: httpx.AsyncClient, screenshots: Path
 ) -> None:
     a = await awarded(client, amounts=(1_000_000,))
+    await bank_account(client, a.winner, a.winner_org)
     await approved(client, a, a.milestone_ids[0])
     visit = Visit(screenshots, "role-home-finance")
     async with home_of(browser, base_url, a.treasurer.user) as page:

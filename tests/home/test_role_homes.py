@@ -338,3 +338,18 @@ async def test_visitors_get_the_public_home_and_menu(client: httpx.AsyncClient) 
     labels = menu_labels(page.text)
     assert labels[:3] == ["Home", "Challenges", "Proposals"]
     assert "Account" not in labels and "Applications" not in labels
+
+
+async def test_signing_in_lands_on_the_home_unless_a_next_page_was_given(
+    client: httpx.AsyncClient,
+) -> None:
+    user = await factories.make_user()
+    for query, landing in (("", "/"), ("?next=/proposals/new", "/proposals/new")):
+        client.cookies.clear()
+        csrf = factories.csrf_of((await client.get(f"/signin{query}")).text)
+        done = await client.post(
+            f"/signin{query}",
+            data={"csrf_token": csrf, "email": user.email, "password": factories.PASSWORD},
+        )
+        assert done.status_code == 303, done.text
+        assert done.headers["location"] == landing
