@@ -170,13 +170,16 @@ async def delete_page(request: Request) -> Response:
     user = ctx.actor.user
     assert user is not None
     blockers = await account_changes.deletion_blockers(user)
-    show: dict[str, Any] = {"user": user, "blockers": blockers}
+    # Who signs in with single sign-on has no password here: a fresh sign-in stands for it.
+    fresh_sso = user.password_hash is None and two_factor.recent_reauth(ctx.actor.session)
+    show: dict[str, Any] = {"user": user, "blockers": blockers, "fresh_sso": fresh_sso}
     if request.method == "GET":
         return render(request, "accounts/delete.html", **show)
     password, code = await _reauth_fields(request)
     try:
-        await reauth_limit(request)
-        await two_factor.reauthenticate(ctx, user, password=password, code=code)
+        if not fresh_sso:
+            await reauth_limit(request)
+            await two_factor.reauthenticate(ctx, user, password=password, code=code)
         async with transaction(request):
             await account_changes.delete_account(ctx, user)
     except ServiceError as exc:

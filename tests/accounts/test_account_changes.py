@@ -8,6 +8,7 @@ e-mail address; there was no way to take one's data away or to delete one's acco
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from service import db
 from service.accounts import account_changes
+from service.accounts.actor import SESSION_COOKIE, hash_token
 from service.accounts.models import (
     ApiToken,
     Membership,
@@ -506,6 +508,33 @@ class TestDeletion:
         assert (await _fresh(user)).deleted_at is not None
         assert not await WebSession.filter(user_id=user.id, ended_at=None).exists()
         assert (await client.get("/account")).status_code == 401
+
+    async def test_single_sign_on_people_delete_within_five_minutes_of_signing_in(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        user = await factories.make_user(name="Ana Ruiz")
+        await User.filter(id=user.id).update(password_hash=None)
+        raw, csrf = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        async with db.transaction(None):
+            session = await WebSession.create(
+                user=user,
+                token_hash=hash_token(raw),
+                csrf_token=csrf,
+                expires_at=datetime.now(UTC) + timedelta(hours=1),
+            )
+        client.cookies.set(SESSION_COOKIE, raw)
+        await WebSession.filter(id=session.id).update(
+            created_at=datetime.now(UTC) - timedelta(minutes=10)
+        )
+        stale = await client.post("/account/delete", data={"csrf_token": csrf})
+        assert stale.status_code == 403 and "Sign in again" in stale.text
+        assert (await _fresh(user)).deleted_at is None
+        await WebSession.filter(id=session.id).update(reauth_at=datetime.now(UTC))
+        page = await client.get("/account/delete")
+        assert 'name="password"' not in page.text
+        done = await client.post("/account/delete", data={"csrf_token": csrf})
+        assert done.status_code == 303
+        assert (await _fresh(user)).deleted_at is not None
 
     async def test_the_page_names_the_obligation_before_the_password_is_typed(
         self, client: httpx.AsyncClient
