@@ -303,36 +303,46 @@ async def unallocated(challenge: Challenge) -> int:
 async def connect_stripe(
     ctx: Context, org: Organization, gateway: PaymentGateway, *, email: str
 ) -> str:
-    """Open (or reopen) Stripe's onboarding for the organization; returns where to send them."""
-    account = await PayoutAccount.select_for_update().get_or_none(organization_id=org.id)
+    """Open (or reopen) Stripe's onboarding for the organization; returns where to send them.
+
+    Stripe is called before the payout account's row is locked, so no lock waits on the
+    network. Creating the connected account is idempotent per organization (its key): two
+    clicks that both find no account get the same one back, and recording it under the lock
+    writes the same id twice.
+    """
     if gateway.rail is not Rail.stripe:
         raise ValidationFailed(
             fields={"rail": _("Stripe is not available here: enter bank details instead.")}
         )
+    found = await PayoutAccount.get_or_none(organization_id=org.id)
+    stripe_account_id = found.stripe_account_id if found is not None else None
+    connected = None
     try:
-        if account is None or not account.stripe_account_id:
+        if not stripe_account_id:
             connected = await gateway.create_account(
                 email=email,
                 country=org.country,
                 idempotency_key=f"payout-account-{org.id}",
                 metadata={"organization_id": str(org.id)},
             )
-            if account is None:
-                account = await PayoutAccount.create(
-                    organization=org, rail=Rail.stripe, stripe_account_id=connected.id
-                )
-            else:
-                account.rail = Rail.stripe
-                account.stripe_account_id = connected.id
-                account.payouts_enabled = connected.payouts_enabled
-                await account.save()
+            stripe_account_id = connected.id
         base = f"{ctx.settings.base_url}/organizations/{org.id}/payout-account"
-        assert account.stripe_account_id is not None
         url = await gateway.account_link(
-            account.stripe_account_id, refresh_url=f"{base}/refresh", return_url=f"{base}/return"
+            stripe_account_id, refresh_url=f"{base}/refresh", return_url=f"{base}/return"
         )
     except GatewayError:
         raise ProviderUnavailable() from None
+    if connected is not None:
+        account = await PayoutAccount.select_for_update().get_or_none(organization_id=org.id)
+        if account is None:
+            account = await PayoutAccount.create(
+                organization=org, rail=Rail.stripe, stripe_account_id=connected.id
+            )
+        else:
+            account.rail = Rail.stripe
+            account.stripe_account_id = connected.id
+            account.payouts_enabled = connected.payouts_enabled
+            await account.save()
     await audit.record(
         ctx,
         "rewards.payout_account.stripe",
@@ -950,11 +960,18 @@ async def record_bank_transfer(
 
 
 async def sync_transfer(settings: Settings, gateway: PaymentGateway, transfer_id: str) -> None:
-    """A transfer changed at Stripe: post any reversal we have not posted yet."""
-    payout = await Payout.select_for_update().get_or_none(stripe_transfer_id=transfer_id)
-    if payout is None or payout.status not in (P.paid, P.reversed):
+    """A transfer changed at Stripe: post any reversal we have not posted yet.
+
+    Stripe is asked before the payout's row is locked, so no lock waits on the network. The
+    amount reversed only grows at Stripe and the part not yet posted is worked out under the
+    lock: an answer older than one already posted finds nothing left to post. A paid payout
+    stays paid or reversed, so the status read before the lock still holds under it.
+    """
+    found = await Payout.get_or_none(stripe_transfer_id=transfer_id)
+    if found is None or found.status not in (P.paid, P.reversed):
         return
     transfer = await gateway.retrieve_transfer(transfer_id)
+    payout = await Payout.select_for_update().get(id=found.id)
     delta = transfer.amount_reversed_minor - payout.amount_reversed_minor
     if delta <= 0:
         return
