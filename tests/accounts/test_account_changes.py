@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 import httpx
 import pytest
@@ -473,7 +474,11 @@ class TestDeletion:
             kind=OrganizationKind.government, name="City of Soria", members={me.user: Role.owner}
         )
         challenge = await make_draft_challenge(city)
-        ids = {"challenge_id": challenge.id, "city_id": city.id, "counterpart_id": city.id}
+        ids: dict[str, Any] = {
+            "challenge_id": challenge.id,
+            "city_id": city.id,
+            "counterpart_id": city.id,
+        }
         async with db.transaction(None):
             source = await ledger.account(
                 AccountKind.funding_source, "EUR", organization_id=city.id
