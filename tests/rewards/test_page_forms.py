@@ -57,7 +57,7 @@ class TestFundingForm:
     ) -> None:
         city, challenge_id = await open_challenge(client)
         url = f"/challenges/{challenge_id}/funding"
-        async with browser(app, city.finance.user) as finance:
+        async with browser(app, (await treasurer(client, city)).user) as finance:
             odd = await finance.post(url, amount="100", method="cash")
             assert odd.status_code == 422
             found = re.search(r'id="f-method-error">([^<]*)<', odd.text)

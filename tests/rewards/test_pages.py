@@ -488,17 +488,21 @@ class TestAwardPage:
             text = text_of(page)
             assert "Waiting for the bank transfer" in text
             assert "ES91 2100 0418 4502 0005 1332" in text and "Startup SL" in text
-            # Finance without two-factor sees only the end of the IBAN, and cannot record.
+            # Finance without two-factor sees only the end of the IBAN, and no form to record
+            # the transfer: why instead. Forcing it is refused.
             async with browser(app, a.city.finance.user) as finance:
-                text = text_of(await finance.get(page_url))
+                page = await finance.get(page_url)
+                text = text_of(page)
                 assert "To the account ending in 1332." in text
                 assert "2100 0418" not in text and "Startup SL" not in text
+                assert "Turn on two-factor sign-in to record bank transfers" in text
+                assert f'action="/payouts/{payout.id}/bank-transfer"' not in page.text
                 refused = await finance.post(
                     f"/payouts/{payout.id}/bank-transfer", reference="SEPA-1"
                 )
                 assert refused.status_code == 403
-                assert error_of(refused, f"f-payout-{payout.id}") == (
-                    "Turn on two-factor sign-in and sign in with it to do this."
+                assert "Turn on two-factor sign-in and sign in with it to do this." in text_of(
+                    refused
                 )
             empty = await treasurer.post(f"/payouts/{payout.id}/bank-transfer", reference="")
             assert empty.status_code == 422
