@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext
+from playwright.async_api import Browser, BrowserContext, ViewportSize
 from starlette.applications import Starlette
 from starlette.routing import Route
 from tortoise.models import Model
@@ -40,6 +40,7 @@ from service.rewards.models import Milestone
 from tests.e2e.visit import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("app")]
+SCREEN: ViewportSize = {"width": PHONE["width"], "height": PHONE["height"]}
 
 # The demo's accounts, one per role (None: not signed in); operators act with two factors.
 ROLES: dict[str, str | None] = {
@@ -244,7 +245,7 @@ async def test_every_page_of_the_demo_fits_a_phone_for_every_role(
     for role, email in ROLES.items():
         cookies = await session_cookie(app, email)
         pages = await pages_of(app, cookies, urls)
-        context = await browser.new_context(base_url=base_url, locale="en-US", viewport=PHONE)
+        context = await browser.new_context(base_url=base_url, locale="en-US", viewport=SCREEN)
         context.set_default_timeout(15_000)
         try:
             await context.add_cookies(
