@@ -71,7 +71,7 @@ async def check_home(page: Page, visit: Visit, name: str) -> None:
     await visit.check(page, name)
     await visit.fits_phone(page, name)
     size = page.viewport_size
-    await page.set_viewport_size(PHONE)
+    await page.set_viewport_size({"width": PHONE["width"], "height": PHONE["height"]})
     try:
         menu = page.locator("details.menu")
         links = menu.locator("ul.nav")

@@ -3,6 +3,7 @@ and a main menu with only what the person's roles can use."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -353,3 +354,75 @@ async def test_signing_in_lands_on_the_home_unless_a_next_page_was_given(
         )
         assert done.status_code == 303, done.text
         assert done.headers["location"] == landing
+
+
+class QueryCounter(logging.Handler):
+    """Counts the SQL statements Tortoise sends (it logs each one at DEBUG)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "connection pool" not in record.getMessage():
+            self.statements += 1
+
+
+async def statements_for_home(client: httpx.AsyncClient) -> int:
+    counter = QueryCounter()
+    logger = logging.getLogger("tortoise.db_client")
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        page = await client.get("/")
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)
+    assert page.status_code == 200
+    return counter.statements
+
+
+async def test_the_home_queries_do_not_grow_with_its_rows(
+    client: httpx.AsyncClient,
+) -> None:
+    city, first = await open_challenge(client)
+    someone = await factories.make_user()
+
+    async def more_work(challenge_id: int) -> None:
+        person, org_id = await applicant(client)
+        app_id = (await draft(client, challenge_id, person, org_id)).json()["id"]
+        submitted = await client.post(
+            f"/api/v1/applications/{app_id}/submit", headers=person.headers
+        )
+        assert submitted.status_code == 200, submitted.text
+        async with db.transaction(None):
+            await Question.create(challenge_id=challenge_id, author=someone, text="When?")
+
+    await more_work(first)
+    await factories.web_signin(client, city.owner.user)
+    one = await statements_for_home(client)
+
+    async def new_challenge(n: int) -> None:
+        opens = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        response = await client.post(
+            "/api/v1/challenges",
+            json=challenge_body(city.org, title=f"Challenge number {n}", opens_at=opens),
+            headers=city.editor.headers,
+        )
+        challenge_id = response.json()["id"]
+        published = await client.post(
+            f"/api/v1/challenges/{challenge_id}/publish", headers=city.manager.headers
+        )
+        assert published.status_code == 200, published.text
+        await more_work(challenge_id)
+
+    for n in range(5):
+        await new_challenge(n)
+    six = await statements_for_home(client)
+    for n in range(5, 11):
+        await new_challenge(n)
+    twelve = await statements_for_home(client)
+    # A list that fills its first rows asks for its count too: two lists here, two queries.
+    assert six == one + 2, f"{one} statements for one row of each list, {six} for six"
+    assert twelve == six, f"{six} statements for six rows of each list, {twelve} for twelve"
