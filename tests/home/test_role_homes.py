@@ -12,11 +12,19 @@ from starlette.applications import Starlette
 
 from service import db
 from service.accounts.models import Organization, OrganizationKind, Role
-from service.challenges.models import Follow, Question
-from service.investors.models import IntroRequest
+from service.challenges.models import Challenge, Follow, Question
+from service.investors.models import IntroRequest, IntroStatus, Watch, WatchNotice
 from service.matching.models import Match
 from service.participation.models import Proposal, Support, Update
-from service.rewards.models import InvariantBreach
+from service.rewards.models import (
+    Funding,
+    InvariantBreach,
+    Payout,
+    PayoutStatus,
+    Rail,
+    Refund,
+    RefundStatus,
+)
 from tests import factories
 from tests.challenges.factories import challenge_body
 from tests.challenges.helpers import make_city
@@ -121,16 +129,49 @@ class TestCityStaff:
         assert "Deal flow" not in labels and "Verify" not in labels
         assert section(html, "applicant") == "" and section(html, "investor") == ""
 
+        # A transfer to make to the winner, a refund to send back, a payout that failed.
+        winner = await Organization.get(id=a.winner_org)
+        async with db.transaction(None):
+            for n, (milestone_id, status) in enumerate(
+                zip(
+                    a.milestone_ids[1:],
+                    (PayoutStatus.awaiting_transfer, PayoutStatus.failed),
+                    strict=True,
+                )
+            ):
+                await Payout.create(
+                    milestone_id=milestone_id,
+                    organization=winner,
+                    amount_minor=1_000,
+                    currency="EUR",
+                    rail=Rail.bank_transfer,
+                    status=status,
+                    idempotency_key=f"home-test-{a.award_id}-{n}",
+                )
+            funding = await Funding.filter(challenge_id=a.challenge_id).first()
+            assert funding is not None
+            await Refund.create(
+                funding=funding,
+                amount_minor=500,
+                currency="EUR",
+                status=RefundStatus.awaiting_transfer,
+            )
         finance = section(await home_of(client, city.finance), "city")
-        assert "Bank transfers to make" in finance
+        assert 'Bank transfers to make <span class="count">(2)</span>' in finance
+        assert f"Pay {winner.name}" in finance
+        assert f'href="/challenges/{a.challenge_id}/ledger"' in finance
         assert "Approved milestones to release" in finance
         assert "Milestones to approve" not in finance
         assert "Proposals waiting" not in finance
+        operator = await factories.person(client, operator=True)
+        stuck = section(await home_of(client, operator), "operator")
+        assert 'Stuck or failed payouts <span class="count">(1)</span>' in stuck
+        assert f'href="/awards/{a.award_id}#milestone-{a.milestone_ids[2]}"' in stuck
 
     async def test_lists_are_bounded_with_a_count_and_a_link(
         self, client: httpx.AsyncClient
     ) -> None:
-        city, _ = await open_challenge(client)
+        city, first = await open_challenge(client)
         for n in range(7):
             response = await client.post(
                 "/api/v1/challenges",
@@ -138,7 +179,15 @@ class TestCityStaff:
                 headers=city.editor.headers,
             )
             assert response.status_code == 201, response.text
+        async with db.transaction(None):
+            now = datetime.now(UTC)
+            await Challenge.filter(id=first).update(closes_at=now + timedelta(days=3, hours=2))
+            await Challenge.filter(organization_id=city.org.id, title="Challenge number 0").update(
+                updated_at=now - timedelta(days=40)
+            )
         own = section(await home_of(client, city.owner), "city")
+        assert 'Challenges about to close or stuck <span class="count">(2)</span>' in own
+        assert "closes in 3 days" in own and "a draft untouched for 40 days" in own
         assert 'Your challenges and the applications received <span class="count">(8)</span>' in own
         assert own.count("no application received yet") == 6
         assert f'<a href="/organizations/{city.org.id}">2 more</a>' in own
@@ -255,11 +304,25 @@ class TestInvestors:
         assert len(keys) == 1
         await redis.hset(keys[0], "last", (now - timedelta(hours=1)).isoformat())
         await rank(3, startups[2])
+        async with db.transaction(None):
+            watch = await Watch.create(investor=fund, startup=startups[0])
+            await WatchNotice.create(watch=watch, kind="won", object_id=1)
+            await IntroRequest.create(
+                investor=fund,
+                startup=startups[1],
+                requested_by=person.user,
+                message="Coffee?",
+                status=IntroStatus.accepted,
+                expires_at=now + timedelta(days=5),
+                answered_at=now,
+            )
         for _ in range(2):  # reloading the home keeps what was new when the visit began
             own = section(await home_of(client, person), "investor")
             assert 'New matches since your last visit <span class="count">(1)</span>' in own
             assert f'href="/investors/{fund.id}/startups/{startups[2].id}"' in own
             assert f'/startups/{startups[0].id}"' not in own
+            assert "Mobility Startup 0</a> · won a challenge" in own
+            assert "Mobility Startup 1</a> · accepted: contact details shared" in own
 
 
 class TestCitizens:
