@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from tortoise.expressions import Q, Subquery
-from tortoise.functions import Sum
+from tortoise.expressions import Q
 from tortoise.models import Model
-from tortoise.queryset import QuerySet
 
 from service.accounts.models import (
     ApiToken,
@@ -40,11 +37,13 @@ from service.accounts.models import (
 from service.accounts.service import InvalidLink, normalize_email
 from service.audit import service as audit
 from service.audit.models import AuditEvent
-from service.core import i18n, zones
+from service.core import i18n, personal_data, zones
 from service.core.context import Context
 from service.core.errors import Conflict, ValidationFailed
 from service.core.i18n import N_
+from service.core.personal_data import Section
 from service.notifications import service as notifications
+from service.notifications.models import Notification
 
 EMAIL_CHANGE_TTL_SECONDS = 24 * 3600
 _EMAIL_CHANGE_SALT = "accounts.change-email"
@@ -178,66 +177,16 @@ async def confirm_email_change(ctx: Context, *, token: str) -> User:
 # --- a copy of one's data ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Section:
-    """One list of the export: the rows of a query, each as a JSON object."""
-
-    name: str
-    query: Callable[[User], QuerySet[Any]]
-    fields: tuple[str, ...]
-
-
 def _sections() -> list[Section]:
-    # Other areas' models, read here only: each area keeps its own rules for writing them.
-    from service.challenges.models import Application, Follow, Question, Review
-    from service.deliberation.models import Statement
-    from service.notifications.models import Notification
-    from service.panels.models import Volunteer
-    from service.participation.models import Comment, Proposal, Support
-
+    # The areas' lists come from the areas themselves (service.core.personal_data), between
+    # what accounts keeps of the person and the notices, sessions, tokens and audit entries.
     return [
         Section(
             "memberships",
             lambda u: Membership.filter(user_id=u.id),
             ("organization_id", "role", "created_at"),
         ),
-        Section(
-            "proposals",
-            lambda u: Proposal.filter(author_id=u.id),
-            ("title", "description", "affected", "region", "status", "created_at"),
-        ),
-        Section("supports", lambda u: Support.filter(user_id=u.id), ("proposal_id", "created_at")),
-        Section(
-            "comments",
-            lambda u: Comment.filter(author_id=u.id),
-            ("proposal_id", "parent_id", "stance", "text", "created_at"),
-        ),
-        Section(
-            "questions",
-            lambda u: Question.filter(author_id=u.id),
-            ("challenge_id", "text", "answer", "created_at"),
-        ),
-        Section("follows", lambda u: Follow.filter(user_id=u.id), ("challenge_id",)),
-        Section(
-            "applications",
-            lambda u: Application.filter(created_by_id=u.id),
-            ("challenge_id", "organization_id", "title", "summary", "status", "created_at"),
-        ),
-        Section(
-            "reviews",
-            lambda u: Review.filter(judge__user_id=u.id),
-            ("application_id", "conflict_of_interest", "scores", "comment", "created_at"),
-        ),
-        Section(
-            "statements",
-            lambda u: Statement.filter(author_id=u.id),
-            ("conversation_id", "text", "status", "created_at"),
-        ),
-        Section(
-            "panel_volunteering",
-            lambda u: Volunteer.filter(user_id=u.id),
-            ("panel_id", "first_name", "features", "status"),
-        ),
+        *(section for area in personal_data.modules() for section in area.export_sections()),
         Section(
             "notifications",
             lambda u: Notification.filter(user_id=u.id),
@@ -336,31 +285,11 @@ class OpenObligations(Conflict):
 
 
 async def _obligations_of(org: Organization) -> list[str]:
-    """What an organization still owes or is owed: money held in escrow or awarded but not
-    yet paid, and milestones not paid."""
-    from service.challenges.models import Challenge
-    from service.rewards.models import AccountKind, LedgerEntry, Milestone, MilestoneStatus
-
-    reasons: list[str] = []
-    challenge_ids = Subquery(Challenge.filter(organization_id=org.id).values("id"))
-    # Escrow, awarded and released money are balances of their own: any left is owed.
-    balances = (
-        await LedgerEntry.filter(
-            account__kind__in=[AccountKind.escrow, AccountKind.allocation, AccountKind.payable],
-            account__challenge_id__in=challenge_ids,
-        )
-        .annotate(total=Sum("amount_minor"))
-        .group_by("account_id")
-        .values("account_id", "total")
-    )
-    if any(row["total"] for row in balances):
-        reasons.append(i18n.gettext("money held in escrow for its challenges"))
-    unpaid = Milestone.filter(status__not=MilestoneStatus.paid)
-    if await unpaid.filter(
-        Q(award__challenge__organization_id=org.id) | Q(award__application__organization_id=org.id)
-    ).exists():
-        reasons.append(i18n.gettext("award milestones not paid yet"))
-    return reasons
+    """What an organization still owes or is owed, as each area tells (today the rewards area:
+    money held in escrow or awarded but not yet paid, and milestones not paid)."""
+    return [
+        reason for area in personal_data.modules() for reason in await area.deletion_blockers(org)
+    ]
 
 
 async def deletion_blockers(user: User) -> list[str]:
@@ -397,9 +326,6 @@ async def delete_account(ctx: Context, user: User) -> None:
     blockers = await deletion_blockers(user)
     if blockers:
         raise OpenObligations(" ".join(blockers))
-    from service.challenges.models import Follow
-    from service.notifications.models import Notification
-
     now = datetime.now(UTC)
     placeholder = placeholder_email(user.id)
     # Recorded first, while the actor still has a name: the audit entry says who asked.
@@ -428,7 +354,8 @@ async def delete_account(ctx: Context, user: User) -> None:
     # An identity left linked would let single sign-on bring the account back.
     await OidcIdentity.filter(user_id=user.id).delete()
     await Membership.filter(user_id=user.id).delete()
-    await Follow.filter(user_id=user.id).delete()
+    for area in personal_data.modules():
+        await area.erase(user)
     await Notification.filter(user_id=user.id).delete()
     # The audit log keeps what happened (a security record) but no longer the address.
     await AuditEvent.filter(actor_id=user.id).update(actor_email=placeholder)

@@ -16,4 +16,5 @@ AREA = Area(
     ),
     tasks=("service.challenges.tasks",),
     demo=(DemoStep(40, "challenges", "service.challenges.demo:seed_challenges"),),
+    personal_data=("service.challenges.personal_data",),
 )

@@ -42,6 +42,9 @@ class Area:
     # Modules holding `challenge_section(request, challenge)`: the parts of the challenge page
     # this area adds (see service.challenges.sections), in the order of the areas.
     sections: tuple[str, ...] = ()
+    # Modules holding what the area keeps of a person: their part of the copy of one's data,
+    # what blocks deleting an account, what deleting it erases (see service.core.personal_data).
+    personal_data: tuple[str, ...] = ()
 
 
 _areas: list[Area] = []
@@ -80,6 +83,10 @@ def listener_modules() -> list[str]:
 
 def section_modules() -> list[str]:
     return [module for area in areas() for module in area.sections]
+
+
+def personal_data_modules() -> list[str]:
+    return [module for area in areas() for module in area.personal_data]
 
 
 def demo_steps() -> list[DemoStep]:

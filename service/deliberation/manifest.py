@@ -15,4 +15,5 @@ AREA = Area(
     tasks=("service.deliberation.tasks",),
     demo=(DemoStep(100, "opinion map", "service.deliberation.demo:seed_conversation"),),
     sections=("service.deliberation.pages",),
+    personal_data=("service.deliberation.personal_data",),
 )

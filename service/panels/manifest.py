@@ -15,4 +15,5 @@ AREA = Area(
     tasks=("service.panels.tasks",),
     demo=(DemoStep(110, "citizens' panel", "service.panels.demo:seed_panel"),),
     sections=("service.panels.pages",),
+    personal_data=("service.panels.personal_data",),
 )

@@ -15,4 +15,5 @@ AREA = Area(
     tasks=("service.participation.tasks",),
     demo=(DemoStep(90, "proposals", "service.participation.demo:seed_proposals"),),
     sections=("service.participation.pages",),
+    personal_data=("service.participation.personal_data",),
 )

@@ -19,4 +19,5 @@ AREA = Area(
         DemoStep(55, "dates of the money", "service.rewards.demo_dates:date_money"),
     ),
     sections=("service.rewards.sections",),
+    personal_data=("service.rewards.personal_data",),
 )

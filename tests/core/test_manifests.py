@@ -4,13 +4,14 @@ nothing an area holds is left out, and nothing named is missing."""
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 from pathlib import Path
 
 import pytest
 
 from service import areas
-from service.core import jobs, manifest
+from service.core import jobs, manifest, personal_data
 
 SERVICE = Path(areas.__file__).parent
 
@@ -78,3 +79,29 @@ def test_every_part_of_the_challenge_page_is_in_a_manifest() -> None:
         if provider.search(path.read_text())
     )
     assert declared and declared == sorted(manifest.section_modules())
+
+
+def test_every_personal_data_module_is_named_and_implements_the_protocol() -> None:
+    named = manifest.personal_data_modules()
+    # core/personal_data.py defines the protocol; every other is an area's.
+    assert sorted(named) == [
+        m for m in _modules("*/personal_data.py") if not m.startswith("service.core.")
+    ]
+    names: list[str] = []
+    for module in named:
+        loaded = importlib.import_module(module)
+        assert personal_data.load(module) is loaded
+        assert not inspect.iscoroutinefunction(loaded.export_sections), module
+        assert inspect.iscoroutinefunction(loaded.deletion_blockers), module
+        assert inspect.iscoroutinefunction(loaded.erase), module
+        for section in loaded.export_sections():
+            assert isinstance(section, personal_data.Section), module
+            assert section.name and section.fields and callable(section.query), module
+            names.append(section.name)
+    # Each list is one key of the copy of one's data: no two areas may use the same name.
+    assert names and len(set(names)) == len(names)
+
+
+def test_a_module_missing_part_of_the_personal_data_protocol_is_refused() -> None:
+    with pytest.raises(TypeError, match="export_sections, deletion_blockers, erase"):
+        personal_data.load("service.core.manifest")
