@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any
 
 from pydantic import EmailStr, TypeAdapter
@@ -12,35 +11,15 @@ from starlette.routing import Route
 
 from service.accounts import account_changes, two_factor
 from service.accounts.account_routes import EMAIL_CHANGE_ANSWER, export_response, mail_limit
+from service.accounts.pages import _account_page, _signed_out
 from service.accounts.permissions import guard
+from service.accounts.routes import reauth_limit
 from service.accounts.schemas import ProfileIn
 from service.core import i18n
 from service.core.errors import RateLimited, ServiceError, ValidationFailed
 from service.core.forms import errors_of, parse, redirect, render
 from service.core.i18n import gettext
 from service.core.web import context, transaction
-
-# service.accounts.routes registers these routes: what is used from it and from the pages
-# is imported when a request comes, not when this module loads.
-
-
-def _account_page(request: Request, status: int, **extra: object) -> Awaitable[Response]:
-    from service.accounts import pages
-
-    return pages._account_page(request, status, **extra)
-
-
-def _signed_out(request: Request, notice: str) -> Response:
-    from service.accounts import pages
-
-    return pages._signed_out(request, notice)
-
-
-async def reauth_limit(request: Request) -> None:
-    from service.accounts import routes
-
-    await routes.reauth_limit(request)
-
 
 _EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
 

@@ -12,13 +12,10 @@ from starlette.routing import Route
 from service.accounts import account_changes, schemas
 from service.accounts.models import User
 from service.accounts.permissions import guard
+from service.accounts.routes import TAG_AUTH, reauthenticate, user_out
 from service.core.api import ErrorOut, api, json
 from service.core.i18n import N_, gettext
 from service.core.web import context, limit, transaction
-
-# The tag of service.accounts.routes. That module registers these routes, so what is used
-# from it is imported when a request comes, not when this module loads.
-TAG_AUTH = "auth"
 
 EMAIL_CHANGE_ANSWER = N_(
     "We sent a link to the new address. Your address changes when you open it (within 24"
@@ -60,8 +57,6 @@ async def change_email(request: Request, json: schemas.EmailChangeIn) -> Respons
     current one only when the link is opened; the old address is then told.
 
     An address another account uses is refused (409)."""
-    from service.accounts.routes import reauthenticate
-
     await reauthenticate(request, json.password, json.code)
     await mail_limit(request)
     async with transaction(request):
@@ -78,8 +73,6 @@ async def change_email(request: Request, json: schemas.EmailChangeIn) -> Respons
 async def confirm_email_change(request: Request, json: schemas.EmailChangeConfirmIn) -> Response:
     """Confirm a new e-mail address with the token of the link sent to it (400 when the
     link is wrong, expired or already used; 409 when another account took the address)."""
-    from service.accounts.routes import user_out
-
     async with transaction(request):
         user = await account_changes.confirm_email_change(context(request), token=json.token)
     return json_out(user_out(user))
@@ -136,8 +129,6 @@ async def delete_me(request: Request, json: schemas.ReauthIn) -> Response:
     every session and token ends; proposals, comments, applications and reviews stay, shown
     as a former member's. Refused (409, saying what to do) while the person is the last owner
     of an organization with money in escrow or milestones not paid."""
-    from service.accounts.routes import reauthenticate
-
     await reauthenticate(request, json.password, json.code)
     ctx = context(request)
     assert ctx.actor.user is not None

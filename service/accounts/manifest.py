@@ -10,6 +10,9 @@ AREA = Area(
     models=("service.accounts.models",),
     routes=(
         "service.accounts.routes",
+        # One's own account: a new e-mail address, a copy of one's data, deletion.
+        "service.accounts.account_routes",
+        "service.accounts.account_pages",
         "service.accounts.pages",
         "service.accounts.oidc",
     ),

@@ -647,9 +647,3 @@ routes = [
     Route(f"{V1}/users/{{user_id:int}}/operator", set_operator, methods=["POST"]),
     Route(f"{V1}/audit", audit_log, methods=["GET"]),
 ]
-
-# One's own account (a new e-mail address, a copy of one's data, deletion) has modules of its
-# own, imported last: they build on this module and on the pages.
-from service.accounts import account_pages, account_routes  # noqa: E402
-
-routes += account_routes.routes + account_pages.routes
