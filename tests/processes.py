@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, TypeVar
@@ -135,3 +136,48 @@ class ProcessGroup:
         for member in reversed(self.members):
             with contextlib.suppress(Exception):
                 member.kill()
+
+
+@contextlib.contextmanager
+def service_run(
+    args: list[str],
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    log_path: Path,
+    port: int,
+    ready_within: float,
+) -> Iterator[str]:
+    """`python -m service migrate`, then `python -m service run --port PORT ARGS` as `make run`
+    starts it (embedded Redis or REDIS_URL, web and worker processes): yields its base URL once
+    /readyz answers 200, and stops it with Ctrl-C on the way out (killed if it lingers)."""
+    python = sys.executable
+    subprocess.run([python, "-m", "service", "migrate"], env=env, cwd=cwd, check=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [python, "-m", "service", "run", "--port", str(port), *args],
+            env=env,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + ready_within
+            while True:
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(_tail(log_path, 60))
+                time.sleep(0.3)
+            yield base
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

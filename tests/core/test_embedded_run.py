@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,7 +25,7 @@ from service.challenges.models import Challenge, ChallengeStatus
 from service.config import ROOT, Env, Settings
 from service.participation.models import Proposal
 from service.runner import served_base_url
-from tests import services
+from tests import processes, services
 
 
 def _free_port() -> int:
@@ -54,38 +52,16 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, in
             "LOG_LEVEL": "WARNING",
         }
     )
-    python = sys.executable
     # Run from a folder of its own: a `.env` of the checkout must not set BASE_URL here.
-    subprocess.run([python, "-m", "service", "migrate"], env=env, cwd=folder, check=True)
-    log = (folder / "run.log").open("wb")
-    process = subprocess.Popen(
-        [python, "-m", "service", "run", "--port", str(port), "--workers", "0"],
+    with processes.service_run(
+        ["--workers", "0"],
         env=env,
         cwd=folder,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError((folder / "run.log").read_text()[-3000:])
-            time.sleep(0.3)
+        log_path=folder / "run.log",
+        port=port,
+        ready_within=90,
+    ) as base:
         yield base, port, database
-    finally:
-        process.send_signal(2)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 class TestBaseUrlFollowsThePort:

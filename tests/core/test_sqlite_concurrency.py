@@ -13,8 +13,6 @@ import asyncio
 import os
 import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ import httpx
 import pytest
 
 from service.config import ROOT
-from tests import services
+from tests import processes, services
 
 WRITES = 100
 SENT_MAIL = "SELECT COUNT(*) FROM outbox_emails WHERE status = 'sent'"
@@ -53,37 +51,15 @@ def embedded_app(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         # One address sends every request here; the per-address limit is not the point.
         "RATE_REGISTER_PER_IP": "100000",
     }
-    python = sys.executable
-    subprocess.run([python, "-m", "service", "migrate"], env=env, cwd=ROOT, check=True)
-    log = (tmp_path / "run.log").open("wb")
-    process = subprocess.Popen(
-        [python, "-m", "service", "run", "--host", "127.0.0.1", "--port", str(port)],
+    with processes.service_run(
+        ["--host", "127.0.0.1"],
         env=env,
         cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError((tmp_path / "run.log").read_text()[-3000:])
-            time.sleep(0.3)
+        log_path=tmp_path / "run.log",
+        port=port,
+        ready_within=60,
+    ) as base:
         yield base, database
-    finally:
-        process.send_signal(2)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def _count(database: Path, sql: str) -> int:
