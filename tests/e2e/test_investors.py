@@ -102,7 +102,9 @@ async def test_thesis_dealflow_watch_intro_accept(
         await worker_burst()
         assert await Match.filter(investor_id=fund_id).count() >= 2
 
-        await page.get_by_role("link", name="Deal flow").click()
+        # The investor pages' own tabs (the main menu has a "Deal flow" link too).
+        investor_pages = page.get_by_role("navigation", name="Investor pages")
+        await investor_pages.get_by_role("link", name="Deal flow").click()
         await expect_heading(page, "Deal flow")
         main = page.get_by_role("main")
         await expect(main.get_by_role("link", name="BusFlow")).to_be_visible()
@@ -137,7 +139,7 @@ async def test_thesis_dealflow_watch_intro_accept(
         founder = startups["RiverSense"][0]
         assert founder.email not in await page.content()
         await visit.check(page, "intros-open")
-        await page.get_by_role("link", name="Watchlist").click()
+        await investor_pages.get_by_role("link", name="Watchlist").click()
         await expect(page.get_by_text("Met them at the water fair.")).to_be_visible()
         await visit.check(page, "watchlist")
 
