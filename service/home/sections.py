@@ -258,17 +258,19 @@ async def applicant_section(roles: Roles, now: datetime, settings: Settings) -> 
 
 
 async def judge_section(user_id: int) -> dict[str, Any]:
-    assignments = await _listing(
-        JudgeAssignment.filter(
-            user_id=user_id, challenge__status__in=[S.closed, S.judging]
-        ).select_related("challenge"),
-        "challenge__judging_ends_at",
-        "id",
+    """The challenges the person judges that are closed or in judging, split into those with
+    reviews left to do and those fully reviewed. Which is which depends on counts, so the
+    assignments' ids are read whole (a judge has a handful), then the counts in two grouped
+    queries and the challenges of the rows shown in one: four statements whatever the rows."""
+    assigned = await (
+        JudgeAssignment.filter(user_id=user_id, challenge__status__in=[S.closed, S.judging])
+        .order_by("challenge__judging_ends_at", "id")
+        .values_list("id", "challenge_id")
     )
-    challenge_ids = [a.challenge_id for a in assignments.rows]
+    challenge_ids = [int(c) for _, c in assigned]
     to_review: dict[int, int] = {}
     done: dict[int, int] = {}
-    if challenge_ids:
+    if assigned:
         for challenge_id, n in (
             await Application.filter(
                 challenge_id__in=challenge_ids, status=ApplicationStatus.submitted
@@ -280,7 +282,7 @@ async def judge_section(user_id: int) -> dict[str, Any]:
             to_review[int(challenge_id)] = int(n)
         for judge_id, n in (
             await Review.filter(
-                judge_id__in=[a.id for a in assignments.rows],
+                judge_id__in=[int(a) for a, _ in assigned],
                 application__status=ApplicationStatus.submitted,
             )
             .annotate(n=Count("id"))
@@ -288,31 +290,42 @@ async def judge_section(user_id: int) -> dict[str, Any]:
             .values_list("judge_id", "n")
         ):
             done[int(judge_id)] = int(n)
-    rows = [
-        {
-            "challenge": a.challenge,
-            "total": to_review.get(a.challenge_id, 0),
-            "done": min(done.get(a.id, 0), to_review.get(a.challenge_id, 0)),
-        }
-        for a in assignments.rows
+    progress = [
+        (
+            int(challenge_id),
+            min(done.get(int(a), 0), to_review.get(int(challenge_id), 0)),
+            to_review.get(int(challenge_id), 0),
+        )
+        for a, challenge_id in assigned
     ]
-    return {"rows": rows, "total": assignments.total, "more": assignments.more}
+    open_ = [p for p in progress if p[1] < p[2]]
+    finished = [p for p in progress if p[1] >= p[2]]
+    shown = [p[0] for p in open_[:SHOWN] + finished[:SHOWN]]
+    challenges = {c.id: c for c in await Challenge.filter(id__in=shown)} if shown else {}
+
+    def listing(rows: list[tuple[int, int, int]]) -> Listing:
+        return Listing(
+            rows=[{"challenge": challenges[c], "done": d, "total": t} for c, d, t in rows[:SHOWN]],
+            total=len(rows),
+        )
+
+    return {"to_do": listing(open_), "reviewed": listing(finished)}
 
 
 # --- investors -----------------------------------------------------------------------------
 
 
-async def current_matches(investors: list[int]) -> dict[str, list[int]]:
-    """The startups of each investor's stored ranking (the top results only)."""
-    from service.matching.models import Match
+async def current_matches(investors: list[int], settings: Settings) -> dict[str, list[int]]:
+    """The startups each investor's deal flow lists, best first: its stored ranking from the
+    deal flow's score cut-off (the thesis preview's floor), only startups that opted in and
+    are verified, so that the home's counts are what the deal flow shows."""
+    from service.investors import matching_bridge
+    from service.investors import repository as repo
 
     found: dict[str, list[int]] = {str(i): [] for i in investors}
-    for investor_id, startup_id in (
-        await Match.filter(investor_id__in=investors)
-        .order_by("investor_id", "rank")
-        .values_list("investor_id", "startup_id")
-    ):
-        found[str(investor_id)].append(int(startup_id))
+    floor = matching_bridge.floor_threshold(settings)
+    for row in await repo.fetch(repo.listed_sql(repo.dialect(), investors, floor=floor)):
+        found[str(row["investor_id"])].append(int(row["startup_id"]))
     return found
 
 

@@ -35,6 +35,20 @@ def days_left(moment: datetime | None, now: datetime) -> str:
     return ngettext("in %(num)d day", "in %(num)d days", days) % {"num": days}
 
 
+def judging_ends(moment: datetime, now: datetime) -> str:
+    """When judging ends, or how long ago it was due to end once the deadline has passed."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment > now:
+        return gettext("judging ends %(when)s") % {"when": days_left(moment, now)}
+    days = sections.days_since(moment, now)
+    if days == 0:
+        return gettext("judging was due to end today")
+    return ngettext(
+        "judging was due to end %(num)d day ago", "judging was due to end %(num)d days ago", days
+    ) % {"num": days}
+
+
 async def role_home(request: Request) -> Response:
     actor = actor_of(request)
     assert actor.user is not None
@@ -42,7 +56,7 @@ async def role_home(request: Request) -> Response:
     settings = request.app.state.settings
     now = datetime.now(UTC)
     investors = list(roles.investors)
-    matches = await sections.current_matches(investors) if investors else {}
+    matches = await sections.current_matches(investors, settings) if investors else {}
     deps = request.app.state.deps
     baseline = await visits.visit(deps.redis, settings.redis_prefix, actor.user, matches, now)
     values: dict[str, Any] = {"now": now, "since": baseline.since}
@@ -73,6 +87,7 @@ async def role_home(request: Request) -> Response:
             "proposal_status_label": participation.proposal_status_label,
             "waited": waited,
             "days_left": days_left,
+            "judging_ends": judging_ends,
             "days_since": sections.days_since,
         },
     )

@@ -148,6 +148,20 @@ def dealflow_sql(
     return sql, q.params
 
 
+def listed_sql(dialect: str, investor_ids: list[int], *, floor: float) -> tuple[str, list[Any]]:
+    """The startups each investor's deal flow lists unfiltered (what `dealflow_sql` pages
+    through), best first: for the counts shown elsewhere, such as the signed-in home."""
+    q = Sql(dialect)
+    sql = (
+        "SELECT m.investor_id, m.startup_id "
+        "FROM matches m JOIN organizations o ON o.id = m.startup_id "
+        "JOIN startup_profiles p ON p.organization_id = m.startup_id "
+        f"WHERE m.investor_id {q.ids(investor_ids)} AND {VISIBLE} AND m.score >= {q.p(floor)} "
+        "ORDER BY m.investor_id, m.rank, m.startup_id"
+    )
+    return sql, q.params
+
+
 def watched_sql(dialect: str, investor_id: int, startup_ids: list[int]) -> tuple[str, list[Any]]:
     q = Sql(dialect)
     sql = (

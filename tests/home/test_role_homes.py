@@ -12,9 +12,9 @@ from starlette.applications import Starlette
 
 from service import db
 from service.accounts.models import Organization, OrganizationKind, Role
-from service.challenges.models import Challenge, Follow, Question
+from service.challenges.models import Challenge, Follow, JudgeAssignment, Question
 from service.investors.models import IntroRequest, IntroStatus, Watch, WatchNotice
-from service.matching.models import Match
+from service.matching.models import Match, StartupProfile
 from service.participation.models import Proposal, Support, Update
 from service.rewards.models import (
     Funding,
@@ -30,6 +30,7 @@ from tests.challenges.factories import challenge_body
 from tests.challenges.helpers import make_city
 from tests.challenges.test_applications import applicant, draft, open_challenge
 from tests.challenges.test_judging_awards import closed_with_applications, judge, scores_for
+from tests.investors import helpers as investor_helpers
 from tests.rewards.helpers import awarded
 
 
@@ -247,6 +248,14 @@ class TestApplicants:
         assert 'Decisions and judges\' feedback <span class="count">(1)</span>' in own
 
 
+def judging_part(html: str, heading_id: str) -> str:
+    """One list of the judging section: its heading and what follows up to the next heading."""
+    found = re.search(
+        rf'<h3 id="{heading_id}">.*?(?=<h3 |</section>)', section(html, "judging"), re.S
+    )
+    return found.group(0) if found else ""
+
+
 class TestJudges:
     async def test_reviews_to_do_with_progress_and_deadline(
         self, client: httpx.AsyncClient
@@ -256,7 +265,7 @@ class TestJudges:
         html = await home_of(client, j)
         own = section(html, "judging")
         assert f'href="/judging/{challenge_id}"' in own
-        assert "0 of 2 reviewed" in own and "judging ends" in own
+        assert "0 of 2 reviewed" in own and "judging ends in" in own
         assert "Judging" in menu_labels(html)
         scored = await client.post(
             f"/api/v1/applications/{apps[0][2]}/reviews",
@@ -269,6 +278,62 @@ class TestJudges:
         html = await home_of(client, apps[0][0])
         assert section(html, "judging") == "" and "Judging" not in menu_labels(html)
 
+    async def test_a_fully_reviewed_challenge_leaves_the_reviews_to_do(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        city, challenge_id, apps = await closed_with_applications(client)
+        j = await judge(client, city, challenge_id)
+        for (_, _, app_id), marks in zip(apps, ([7, 8], [5, 6]), strict=True):
+            scored = await client.post(
+                f"/api/v1/applications/{app_id}/reviews",
+                json={"scores": await scores_for(challenge_id, marks), "comment": "Read."},
+                headers=j.headers,
+            )
+            assert scored.status_code == 200, scored.text
+        # A second challenge of the same judge still has its two applications to review.
+        other_city, other_id, _ = await closed_with_applications(client)
+        added = await client.post(
+            f"/api/v1/challenges/{other_id}/judges",
+            json={"user_id": j.user.id},
+            headers=other_city.manager.headers,
+        )
+        assert added.status_code == 201, added.text
+        html = await home_of(client, j)
+        to_do, done = judging_part(html, "judging-reviews"), judging_part(html, "judging-done")
+        assert 'Reviews to do <span class="count">(1)</span>' in to_do
+        assert f'href="/judging/{other_id}"' in to_do and "0 of 2 reviewed" in to_do
+        assert f'href="/judging/{challenge_id}"' not in to_do
+        assert 'Reviewed <span class="count">(1)</span>' in done
+        assert f'href="/judging/{challenge_id}"' in done and "2 of 2 reviewed" in done
+
+        # Nothing left anywhere: the judge is told so, not shown an empty list of work.
+        async with db.transaction(None):
+            await JudgeAssignment.filter(challenge_id=other_id).delete()
+        html = await home_of(client, j)
+        to_do = judging_part(html, "judging-reviews")
+        assert 'Reviews to do <span class="count">(0)</span>' in to_do
+        assert "You have reviewed every application of the challenges you judge." in to_do
+        assert f'href="/judging/{challenge_id}"' in judging_part(html, "judging-done")
+
+    async def test_a_passed_judging_deadline_reads_as_days_ago(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        city, challenge_id, _ = await closed_with_applications(client)
+        j = await judge(client, city, challenge_id)
+        async with db.transaction(None):
+            await Challenge.filter(id=challenge_id).update(
+                judging_ends_at=datetime.now(UTC) - timedelta(days=3, hours=2)
+            )
+        own = section(await home_of(client, j), "judging")
+        assert "judging was due to end 3 days ago" in own
+        assert "past" not in own
+        async with db.transaction(None):
+            await Challenge.filter(id=challenge_id).update(
+                judging_ends_at=datetime.now(UTC) - timedelta(hours=2)
+            )
+        own = section(await home_of(client, j), "judging")
+        assert "judging was due to end today" in own and "past" not in own
+
 
 class TestInvestors:
     async def test_new_matches_since_the_last_visit(
@@ -279,6 +344,9 @@ class TestInvestors:
             kind=OrganizationKind.investor, members={person.user: Role.member}
         )
         startups = [await factories.make_org(name=f"Mobility Startup {n}") for n in range(3)]
+        async with db.transaction(None):
+            for startup in startups:
+                await StartupProfile.create(organization=startup, dealflow_opt_in=True)
         now = datetime.now(UTC)
 
         async def rank(position: int, startup: Organization) -> None:
@@ -323,6 +391,62 @@ class TestInvestors:
             assert f'/startups/{startups[0].id}"' not in own
             assert "Mobility Startup 0</a> · won a challenge" in own
             assert "Mobility Startup 1</a> · accepted: contact details shared" in own
+
+    async def test_the_home_counts_what_the_deal_flow_lists(
+        self, client: httpx.AsyncClient, app: Starlette
+    ) -> None:
+        """The deal flow lists the stored ranking from the thesis preview's floor, of startups
+        that opted in: the home's count and its new matches are the same startups."""
+        investor, partner = await investor_helpers.make_investor(client)
+        floor = app.state.settings.matching_preview_floor
+        scores = {"Above": 0.9, "At the floor": floor, "Just below": floor - 0.01, "Far below": 0.1}
+        startups = {
+            name: (await investor_helpers.make_startup(client, name=name, with_token=False)).org
+            for name in scores
+        }
+        hidden = await investor_helpers.make_startup(
+            client, name="Not opted in", opt_in=False, with_token=False
+        )
+        now = datetime.now(UTC)
+
+        async def rank(position: int, startup: Organization, score: float) -> None:
+            async with db.transaction(None):
+                await Match.create(
+                    investor=investor, startup=startup, rank=position, score=score, computed_at=now
+                )
+
+        for position, (name, score) in enumerate(scores.items(), start=1):
+            await rank(position, startups[name], score)
+        await rank(5, hidden.org, 0.95)
+
+        async def listed() -> list[str]:
+            response = await client.get(
+                f"/api/v1/investors/{investor.id}/dealflow?limit=50", headers=partner.headers
+            )
+            assert response.status_code == 200, response.text
+            return [item["name"] for item in response.json()["items"]]
+
+        assert await listed() == ["Above", "At the floor"]
+        own = section(await home_of(client, partner), "investor")
+        assert "2 startups are ranked for your thesis." in own
+
+        # An hour later the ranking has two newcomers, one of them under the cut-off.
+        settings = app.state.settings
+        redis = app.state.deps.redis
+        keys = await redis.keys(f"{settings.redis_prefix}:home:visit:{partner.user.id}:*")
+        assert len(keys) == 1
+        await redis.hset(keys[0], "last", (now - timedelta(hours=1)).isoformat())
+        newcomers = [
+            (await investor_helpers.make_startup(client, name=name, with_token=False)).org
+            for name in ("New and good", "New and weak")
+        ]
+        await rank(6, newcomers[0], 0.7)
+        await rank(7, newcomers[1], floor - 0.05)
+        assert await listed() == ["Above", "At the floor", "New and good"]
+        own = section(await home_of(client, partner), "investor")
+        assert 'New matches since your last visit <span class="count">(1)</span>' in own
+        assert f'href="/investors/{investor.id}/startups/{newcomers[0].id}"' in own
+        assert f'/startups/{newcomers[1].id}"' not in own
 
 
 class TestCitizens:
