@@ -31,6 +31,20 @@ from service.challenges.models import (
     Review,
 )
 from service.config import Settings
+from service.investors import matching_bridge
+from service.investors import repository as repo
+from service.investors.models import IntroRequest, IntroStatus, WatchNotice
+from service.matching import service as matching
+from service.participation.models import Proposal, ProposalStatus, Support, Update
+from service.rewards.models import (
+    InvariantBreach,
+    Milestone,
+    MilestoneStatus,
+    Payout,
+    PayoutStatus,
+    Refund,
+    RefundStatus,
+)
 
 # Rows shown per list; the count and a link lead to the rest.
 SHOWN = 6
@@ -114,14 +128,6 @@ async def city_section(roles: Roles, now: datetime) -> dict[str, Any]:
         "closes_at",
         "id",
     )
-    from service.rewards.models import (
-        Milestone,
-        MilestoneStatus,
-        Payout,
-        PayoutStatus,
-        Refund,
-        RefundStatus,
-    )
 
     milestones = await _listing(
         Milestone.filter(
@@ -174,7 +180,6 @@ async def city_section(roles: Roles, now: datetime) -> dict[str, Any]:
 async def _waiting_proposals(roles: Roles) -> Listing:
     """Over their region's threshold, with no formal answer yet: the regions of the cities
     the person manages (only a manager may answer)."""
-    from service.participation.models import Proposal, ProposalStatus
 
     regions = await Organization.filter(id__in=list(roles.city_managers)).values_list(
         "region", flat=True
@@ -214,8 +219,6 @@ async def applicant_section(roles: Roles, now: datetime, settings: Settings) -> 
         "created_at",
         "id",
     )
-    from service.investors.models import IntroRequest, IntroStatus
-    from service.rewards.models import Milestone, MilestoneStatus
 
     milestones = await _listing(
         Milestone.filter(
@@ -240,7 +243,6 @@ async def applicant_section(roles: Roles, now: datetime, settings: Settings) -> 
         "created_at",
         "id",
     )
-    from service.matching import service as matching
 
     recommended = await matching.challenges_for_page(orgs[0], SHOWN, settings=settings)
     return {
@@ -319,8 +321,6 @@ async def current_matches(investors: list[int], settings: Settings) -> dict[str,
     """The startups each investor's deal flow lists, best first: its stored ranking from the
     deal flow's score cut-off (the thesis preview's floor), only startups that opted in and
     are verified, so that the home's counts are what the deal flow shows."""
-    from service.investors import matching_bridge
-    from service.investors import repository as repo
 
     found: dict[str, list[int]] = {str(i): [] for i in investors}
     floor = matching_bridge.floor_threshold(settings)
@@ -336,7 +336,6 @@ async def investor_section(
     since: datetime | None,
 ) -> dict[str, Any]:
     """`seen` is the deal flow at the previous visit (None on the first visit)."""
-    from service.investors.models import IntroRequest, IntroStatus, WatchNotice
 
     investors = list(roles.investors)
     new_pairs = [
@@ -379,7 +378,6 @@ async def investor_section(
 
 
 async def citizen_section(user_id: int, since: datetime | None) -> dict[str, Any]:
-    from service.participation.models import Proposal, Support, Update
 
     proposals = await _listing(
         Proposal.filter(author_id=user_id, hidden_at=None), "-created_at", "-id"
@@ -408,7 +406,6 @@ async def citizen_section(user_id: int, since: datetime | None) -> dict[str, Any
 
 
 async def operator_section(now: datetime, settings: Settings) -> dict[str, Any]:
-    from service.rewards.models import InvariantBreach, Payout, PayoutStatus
 
     unverified = await _listing(Organization.filter(verified_at=None), "created_at", "id")
     breaches = await _listing(

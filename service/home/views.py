@@ -28,7 +28,11 @@ def days_left(moment: datetime | None, now: datetime) -> str:
         moment = moment.replace(tzinfo=UTC)
     seconds = (moment - now).total_seconds()
     if seconds < 0:
-        return gettext("past")
+        # "due 3 days ago", "deadline … (3 days ago)": how long ago, never a bare "past".
+        ago = int(-seconds // 86400)
+        if ago == 0:
+            return gettext("earlier today")
+        return ngettext("%(num)d day ago", "%(num)d days ago", ago) % {"num": ago}
     days = int(seconds // 86400)
     if days == 0:
         return gettext("today")
