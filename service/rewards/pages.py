@@ -374,6 +374,9 @@ async def _render_challenge_ledger(
     totals = await ledger.totals(challenge.id, challenge.reward_amount_minor, challenge.currency)
     # Refunds waiting for their bank transfer: the city's finance members record them here.
     refunds: list[Refund] = []
+    # Finance without two-factor sign-in sees what is waiting but no form: the recording
+    # rule (role and two-factor) would refuse it.
+    can_record_refunds = _allowed(request, "rewards.refund.record", challenge)
     if _allowed(request, "rewards.refund.record.page", challenge):
         refunds = (
             await Refund.filter(
@@ -395,6 +398,7 @@ async def _render_challenge_ledger(
         totals=[totals],
         zone=zone,
         refunds=refunds,
+        can_record_refunds=can_record_refunds,
         csv_url=f"/api/v1/challenges/{challenge.id}/ledger.csv",
         page_url=f"/challenges/{challenge.id}/ledger",
         values=values or {},
