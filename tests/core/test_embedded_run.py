@@ -7,6 +7,8 @@ not the default one. Search there ignores accents and case as on PostgreSQL
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -101,48 +103,65 @@ class TestBaseUrlFollowsThePort:
             assert f"-m service run {expected}" in shown, (argv, extra, shown[-500:])
 
 
+async def _seed(database: str) -> tuple[int, int]:
+    """A city's challenge and a resident's proposal written beside the running app, as another
+    process would (SQLite takes turns). Run in a process of its own (`_seed_apart`): Tortoise
+    bound to SQLite here would leave this test process's models speaking SQLite's dialect to
+    the PostgreSQL every other test uses."""
+    settings = Settings(_env_file=None, env=Env.test, database_url=f"sqlite://{database}")  # type: ignore[call-arg]
+    now = datetime.now(UTC)
+    async with TortoiseContext() as context:
+        await context.init(config=db.tortoise_config(settings))
+        city = await Organization.create(
+            name="Ayuntamiento de Cádiz",
+            kind=OrganizationKind.government,
+            country="ES",
+            region="Cádiz",
+        )
+        challenge = await Challenge.create(
+            organization=city,
+            title="Tuberías sin fugas",
+            summary="Detectar fugas en la red de AGUA potable.",
+            problem_statement="El agua se pierde.",
+            area="water",
+            sdgs=[6],
+            region="Andalucía",
+            eligible_kinds=["startup"],
+            reward_amount_minor=1_000_000,
+            currency="EUR",
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=30),
+            judging_ends_at=now + timedelta(days=60),
+            status=ChallengeStatus.open,
+            published_at=now - timedelta(days=1),
+            search_text="tuberías sin fugas detectar fugas en la red de agua potable.",
+        )
+        author = await User.create(email="vecina@example.org", name="Vecina", password_hash="")
+        proposal = await Proposal.create(
+            author=author,
+            title="Bancos rotos del jardín",
+            description="Los bancos del jardín llevan meses rotos.",
+            region="Cádiz",
+            area="mobility",
+            sdgs=[11],
+            search_text="bancos rotos del jardín los bancos del jardín llevan meses rotos.",
+        )
+    return challenge.id, proposal.id
+
+
+def _seed_sync(database: str) -> tuple[int, int]:
+    return asyncio.run(_seed(database))
+
+
+def _seed_apart(database: Path) -> tuple[int, int]:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_seed_sync, (str(database),))
+
+
 class TestSearchOnSqlite:
     async def test_accents_and_case_do_not_count(self, embedded: tuple[str, int, Path]) -> None:
         base, _, database = embedded
-        settings = Settings(_env_file=None, env=Env.test, database_url=f"sqlite://{database}")  # type: ignore[call-arg]
-        now = datetime.now(UTC)
-        # Written beside the running app, as another process would (SQLite takes turns).
-        async with TortoiseContext() as context:
-            await context.init(config=db.tortoise_config(settings))
-            city = await Organization.create(
-                name="Ayuntamiento de Cádiz",
-                kind=OrganizationKind.government,
-                country="ES",
-                region="Cádiz",
-            )
-            challenge = await Challenge.create(
-                organization=city,
-                title="Tuberías sin fugas",
-                summary="Detectar fugas en la red de AGUA potable.",
-                problem_statement="El agua se pierde.",
-                area="water",
-                sdgs=[6],
-                region="Andalucía",
-                eligible_kinds=["startup"],
-                reward_amount_minor=1_000_000,
-                currency="EUR",
-                opens_at=now - timedelta(days=1),
-                closes_at=now + timedelta(days=30),
-                judging_ends_at=now + timedelta(days=60),
-                status=ChallengeStatus.open,
-                published_at=now - timedelta(days=1),
-                search_text="tuberías sin fugas detectar fugas en la red de agua potable.",
-            )
-            author = await User.create(email="vecina@example.org", name="Vecina", password_hash="")
-            proposal = await Proposal.create(
-                author=author,
-                title="Bancos rotos del jardín",
-                description="Los bancos del jardín llevan meses rotos.",
-                region="Cádiz",
-                area="mobility",
-                sdgs=[11],
-                search_text="bancos rotos del jardín los bancos del jardín llevan meses rotos.",
-            )
+        challenge_id, proposal_id = _seed_apart(database)
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
 
             async def found(path: str, **params: str) -> list[int]:
@@ -151,11 +170,11 @@ class TestSearchOnSqlite:
                 return [item["id"] for item in response.json()["items"]]
 
             for q in ("tuberias", "TUBERÍAS", "Tuberías agua", "TUBERIAS fugas"):
-                assert await found("/api/v1/challenges", q=q) == [challenge.id], q
+                assert await found("/api/v1/challenges", q=q) == [challenge_id], q
             assert await found("/api/v1/challenges", q="tuberias pozos") == []
-            assert await found("/api/v1/challenges", region="ANDALUCIA") == [challenge.id]
+            assert await found("/api/v1/challenges", region="ANDALUCIA") == [challenge_id]
             for q in ("jardin", "JARDÍN", "Jardín bancos"):
-                assert await found("/api/v1/proposals", q=q) == [proposal.id], q
-            assert await found("/api/v1/proposals", region="cadiz") == [proposal.id]
+                assert await found("/api/v1/proposals", q=q) == [proposal_id], q
+            assert await found("/api/v1/proposals", region="cadiz") == [proposal_id]
             page = await client.get("/challenges", params={"q": "tuberias"})
             assert "Tuberías sin fugas" in page.text
