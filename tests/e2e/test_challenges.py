@@ -351,7 +351,9 @@ async def ask_question(page: Page, visit: Visit, citizen: User, path: str) -> No
     await questions(page).get_by_role("button", name="Ask", exact=True).click()
     await expect(page).to_have_url(re.compile(re.escape(path) + "#questions$"))
     await expect_notice(page, "Your question is published. You will be told when it is answered.")
-    await expect(questions(page)).to_contain_text(f"{citizen.name}: {QUESTION}")
+    # Unsigned: a participant asked, never who.
+    await expect(questions(page)).to_contain_text(f"A participant asked: {QUESTION}")
+    await expect(questions(page)).not_to_contain_text(citizen.name)
     await expect(questions(page).get_by_label("Ask a public question")).to_have_value("")
     # Asking follows the challenge.
     await expect(questions(page).get_by_role("button", name="Stop following")).to_be_visible()
@@ -474,5 +476,7 @@ async def test_filters_and_questions_without_javascript(
         await expect_notice(
             page, "Your question is published. You will be told when it is answered."
         )
-        await expect(questions(page)).to_contain_text(f"{citizen.name}: {QUESTION}")
+        # Unsigned: a participant asked, never who.
+        await expect(questions(page)).to_contain_text(f"A participant asked: {QUESTION}")
+        await expect(questions(page)).not_to_contain_text(citizen.name)
         await visit.check(page, "question-asked", axe=False)
