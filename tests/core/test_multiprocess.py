@@ -192,6 +192,9 @@ async def test_two_web_processes_and_two_workers_share_all_state(
         "RATE_SIGNIN_PER_IP": str(SIGNIN_PER_IP),
         # Failures on one account would otherwise slow the next attempt down by seconds.
         "SIGNIN_FREE_FAILURES": "100",
+        # Two jobs at a time each: a worker reads at most that many from the queue per poll,
+        # so one worker cannot take all the payouts' jobs and leave none to the other.
+        "WORKER_MAX_JOBS": "2",
     }
     gateway = StripeGateway(mp, timeout=10)
     queue = JobQueue(await connect(mp.redis_url, mp.queue_name), mp.queue_name)
