@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, Field
 from spectree import Response as Doc
 from starlette.requests import Request
 from starlette.responses import Response
@@ -136,11 +137,48 @@ async def add_volunteer(request: Request, json: schemas.VolunteerIn) -> Response
     return _json(schemas.VolunteerOut(id=found.id, status=found.status.value), 201)
 
 
+POOL_PAGE = 50
+
+
+class PoolQuery(BaseModel):
+    cursor: int | None = Field(default=None, ge=1, le=2**31 - 1, description="From next_cursor")
+    limit: int = Field(default=POOL_PAGE, ge=1, le=200)
+    status: VolunteerStatus | None = Field(default=None, description="Only volunteers with it")
+
+
+async def pool_page(
+    panel: Panel,
+    *,
+    cursor: int | None,
+    status: VolunteerStatus | None = None,
+    limit: int = POOL_PAGE,
+) -> tuple[list[Volunteer], int | None]:
+    """One page of the pool in the order volunteers signed up, and the next page's cursor
+    (the last id shown; None on the last page)."""
+    rows = Volunteer.filter(panel_id=panel.id)
+    if status is not None:
+        rows = rows.filter(status=status)
+    if cursor is not None:
+        rows = rows.filter(id__gt=cursor)
+    # One row more than the page tells whether another page follows.
+    found = await rows.order_by("id").limit(limit + 1)
+    page = found[:limit]
+    return page, (page[-1].id if len(found) > limit else None)
+
+
 @guard("panels.staff", load=perms.load_panel)
-@api.validate(resp=Doc(HTTP_200=schemas.PoolOut, HTTP_404=ErrorOut), tags=[TAG], security=SECURED)
-async def list_pool(request: Request) -> Response:
-    """The pool with what each volunteer declared (the city's panel staff only)."""
-    rows = await Volunteer.filter(panel_id=request.state.obj.id).order_by("id")
+@api.validate(
+    query=PoolQuery,
+    resp=Doc(HTTP_200=schemas.PoolOut, HTTP_404=ErrorOut),
+    tags=[TAG],
+    security=SECURED,
+)
+async def list_pool(request: Request, query: PoolQuery) -> Response:
+    """The pool with what each volunteer declared (the city's panel staff only), in the order
+    they signed up, a page at a time."""
+    rows, cursor = await pool_page(
+        request.state.obj, cursor=query.cursor, status=query.status, limit=query.limit
+    )
     return _json(
         schemas.PoolOut(
             items=[
@@ -154,7 +192,8 @@ async def list_pool(request: Request) -> Response:
                     probability=v.probability,
                 )
                 for v in rows
-            ]
+            ],
+            next_cursor=str(cursor) if cursor is not None else None,
         )
     )
 

@@ -42,7 +42,10 @@ EXPECTED: dict[str, Who] = {
     f"POST {V1}{PANEL}/sessions": STAFF,
     f"POST {V1}{PANEL}/recommendation": STAFF,
     # pages
+    "GET /challenges/{challenge_id:int}/panel/new": MANAGERS_OF_A,
+    "POST /challenges/{challenge_id:int}/panel": MANAGERS_OF_A,
     f"GET {PANEL}": ANYONE,
+    f"GET {PANEL}/pool": STAFF,
     f"POST {PANEL}/volunteer": SIGNED_IN,
     f"POST {PANEL}/draw": STAFF,
     f"POST {PANEL}/sessions": STAFF,
