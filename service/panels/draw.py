@@ -1,23 +1,19 @@
 """The panel lottery: quotas checked, the maximin distribution found, one panel drawn by seed.
 
 Pure functions, no database. The method is Flanigan et al.'s maximally fair sortition (Nature,
-2021) as the `sortition-algorithms` package implements it for individuals, solved with HiGHS:
-among all panels that meet the quotas, a lottery that makes the smallest selection probability
-of any volunteer as large as possible (maximin).
+2021): among all panels that meet the quotas, a lottery that makes the smallest selection
+probability of any volunteer as large as possible (maximin). The distribution is computed by the
+`sortition-algorithms` package (the Sortition Foundation's code, with Paul Gölz's algorithms),
+a dependency under the GPL-3.0 that is never copied here, with the open HiGHS solver
+(`highspy`), never Gurobi. This module turns our pool and quotas into the package's types,
+reads its report of the quota relaxation that would make an impossible quota set feasible (to
+name the value that falls short), and draws one panel from the distribution by a seed.
 
-Volunteers who declared exactly the same features are interchangeable for the quotas, so an
-optimal lottery exists that gives them equal chances. The column generation therefore runs over
-these groups ("types"): a panel is a count per group, and the drawn panel takes that many
-members of each group uniformly at random. A volunteer's probability is then exactly
-E[count of the group] / size of the group. With four features a pool of 2,000 has at most a few
-hundred groups, which keeps each integer program small; the package's own maximin (one binary
-variable per volunteer) gives the same value and serves as the reference in the tests. The
-programs are solved by HiGHS (`highspy`) directly; the package's report of the quota relaxation
-that would make an impossible quota set feasible names the value that falls short.
-
-Everything a draw depends on is published: the seed, the quotas, the groups under neutral labels
-with their anonymous members, the portfolio of panels with their probabilities and each
-volunteer's probability. `sample` is the whole lottery: anyone can redo it from those.
+Everything a draw depends on is published: the seed, the quotas, the portfolio of panels (their
+members by anonymous pool number) with their probabilities, and each volunteer's probability.
+`sample` is the whole lottery: anyone can redo it from those. The package's search itself uses
+fresh randomness, so two computations may find different optimal portfolios with the same
+maximin value; the draw is reproducible from the published portfolio, not from the pool.
 """
 
 from __future__ import annotations
@@ -27,17 +23,21 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import highspy
-import numpy as np
+from sortition_algorithms.committee_generation import (
+    find_distribution_maximin,
+    standardize_distribution,
+)
+from sortition_algorithms.errors import InfeasibleQuotasError
+from sortition_algorithms.features import FeatureValueMinMax
+from sortition_algorithms.people import People
 
-# Stop the column generation when no panel improves the bound by more than this.
-GAP = 1e-7
-# Portfolio entries with less probability than this are dropped (and the rest renormalised).
-NEGLIGIBLE = 1e-9
-SOLVER = "highspy"  # the package's name for HiGHS, for its relaxation report
+SOLVER = "highspy"  # the package's name for HiGHS
 
 Quotas = Mapping[str, Mapping[str, tuple[int, int]]]  # feature -> value -> (min, max)
 Progress = Callable[[str, int, int | None], None]  # (phase, step, total)
+
+# The package's phases under the names the panel's page shows (see panels.pages.phase_label).
+PHASES = {"multiplicative_weights": "cover", "maximin_optimization": "optimise"}
 
 
 class QuotaShort(ValueError):
@@ -87,27 +87,20 @@ class QuotaShort(ValueError):
 
 @dataclass(frozen=True)
 class Distribution:
-    """The lottery: groups of interchangeable volunteers and a portfolio of panels."""
+    """The lottery: a portfolio of panels that meet the quotas, each with its probability."""
 
-    features: list[str]
-    groups: list[tuple[str, ...]]  # the feature values of each group, in `features` order
-    members: list[list[int]]  # volunteer ids of each group, sorted
-    portfolio: list[tuple[tuple[int, ...], float]]  # (count per group, probability)
-    maximin: float  # the solver's optimal value
+    portfolio: list[tuple[tuple[int, ...], float]]  # (volunteer ids of a panel, probability)
+    maximin: float  # the smallest probability of a volunteer some panel can seat
     probabilities: dict[int, float] = field(default_factory=dict)  # volunteer id -> probability
-    iterations: int = 0
 
     def to_public(self, numbers: Mapping[int, int]) -> dict[str, Any]:
-        """The distribution as published: groups by neutral label, volunteers by pool number."""
+        """The distribution as published, volunteers by pool number, in the order `sample`
+        walks it."""
         return {
             "maximin": self.maximin,
-            "groups": [
-                {"label": f"G{i + 1}", "members": sorted(numbers[v] for v in members)}
-                for i, members in enumerate(self.members)
-            ],
             "portfolio": [
-                {"probability": probability, "counts": list(counts)}
-                for counts, probability in self.portfolio
+                {"probability": probability, "members": sorted(numbers[v] for v in members)}
+                for members, probability in self.portfolio
             ],
         }
 
@@ -193,111 +186,26 @@ def check_quotas(quotas: Quotas, volunteers: Mapping[int, Mapping[str, str]], si
             )
 
 
-def _groups(
-    features: Sequence[str], volunteers: Mapping[int, Mapping[str, str]]
-) -> tuple[list[tuple[str, ...]], list[list[int]]]:
-    by_key: dict[tuple[str, ...], list[int]] = {}
-    for volunteer_id in sorted(volunteers):
-        key = tuple(volunteers[volunteer_id][f] for f in features)
-        by_key.setdefault(key, []).append(volunteer_id)
-    keys = sorted(by_key)
-    return keys, [by_key[k] for k in keys]
+class _Reporter:
+    """The package's progress reporter, passed on as (phase, step, total)."""
 
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.phase = "start"
+        self.total: int | None = None
 
-def _highs() -> highspy.Highs:
-    solver = highspy.Highs()
-    solver.setOptionValue("output_flag", False)
-    # HiGHS is deterministic for a given model and seed; fixing it keeps a draw reproducible.
-    solver.setOptionValue("random_seed", 0)
-    # One thread: the programs are small, and a worker shares the machine with the web processes.
-    solver.setOptionValue("threads", 1)
-    # Solve the pricing programs to optimality, so that the maximin value is exact.
-    solver.setOptionValue("mip_rel_gap", 0.0)
-    return solver
-
-
-def _sum(terms: Any) -> Any:
-    return highspy.Highs.qsum(terms)
-
-
-class _PanelProgram:
-    """The integer program of one feasible panel as counts per group; its objective changes."""
-
-    def __init__(
-        self,
-        quotas: Quotas,
-        features: list[str],
-        groups: list[tuple[str, ...]],
-        sizes: list[int],
-        size: int,
+    def start_phase(
+        self, name: str, total: int | None = None, *, message: str | None = None
     ) -> None:
-        self.solver = _highs()
-        kind = highspy.HighsVarType.kInteger
-        self.x = [self.solver.addVariable(lb=0, ub=min(n, size), type=kind) for n in sizes]
-        self.index = np.array([x.index for x in self.x], dtype=np.int32)
-        self.solver.addConstr(_sum(self.x) == size)
-        for position, feature in enumerate(features):
-            for value, (low, high) in quotas[feature].items():
-                chosen = [x for x, g in zip(self.x, groups, strict=True) if g[position] == value]
-                if chosen:
-                    self.solver.addConstr(_sum(chosen) >= low)
-                    self.solver.addConstr(_sum(chosen) <= high)
-                elif low > 0:
-                    raise QuotaShort(
-                        "value_short",
-                        f"{feature} = {value}: the quota needs at least {low} and no volunteer "
-                        "has it.",
-                        feature=feature,
-                        value=value,
-                        needed=low,
-                    )
-        self.solver.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        self.phase = PHASES.get(name, name)
+        self.total = total
+        self.progress(self.phase, 0, total)
 
-    def best(self, weights: Sequence[float]) -> tuple[int, ...] | None:
-        costs = np.asarray(weights, dtype=np.float64)
-        self.solver.changeColsCost(len(self.x), self.index, costs)
-        self.solver.run()
-        if self.solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        values = self.solver.getSolution().col_value
-        return tuple(round(values[i]) for i in self.index)
+    def update(self, current: int, *, message: str | None = None) -> None:
+        self.progress(self.phase, current, self.total)
 
-
-def _dual(
-    columns: list[tuple[int, ...]], covered: list[int], sizes: list[int]
-) -> tuple[list[float], float]:
-    """min w  s.t.  sum_t y_t c_t / n_t <= w for every known panel c, sum y = 1, y >= 0."""
-    solver = _highs()
-    w = solver.addVariable(lb=0.0, ub=highspy.kHighsInf)
-    y = {t: solver.addVariable(lb=0.0, ub=1.0) for t in covered}
-    solver.addConstr(_sum(y.values()) == 1)
-    for column in columns:
-        solver.addConstr(_sum(y[t] * (column[t] / sizes[t]) for t in covered if column[t]) <= w)
-    solver.minimize(w)
-    values = solver.getSolution().col_value
-    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # pragma: no cover
-        raise RuntimeError(f"HiGHS: {solver.getModelStatus()}")
-    weights = [0.0] * len(sizes)
-    for t in covered:
-        weights[t] = max(values[y[t].index], 0.0)
-    return weights, values[w.index]
-
-
-def _primal(
-    columns: list[tuple[int, ...]], covered: list[int], sizes: list[int]
-) -> tuple[list[float], float]:
-    """max z  s.t.  sum_j p_j c_jt / n_t >= z for every covered group, sum p = 1, p >= 0."""
-    solver = _highs()
-    p = [solver.addVariable(lb=0.0, ub=1.0) for _ in columns]
-    z = solver.addVariable(lb=0.0, ub=1.0)
-    solver.addConstr(_sum(p) == 1)
-    for t in covered:
-        solver.addConstr(_sum(p[j] * (c[t] / sizes[t]) for j, c in enumerate(columns) if c[t]) >= z)
-    solver.maximize(z)
-    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # pragma: no cover
-        raise RuntimeError(f"HiGHS: {solver.getModelStatus()}")
-    values = solver.getSolution().col_value
-    return [max(values[v.index], 0.0) for v in p], values[z.index]
+    def end_phase(self) -> None:
+        pass
 
 
 def find_distribution(
@@ -307,82 +215,54 @@ def find_distribution(
     *,
     progress: Progress | None = None,
 ) -> Distribution:
-    """The maximin lottery over the panels of `size` that meet `quotas`.
+    """The maximin lottery over the panels of `size` that meet `quotas`, found by the package.
 
     Raises QuotaShort (naming the value) when no panel meets them.
     """
     check_quotas(quotas, volunteers, size)
-    report = progress or (lambda phase, step, total: None)
-    features = list(quotas)
-    groups, members = _groups(features, volunteers)
-    sizes = [len(m) for m in members]
-    program = _PanelProgram(quotas, features, groups, sizes, size)
-    if program.best([1.0] * len(groups)) is None:
-        raise explain_infeasible(quotas, volunteers, size)
-    # Start with, for every group, a panel that seats as many of it as possible: this finds the
-    # groups no panel can include (their probability is 0, as in the package) and gives the
-    # master problem columns that cover everyone else.
-    columns: list[tuple[int, ...]] = []
-    covered: list[int] = []
-    for t in range(len(groups)):
-        report("cover", t + 1, len(groups))
-        weights = [0.0] * len(groups)
-        weights[t] = 1.0
-        column = program.best(weights)
-        assert column is not None
-        if column[t] > 0:
-            covered.append(t)
-        if column not in columns:
-            columns.append(column)
-    iterations = 0
-    while True:
-        iterations += 1
-        weights, bound = _dual(columns, covered, sizes)
-        column = program.best([w / n for w, n in zip(weights, sizes, strict=True)])
-        assert column is not None
-        value = sum(weights[t] * column[t] / sizes[t] for t in covered)
-        report("optimise", iterations, None)
-        if value <= bound + GAP or column in columns:
-            break
-        columns.append(column)
-    probabilities, maximin = _primal(columns, covered, sizes)
-    kept = [(c, p) for c, p in zip(columns, probabilities, strict=True) if p >= NEGLIGIBLE]
-    total = sum(p for _, p in kept)
-    portfolio = [(c, p / total) for c, p in kept]
-    per_volunteer: dict[int, float] = {}
-    for t, group_members in enumerate(members):
-        expected = sum(p * c[t] for c, p in portfolio)
-        for volunteer_id in group_members:
-            per_volunteer[volunteer_id] = expected / sizes[t]
+    features, people = to_package(quotas, volunteers)
+    reporter = _Reporter(progress or (lambda phase, step, total: None))
+    try:
+        committees, weights, _ = find_distribution_maximin(
+            features, people, size, [], SOLVER, progress_reporter=reporter
+        )
+    except InfeasibleQuotasError as error:
+        raise relaxation_short(quotas, error, size) from error
+    committees, weights = standardize_distribution(committees, weights)
+    # The package returns a set's order, which varies between processes: sorted, the
+    # published portfolio is walked in the same order by anyone who redoes the draw.
+    portfolio = sorted(
+        (tuple(sorted(int(person) for person in committee)), weight)
+        for committee, weight in zip(committees, weights, strict=True)
+    )
+    per_volunteer = dict.fromkeys(volunteers, 0.0)
+    for members, weight in portfolio:
+        for volunteer_id in members:
+            per_volunteer[volunteer_id] += weight
+    # A volunteer no panel can seat has probability 0 in every lottery (the package reports
+    # them); the maximin value is over the others.
+    seatable = [p for p in per_volunteer.values() if p > 0]
     return Distribution(
-        features=features,
-        groups=groups,
-        members=members,
         portfolio=portfolio,
-        maximin=maximin,
+        maximin=min(seatable) if seatable else 0.0,
         probabilities=per_volunteer,
-        iterations=iterations,
     )
 
 
 def sample(distribution: Distribution, rng: random.Random) -> list[int]:
-    """One lottery draw: a panel of the portfolio by its probability, then members uniformly.
+    """One lottery draw: a panel of the portfolio, chosen by its probability.
 
-    Uses `rng.random()` once, then `rng.sample` on each group in order, so a seed fixes it.
+    Uses `rng.random()` once, walking the portfolio in its published order, so a seed fixes it.
     """
     point = rng.random()
     cumulative = 0.0
     chosen = distribution.portfolio[-1][0]
-    for counts, probability in distribution.portfolio:
+    for members, probability in distribution.portfolio:
         cumulative += probability
         if point < cumulative:
-            chosen = counts
+            chosen = members
             break
-    drawn: list[int] = []
-    for members, count in zip(distribution.members, chosen, strict=True):
-        if count:
-            drawn.extend(rng.sample(members, count))
-    return sorted(drawn)
+    return sorted(chosen)
 
 
 def draw(distribution: Distribution, seed: int) -> list[int]:
@@ -415,50 +295,36 @@ def remaining_quotas(
     return left
 
 
-def explain_infeasible(
-    quotas: Quotas, volunteers: Mapping[int, Mapping[str, str]], size: int
-) -> QuotaShort:
-    """Name the quota to relax, from the package's own relaxation of an infeasible quota set."""
-    from sortition_algorithms.committee_generation.common import setup_committee_generation
-    from sortition_algorithms.errors import InfeasibleQuotasError, SortitionBaseError
-
-    features, people = to_package(quotas, volunteers)
-    try:
-        setup_committee_generation(features, people, size, [], SOLVER)
-    except InfeasibleQuotasError as error:
-        for feature, values in error.features.items():
-            for value, relaxed in values.items():
-                low, high = quotas[feature][value]
-                if relaxed.min < low:
-                    return QuotaShort(
-                        "joint_min",
-                        f"{feature} = {value}: no panel can seat the minimum {low} together with "
-                        f"the other quotas; at most {relaxed.min} can be.",
-                        feature=feature,
-                        value=value,
-                        needed=low,
-                        available=relaxed.min,
-                    )
-                if relaxed.max > high:
-                    return QuotaShort(
-                        "joint_max",
-                        f"{feature} = {value}: no panel can keep to the maximum {high} together "
-                        f"with the other quotas; it needs at least {relaxed.max}.",
-                        feature=feature,
-                        value=value,
-                        needed=relaxed.max,
-                        available=high,
-                    )
-    except SortitionBaseError:
-        pass
+def relaxation_short(quotas: Quotas, error: InfeasibleQuotasError, size: int) -> QuotaShort:
+    """Name the quota to relax, from the package's relaxation of an infeasible quota set."""
+    for feature, values in error.features.items():
+        for value, relaxed in values.items():
+            low, high = quotas[feature][value]
+            if relaxed.min < low:
+                return QuotaShort(
+                    "joint_min",
+                    f"{feature} = {value}: no panel can seat the minimum {low} together with "
+                    f"the other quotas; at most {relaxed.min} can be.",
+                    feature=feature,
+                    value=value,
+                    needed=low,
+                    available=relaxed.min,
+                )
+            if relaxed.max > high:
+                return QuotaShort(
+                    "joint_max",
+                    f"{feature} = {value}: no panel can keep to the maximum {high} together "
+                    f"with the other quotas; it needs at least {relaxed.max}.",
+                    feature=feature,
+                    value=value,
+                    needed=relaxed.max,
+                    available=high,
+                )
     return QuotaShort("joint", "No panel of this size meets all the quotas together.", needed=size)
 
 
 def to_package(quotas: Quotas, volunteers: Mapping[int, Mapping[str, str]]) -> tuple[Any, Any]:
     """The same pool in the package's own types (FeatureCollection, People)."""
-    from sortition_algorithms.features import FeatureValueMinMax
-    from sortition_algorithms.people import People
-
     features: MutableMapping[str, MutableMapping[str, FeatureValueMinMax]] = {
         # The flex bounds say how far the relaxation report may move a quota: anywhere.
         f: {

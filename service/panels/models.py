@@ -65,7 +65,7 @@ class Panel(Model):
     score_share_pct = fields.IntField(default=0)
     status = fields.CharEnumField(PanelStatus, max_length=20, default=P.recruiting)
     recommendation = fields.TextField(default="")
-    # The published draw: seed, quotas, maximin value, groups, portfolio, probabilities.
+    # The published draw: seed, quotas, maximin value, portfolio, probabilities.
     seed = fields.CharField(max_length=40, default="")
     draw: dict[str, Any] = fields.JSONField(default=dict)
     draw_error = fields.TextField(default="")

@@ -116,7 +116,7 @@ class PanelOut(BaseModel):
     stipends_paid: int
     stipends_paid_minor: int
     draw: dict[str, Any] = Field(
-        description="Seed, quotas, maximin value, groups, portfolio, each pool number's "
+        description="Seed, quotas, maximin value, portfolio of panels, each pool number's "
         "probability, the drawn pool numbers and replacements"
     )
     draw_error: str

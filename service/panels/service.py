@@ -376,7 +376,8 @@ def publish(
         "seed": seed,
         "size": len(drawn),
         "quotas": panel.features,
-        "algorithm": "maximin (Flanigan et al. 2021), HiGHS; sample: Python random.Random(seed)",
+        "algorithm": "maximin (Flanigan et al. 2021) by sortition-algorithms with HiGHS; "
+        "sample: Python random.Random(seed).random() walks the portfolio in order",
         **distribution.to_public(numbers),
         "probabilities": {
             str(numbers[v]): round(p, 10) for v, p in sorted(distribution.probabilities.items())

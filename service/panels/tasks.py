@@ -54,9 +54,10 @@ async def _solve(
 async def draw_panel(deps: Deps, *, panel_id: int) -> str:
     """Run the lottery of a panel whose seed was fixed when the draw was asked for.
 
-    Harmless twice: the seed and the pool are fixed (the panel is in `drawing`, where nobody
-    joins or leaves), so a second run computes the same panel; seating locks the panel row and
-    does nothing once it is `drawn`.
+    Harmless twice: the pool is fixed (the panel is in `drawing`, where nobody joins or
+    leaves); seating locks the panel row and does nothing once it is `drawn`, so only the
+    first run to finish is seated and published (a second may have found another optimal
+    portfolio with the same maximin value).
     """
     panel = await Panel.get(id=panel_id)
     if panel.status is not PanelStatus.drawing:

@@ -188,10 +188,7 @@ class TestPanel:
         assert abs(sum(probabilities.values()) - 4) < 1e-6
         # Anyone can redo the lottery from what is published.
         redo = draw.Distribution(
-            features=["age", "gender"],
-            groups=[("",)] * len(published["groups"]),
-            members=[g["members"] for g in published["groups"]],
-            portfolio=[(tuple(p["counts"]), p["probability"]) for p in published["portfolio"]],
+            portfolio=[(tuple(p["members"]), p["probability"]) for p in published["portfolio"]],
             maximin=published["maximin"],
         )
         assert draw.draw(redo, int(published["seed"])) == published["drawn"]
