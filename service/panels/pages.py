@@ -578,15 +578,16 @@ async def _render_open(
     city = await Organization.get(id=challenge.organization_id)
     where = zones.zone(city.time_zone or "UTC")
     currency = challenge.currency
-    example = format_amount_input(
-        150 * 10 ** minor_units(currency), currency, i18n.current_locale.get()
-    )
+    # "150.50" as the viewer writes amounts ("150" where the currency has no cents).
+    digits = minor_units(currency)
+    minor = 150 * 10**digits + (5 * 10 ** (digits - 1) if digits else 0)
+    example = format_amount_input(minor, currency, i18n.current_locale.get())
     return render(
         request,
         "panels/open.html",
         status_code=status_code,
         challenge=challenge,
-        zone=zones.zone_label(where),
+        zone=gettext("Time zone: %(zone)s") % {"zone": zones.zone_label(where)},
         currency=currency,
         stipend_example=example,
         rows=range(FEATURE_ROWS),
@@ -719,7 +720,11 @@ async def pool_page(request: Request) -> Response:
         rows=[(v, pool_name(v), chance_text(v.probability)) for v in rows],
         status=status.value if status is not None else "",
         statuses=[(s.value, volunteer_status_label(s.value)) for s in VolunteerStatus],
-        per_status=per_status,
+        per_status=[
+            (gettext("In the pool"), per_status["pool"]),
+            (gettext("Seated members"), per_status["member"]),
+            (gettext("Withdrawn"), per_status["withdrawn"]),
+        ],
         per_value=per_value,
         status_label=volunteer_status_label,
         first_page=cursor is None,
