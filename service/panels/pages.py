@@ -660,7 +660,7 @@ def volunteer_status_label(status: str) -> str:
     labels = {
         "pool": gettext("In the pool"),
         "member": gettext("Member"),
-        "withdrawn": gettext("Withdrawn"),
+        "withdrawn": gettext("Has withdrawn"),
     }
     return labels.get(status, status)
 
@@ -723,7 +723,7 @@ async def pool_page(request: Request) -> Response:
         per_status=[
             (gettext("In the pool"), per_status["pool"]),
             (gettext("Seated members"), per_status["member"]),
-            (gettext("Withdrawn"), per_status["withdrawn"]),
+            (gettext("Withdrawals"), per_status["withdrawn"]),
         ],
         per_value=per_value,
         status_label=volunteer_status_label,

@@ -302,7 +302,7 @@ class TestPoolPage:
             assert first.status_code == 200, first.text
             shown = text_of(first)
             # Counts per status and per value at the top (all 60 listed: 3 withdrawn).
-            assert "In the pool" in shown and "Withdrawn" in shown
+            assert "In the pool" in shown and "Withdrawals" in shown
             assert "Resident" in shown and resident.user.email not in shown
             # A member is named as the panel names them: a first name shown, else by seat.
             assert "Vol001" in shown and "Member 2" in shown and "Vol002" not in shown
@@ -317,7 +317,7 @@ class TestPoolPage:
             assert "Vol001" in members and "Member 4" in members and "Resident" not in members
             assert members.count("<td>woman</td>") == 4 and 'rel="next"' not in members
             withdrawn = text_of(await staff.get(f"{url}?status=withdrawn"))
-            assert withdrawn.count("<td>Withdrawn</td>") == 3 and "Vol056" not in withdrawn
+            assert withdrawn.count("<td>Has withdrawn</td>") == 3 and "Vol056" not in withdrawn
 
         # The pool is the staff's: a member of the public and a volunteer are not shown it.
         stranger = await factories.person(client)
