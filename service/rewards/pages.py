@@ -283,6 +283,13 @@ async def fund_page(request: Request) -> Response:
                 method=Rail(method),
                 reference=reference,
             )
+        if funding.method is Rail.stripe:
+            funding = await rewards.start_card_payment(
+                context(request),
+                funding,
+                request.app.state.deps.gateway,
+                request.app.state.deps.queue,
+            )
     except ServiceError as exc:
         found = {
             {"amount_minor": "amount"}.get(key, key): message for key, message in exc.fields.items()

@@ -105,6 +105,10 @@ async def fund(request: Request, json: schemas.FundingIn) -> Response:
             method=Rail(json.method),
             reference=json.reference,
         )
+    if funding.method is Rail.stripe:
+        funding = await rewards.start_card_payment(
+            context(request), funding, request.app.state.deps.gateway, request.app.state.deps.queue
+        )
     return _json(funding_out(funding, with_secret=True), 201)
 
 

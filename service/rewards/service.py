@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from service import db
 from service.accounts.actor import Actor
 from service.accounts.models import Membership, Organization, Role, User
 from service.accounts.permissions import TwoFactorRequired
@@ -33,7 +34,7 @@ from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, PermissionDenied, ServiceError, ValidationFailed
 from service.core.i18n import N_
-from service.core.jobs import enqueue
+from service.core.jobs import JobSender, enqueue
 from service.core.money import CURRENCIES, minor_units, to_major
 from service.notifications import service as notifications
 from service.rewards import ledger, payout_methods
@@ -134,8 +135,11 @@ async def fund(
     method: Rail,
     reference: str,
 ) -> Funding:
-    """Record a bank transfer (escrowed at once) or open a Stripe payment (escrowed when
-    Stripe confirms it). The city cannot put more in escrow than the reward it committed."""
+    """Record a bank transfer (escrowed at once) or reserve a card payment (escrowed when
+    Stripe confirms it). The city cannot put more in escrow than the reward it committed.
+
+    For a card payment the caller then calls `start_card_payment` after committing.
+    """
     challenge = await Challenge.select_for_update().get(id=challenge.id)
     if challenge.status not in FUNDABLE:
         raise Conflict(_("A cancelled or completed challenge cannot be funded."))
@@ -181,31 +185,63 @@ async def fund(
         reference=reference,
         recorded_by_id=ctx.actor.user.id,
     )
-    if method is Rail.bank_transfer:
-        await _funding_succeeded(ctx, challenge, funding)
-    else:
-        try:
-            intent = await gateway.create_payment_intent(
-                amount_minor,
-                challenge.currency,
-                idempotency_key=f"funding-{funding.id}",
-                metadata={"funding_id": str(funding.id), "challenge_id": str(challenge.id)},
-            )
-        except GatewayError:
-            raise ProviderUnavailable() from None
-        funding.payment_intent_id = intent.id
-        funding.client_secret = intent.client_secret
-        await funding.save(update_fields=["payment_intent_id", "client_secret"])
+    if method is not Rail.bank_transfer:
+        # A card payment: the pending row reserves the amount against the reward (the lock on
+        # the challenge keeps two fundings from both taking the last of it); Stripe is asked
+        # for the payment intent by `start_card_payment`, after this transaction commits, so
+        # no row lock is held while Stripe answers.
+        return funding
+    await _funding_succeeded(ctx, challenge, funding)
+    await _audit_funding(ctx, challenge.organization_id, funding)
+    return funding
+
+
+async def _audit_funding(ctx: Context, organization_id: int, funding: Funding) -> None:
     await audit.record(
         ctx,
         "rewards.fund",
         object_type="funding",
         object_id=funding.id,
-        organization_id=challenge.organization_id,
-        amount_minor=amount_minor,
-        method=method.value,
+        organization_id=organization_id,
+        amount_minor=funding.amount_minor,
+        method=funding.method.value,
     )
-    return funding
+
+
+async def start_card_payment(
+    ctx: Context, funding: Funding, gateway: PaymentGateway, queue: JobSender | None
+) -> Funding:
+    """Second step of a card funding, called once `fund`'s transaction has committed: ask
+    Stripe for the payment intent with no row lock held, then store it.
+
+    Stripe gets the key `funding-<id>`, so asking again for the same funding returns the same
+    intent. When Stripe cannot be reached the pending row is removed in a transaction of its
+    own: nothing was charged (the client never saw a secret to pay with) and nothing stays
+    reserved; the caller answers 502 and the city may try again.
+    """
+    try:
+        intent = await gateway.create_payment_intent(
+            funding.amount_minor,
+            funding.currency,
+            idempotency_key=f"funding-{funding.id}",
+            metadata={"funding_id": str(funding.id), "challenge_id": str(funding.challenge_id)},
+        )
+    except GatewayError:
+        async with db.transaction(queue):
+            await Funding.filter(
+                id=funding.id, status=FundingStatus.pending, payment_intent_id=None
+            ).delete()
+        raise ProviderUnavailable() from None
+    async with db.transaction(queue):
+        # Locked: a second call for the same funding stores the intent once.
+        row = await Funding.select_for_update().get(id=funding.id)
+        if row.payment_intent_id is None:
+            row.payment_intent_id = intent.id
+            row.client_secret = intent.client_secret
+            await row.save(update_fields=["payment_intent_id", "client_secret"])
+            challenge = await Challenge.get(id=row.challenge_id).only("id", "organization_id")
+            await _audit_funding(ctx, challenge.organization_id, row)
+    return row
 
 
 async def _funding_succeeded(ctx: Context, challenge: Challenge, funding: Funding) -> None:

@@ -5,6 +5,7 @@ server, its faults injected per route."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from starlette.applications import Starlette
 from service import db
 from service.bootstrap import Deps
 from service.challenges.models import Challenge
-from service.integrations.fake_stripe import FakeStripe, sign
+from service.integrations.fake_stripe import FakeStripe, Fault, sign
 from service.notifications.models import Notification
 from service.rewards import ledger, tasks
 from service.rewards import service as rewards
@@ -113,6 +114,36 @@ class TestCardFunding:
         assert again.status_code == 201, again.text
         assert await Funding.filter(status=FundingStatus.pending).count() == 1
         assert fake.counts()["payment_intents"] == 1
+
+    async def test_no_lock_on_the_challenge_is_held_while_stripe_answers(
+        self, client: httpx.AsyncClient, fake: FakeStripe
+    ) -> None:
+        """A slow Stripe does not hold the challenge's row: everything else that locks the
+        challenge (a bank transfer recorded, a milestone released, a cancellation) goes on."""
+        city, challenge_id = await open_challenge(client)
+        fake.faults.script("POST /v1/payment_intents", [Fault("delay", seconds=2.0)])
+        asked = asyncio.ensure_future(
+            client.post(
+                f"/api/v1/challenges/{challenge_id}/funding",
+                json={"amount_minor": 1_000_000, "method": "stripe"},
+                headers=city.finance.headers,
+            )
+        )
+        deadline = time.monotonic() + 10
+        while not fake.counts()["calls"].get("POST /v1/payment_intents"):
+            assert time.monotonic() < deadline, "Stripe was never asked"
+            await asyncio.sleep(0.05)
+        # Stripe is answering now: the challenge's row can be locked at once (NOWAIT fails
+        # with "could not obtain lock" if another transaction holds it).
+        async with db.transaction(None):
+            locked = await Challenge.select_for_update(nowait=True).get(id=challenge_id)
+            assert locked.id == challenge_id
+        assert not asked.done()
+        answered = await asked
+        assert answered.status_code == 201, answered.text
+        funding = await Funding.get(id=answered.json()["id"])
+        assert funding.payment_intent_id == answered.json()["payment_intent_id"]
+        assert funding.status is FundingStatus.pending
 
     async def test_pending_until_paid_and_failed_when_cancelled_at_stripe(
         self, client: httpx.AsyncClient, fake: FakeStripe, worker_burst: Burst
