@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from service.core.stored_file import StoredFile
 from service.core.vocab import Area
 
 if TYPE_CHECKING:
@@ -224,18 +225,11 @@ class Follow(Model):
         unique_together = (("challenge", "user"),)
 
 
-class Attachment(Model):
+class Attachment(StoredFile):
     id = fields.IntField(primary_key=True)
     challenge: fields.ForeignKeyRelation[Challenge] = fields.ForeignKeyField(
         "civic.Challenge", related_name="attachments", on_delete=fields.RESTRICT
     )
-    original_name = fields.CharField(max_length=255)
-    stored_name = fields.CharField(max_length=80, unique=True)
-    content_type = fields.CharField(max_length=100)
-    size = fields.BigIntField()
-    sha256 = fields.CharField(max_length=64)
-    uploaded_by_id = fields.IntField()
-    created_at = fields.DatetimeField(auto_now_add=True)
     challenge_id: int
 
     class Meta:
@@ -355,20 +349,13 @@ class Review(Model):
         unique_together = (("judge", "application"),)
 
 
-class ApplicationAttachment(Model):
+class ApplicationAttachment(StoredFile):
     """A file of an application: seen by its member organizations, the city and cleared judges."""
 
     id = fields.IntField(primary_key=True)
     application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
         "civic.Application", related_name="attachments", on_delete=fields.RESTRICT
     )
-    original_name = fields.CharField(max_length=255)
-    stored_name = fields.CharField(max_length=80, unique=True)
-    content_type = fields.CharField(max_length=100)
-    size = fields.BigIntField()
-    sha256 = fields.CharField(max_length=64)
-    uploaded_by_id = fields.IntField()
-    created_at = fields.DatetimeField(auto_now_add=True)
     application_id: int
 
     class Meta:

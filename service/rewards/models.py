@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from service.core.stored_file import StoredFile
+
 if TYPE_CHECKING:
     from service.accounts.models import Organization
     from service.challenges.models import Award, Challenge
@@ -276,18 +278,11 @@ class Milestone(Model):
         ordering = ["position", "id"]
 
 
-class MilestoneFile(Model):
+class MilestoneFile(StoredFile):
     id = fields.IntField(primary_key=True)
     milestone: fields.ForeignKeyRelation[Milestone] = fields.ForeignKeyField(
         "civic.Milestone", related_name="files", on_delete=fields.RESTRICT
     )
-    original_name = fields.CharField(max_length=255)
-    stored_name = fields.CharField(max_length=80, unique=True)
-    content_type = fields.CharField(max_length=100)
-    size = fields.BigIntField()
-    sha256 = fields.CharField(max_length=64)
-    uploaded_by_id = fields.IntField()
-    created_at = fields.DatetimeField(auto_now_add=True)
     milestone_id: int
 
     class Meta:
