@@ -18,6 +18,7 @@ from service.accounts.models import (
 from service.audit import service as audit
 from service.challenges import ranking
 from service.challenges.models import (
+    APPLICATION_TRANSITIONS,
     Application,
     ApplicationAttachment,
     ApplicationPartner,
@@ -437,7 +438,7 @@ async def submit(
     problems = await eligibility_problems(application, challenge, org)
     if problems:
         raise NotEligible(_("The application cannot be submitted yet."), fields=problems)
-    application.status = A.submitted
+    application.status = APPLICATION_TRANSITIONS.check(application.status, A.submitted)
     application.submitted_at = now
     await application.save(update_fields=["status", "submitted_at"])
     await audit.record(
@@ -455,7 +456,7 @@ async def withdraw(ctx: Context, application: Application) -> Application:
     application = await Application.select_for_update().get(id=application.id)
     if application.status not in (A.draft, A.submitted):
         raise ApplicationLocked(_("Only applications not yet decided can be withdrawn."))
-    application.status = A.withdrawn
+    application.status = APPLICATION_TRANSITIONS.check(application.status, A.withdrawn)
     application.withdrawn_at = datetime.now(UTC)
     await application.save(update_fields=["status", "withdrawn_at"])
     await audit.record(
@@ -851,7 +852,7 @@ async def award(
             due_at=milestone["due_at"],
             position=position,
         )
-    application.status = A.awarded
+    application.status = APPLICATION_TRANSITIONS.check(application.status, A.awarded)
     await application.save(update_fields=["status"])
     if challenge.status is S.judging:
         await move(ctx, challenge, S.awarded, datetime.now(UTC))
@@ -876,7 +877,7 @@ async def close_awarding(ctx: Context, challenge: Challenge) -> int:
         raise Conflict(_("Award at least one application first."))
     losers = await Application.filter(challenge_id=challenge.id, status=A.submitted)
     for application in losers:
-        application.status = A.not_awarded
+        application.status = APPLICATION_TRANSITIONS.check(application.status, A.not_awarded)
         await application.save(update_fields=["status"])
         org = await Organization.get(id=application.organization_id)
         await _notify_org(

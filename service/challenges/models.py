@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from service.core.states import Transitions
 from service.core.stored_file import StoredFile
 from service.core.vocab import Area
 
@@ -31,24 +32,27 @@ class ChallengeStatus(StrEnum):
 S = ChallengeStatus
 # Every allowed move. Dates drive published -> open -> closed -> judging (the scheduler);
 # people drive the rest. Cancelling is possible from any state before completed.
-TRANSITIONS: dict[ChallengeStatus, frozenset[ChallengeStatus]] = {
-    S.draft: frozenset({S.published, S.cancelled}),
-    S.published: frozenset({S.open, S.cancelled}),
-    S.open: frozenset({S.closed, S.cancelled}),
-    S.closed: frozenset({S.judging, S.cancelled}),
-    S.judging: frozenset({S.awarded, S.cancelled}),
-    S.awarded: frozenset({S.in_delivery, S.cancelled}),
-    S.in_delivery: frozenset({S.completed, S.cancelled}),
-    S.completed: frozenset(),
-    S.cancelled: frozenset(),
-}
+TRANSITIONS = Transitions(
+    ChallengeStatus,
+    {
+        S.draft: {S.published, S.cancelled},
+        S.published: {S.open, S.cancelled},
+        S.open: {S.closed, S.cancelled},
+        S.closed: {S.judging, S.cancelled},
+        S.judging: {S.awarded, S.cancelled},
+        S.awarded: {S.in_delivery, S.cancelled},
+        S.in_delivery: {S.completed, S.cancelled},
+        S.completed: (),
+        S.cancelled: (),
+    },
+)
 PUBLIC_STATUSES = frozenset(set(S) - {S.draft})
 # The steps of the timeline shown on the page, in order.
 TIMELINE = [S.published, S.open, S.closed, S.judging, S.awarded, S.in_delivery, S.completed]
 
 
 def can_move(current: ChallengeStatus, target: ChallengeStatus) -> bool:
-    return target in TRANSITIONS[current]
+    return TRANSITIONS.allows(current, target)
 
 
 def shown_status(status: ChallengeStatus, opens_at: datetime, now: datetime) -> str:
@@ -246,6 +250,24 @@ class ApplicationStatus(StrEnum):
     withdrawn = "withdrawn"
     awarded = "awarded"
     not_awarded = "not_awarded"
+
+
+# An application's life: a draft is submitted or withdrawn; a submitted one is withdrawn by
+# its applicant or, when the city awards, awarded or not.
+APPLICATION_TRANSITIONS = Transitions(
+    ApplicationStatus,
+    {
+        ApplicationStatus.draft: {ApplicationStatus.submitted, ApplicationStatus.withdrawn},
+        ApplicationStatus.submitted: {
+            ApplicationStatus.withdrawn,
+            ApplicationStatus.awarded,
+            ApplicationStatus.not_awarded,
+        },
+        ApplicationStatus.withdrawn: (),
+        ApplicationStatus.awarded: (),
+        ApplicationStatus.not_awarded: (),
+    },
+)
 
 
 class Application(Model):

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from service.core.states import Transitions
+
 if TYPE_CHECKING:
     from service.accounts.models import Organization, User
     from service.challenges.models import Award, Challenge
@@ -273,18 +275,21 @@ class ProjectStatus(StrEnum):
 P = ProjectStatus
 PATH = [P.incubating, P.pilot_agreed, P.pilot_running, P.pilot_completed, P.contract_awarded]
 # Each step forward by the city; stopping (with a reason) from any step before the end.
-TRANSITIONS: dict[ProjectStatus, frozenset[ProjectStatus]] = {
-    P.incubating: frozenset({P.pilot_agreed, P.stopped}),
-    P.pilot_agreed: frozenset({P.pilot_running, P.stopped}),
-    P.pilot_running: frozenset({P.pilot_completed, P.stopped}),
-    P.pilot_completed: frozenset({P.contract_awarded, P.stopped}),
-    P.contract_awarded: frozenset(),
-    P.stopped: frozenset(),
-}
+TRANSITIONS = Transitions(
+    ProjectStatus,
+    {
+        P.incubating: {P.pilot_agreed, P.stopped},
+        P.pilot_agreed: {P.pilot_running, P.stopped},
+        P.pilot_running: {P.pilot_completed, P.stopped},
+        P.pilot_completed: {P.contract_awarded, P.stopped},
+        P.contract_awarded: (),
+        P.stopped: (),
+    },
+)
 
 
 def can_move(current: ProjectStatus, target: ProjectStatus) -> bool:
-    return target in TRANSITIONS[current]
+    return TRANSITIONS.allows(current, target)
 
 
 class Project(Model):

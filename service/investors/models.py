@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from service.core.states import Transitions
+
 if TYPE_CHECKING:
     from service.accounts.models import Organization, User
 
@@ -24,12 +26,15 @@ class IntroStatus(StrEnum):
 
 
 # Allowed moves of an intro request: only an open one is answered or expires.
-INTRO_TRANSITIONS: dict[IntroStatus, frozenset[IntroStatus]] = {
-    IntroStatus.open: frozenset({IntroStatus.accepted, IntroStatus.declined, IntroStatus.expired}),
-    IntroStatus.accepted: frozenset(),
-    IntroStatus.declined: frozenset(),
-    IntroStatus.expired: frozenset(),
-}
+INTRO_TRANSITIONS = Transitions(
+    IntroStatus,
+    {
+        IntroStatus.open: {IntroStatus.accepted, IntroStatus.declined, IntroStatus.expired},
+        IntroStatus.accepted: (),
+        IntroStatus.declined: (),
+        IntroStatus.expired: (),
+    },
+)
 
 
 class Watch(Model):

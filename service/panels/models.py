@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from tortoise import fields
 from tortoise.models import Model
 
+from service.core.states import Transitions
+
 if TYPE_CHECKING:
     from service.challenges.models import Challenge
 
@@ -26,17 +28,20 @@ class PanelStatus(StrEnum):
 
 
 P = PanelStatus
-TRANSITIONS: dict[PanelStatus, frozenset[PanelStatus]] = {
-    P.recruiting: frozenset({P.drawing}),
-    # A draw that fails (quotas no panel meets) returns the panel to recruiting.
-    P.drawing: frozenset({P.drawn, P.recruiting}),
-    P.drawn: frozenset({P.closed}),
-    P.closed: frozenset(),
-}
+TRANSITIONS = Transitions(
+    PanelStatus,
+    {
+        P.recruiting: {P.drawing},
+        # A draw that fails (quotas no panel meets) returns the panel to recruiting.
+        P.drawing: {P.drawn, P.recruiting},
+        P.drawn: {P.closed},
+        P.closed: (),
+    },
+)
 
 
 def can_move(current: PanelStatus, target: PanelStatus) -> bool:
-    return target in TRANSITIONS[current]
+    return TRANSITIONS.allows(current, target)
 
 
 class VolunteerStatus(StrEnum):

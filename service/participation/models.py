@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise import fields
 from tortoise.models import Model
 
+from service.core.states import Transitions
 from service.core.vocab import Area
 
 if TYPE_CHECKING:
@@ -25,16 +26,19 @@ class ProposalStatus(StrEnum):
 P = ProposalStatus
 # The city's formal answers, and where each may come from.
 ANSWERS = frozenset({P.under_study, P.adopted, P.declined})
-TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
-    P.open: frozenset({P.under_study, P.adopted, P.declined}),
-    P.under_study: frozenset({P.adopted, P.declined}),
-    P.adopted: frozenset(),
-    P.declined: frozenset(),
-}
+TRANSITIONS = Transitions(
+    ProposalStatus,
+    {
+        P.open: {P.under_study, P.adopted, P.declined},
+        P.under_study: {P.adopted, P.declined},
+        P.adopted: (),
+        P.declined: (),
+    },
+)
 
 
 def can_answer(current: ProposalStatus, target: ProposalStatus) -> bool:
-    return target in TRANSITIONS[current]
+    return TRANSITIONS.allows(current, target)
 
 
 class Stance(StrEnum):

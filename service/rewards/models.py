@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from service.core.states import Transitions
 from service.core.stored_file import StoredFile
 
 if TYPE_CHECKING:
@@ -248,6 +249,27 @@ class MilestoneStatus(StrEnum):
     approved = "approved"
     released = "released"
     paid = "paid"
+
+
+# A milestone's life. The winner submits evidence (again while it waits, or after it was
+# sent back); a manager approves or returns it; finance releases it; the payout pays it. A
+# payout that fails or is reversed brings a released or paid milestone back to approved, to be
+# released again.
+MILESTONE_TRANSITIONS = Transitions(
+    MilestoneStatus,
+    {
+        MilestoneStatus.planned: {MilestoneStatus.submitted},
+        MilestoneStatus.submitted: {
+            MilestoneStatus.submitted,
+            MilestoneStatus.approved,
+            MilestoneStatus.returned,
+        },
+        MilestoneStatus.returned: {MilestoneStatus.submitted},
+        MilestoneStatus.approved: {MilestoneStatus.released},
+        MilestoneStatus.released: {MilestoneStatus.paid, MilestoneStatus.approved},
+        MilestoneStatus.paid: {MilestoneStatus.approved},
+    },
+)
 
 
 class Milestone(Model):

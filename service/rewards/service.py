@@ -40,6 +40,7 @@ from service.notifications import service as notifications
 from service.rewards import ledger, payout_methods
 from service.rewards.gateway import GatewayError, PaymentGateway
 from service.rewards.models import (
+    MILESTONE_TRANSITIONS,
     AccountKind,
     Funding,
     FundingStatus,
@@ -564,7 +565,7 @@ async def submit_evidence(ctx: Context, milestone: Milestone, *, evidence: str) 
     if not evidence:
         raise ValidationFailed(fields={"evidence": _("Describe what was delivered.")})
     assert ctx.actor.user is not None
-    milestone.status = M.submitted
+    milestone.status = MILESTONE_TRANSITIONS.check(milestone.status, M.submitted)
     milestone.evidence = evidence
     milestone.submitted_at = datetime.now(UTC)
     milestone.submitted_by_id = ctx.actor.user.id
@@ -634,7 +635,7 @@ async def approve(ctx: Context, milestone: Milestone) -> Milestone:
     assert ctx.actor.user is not None
     award = await Award.get(id=milestone.award_id).select_related("challenge", "application")
     await _check_duty(ctx, milestone, award, Duty.approve)
-    milestone.status = M.approved
+    milestone.status = MILESTONE_TRANSITIONS.check(milestone.status, M.approved)
     milestone.approved_at = datetime.now(UTC)
     milestone.approved_by_id = ctx.actor.user.id
     milestone.return_reason = ""
@@ -671,7 +672,7 @@ async def send_back(ctx: Context, milestone: Milestone, *, reason: str) -> Miles
     reason = reason.strip()
     if not reason:
         raise ValidationFailed(fields={"reason": _("Say what is missing.")})
-    milestone.status = M.returned
+    milestone.status = MILESTONE_TRANSITIONS.check(milestone.status, M.returned)
     milestone.return_reason = reason
     await milestone.save()
     award = await Award.get(id=milestone.award_id).select_related("challenge", "application")
@@ -781,7 +782,7 @@ async def release(ctx: Context, milestone: Milestone) -> list[Payout]:
         if payout.rail is Rail.stripe:
             enqueue("rewards.pay", payout_id=payout.id, job_id=f"payout-{payout.id}")
         payouts.append(payout)
-    milestone.status = M.released
+    milestone.status = MILESTONE_TRANSITIONS.check(milestone.status, M.released)
     milestone.released_at = datetime.now(UTC)
     milestone.released_by_id = ctx.actor.user.id
     await milestone.save()
@@ -873,7 +874,7 @@ async def mark_paid(
         milestone_id=milestone.id, status__in=[P.queued, P.in_flight, P.awaiting_transfer]
     ).exists()
     if milestone.status is M.released and not unpaid:
-        milestone.status = M.paid
+        milestone.status = MILESTONE_TRANSITIONS.check(milestone.status, M.paid)
         milestone.paid_at = datetime.now(UTC)
         await milestone.save(update_fields=["status", "paid_at"])
         await _maybe_complete(award.challenge)
@@ -920,7 +921,7 @@ async def mark_failed(payout: Payout, award: Award, *, reason: str) -> None:
 async def _reopen_milestone(payout: Payout) -> None:
     milestone = await Milestone.select_for_update().get(id=payout.milestone_id)
     if milestone.status in (M.released, M.paid):
-        milestone.status = M.approved
+        milestone.status = MILESTONE_TRANSITIONS.check(milestone.status, M.approved)
         milestone.paid_at = None
         await milestone.save(update_fields=["status", "paid_at"])
 
