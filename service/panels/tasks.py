@@ -50,7 +50,7 @@ async def _solve(
     return work.result()
 
 
-@task("panels.draw", max_tries=3, timeout_seconds=900)
+@task("panels.draw", max_tries=3, timeout_seconds=3600)
 async def draw_panel(deps: Deps, *, panel_id: int) -> str:
     """Run the lottery of a panel whose seed was fixed when the draw was asked for.
 
@@ -79,7 +79,7 @@ async def draw_panel(deps: Deps, *, panel_id: int) -> str:
     return "drawn" if done else "skipped"
 
 
-@task("panels.replace", max_tries=3, timeout_seconds=900)
+@task("panels.replace", max_tries=3, timeout_seconds=3600)
 async def replace_member(deps: Deps, *, panel_id: int, seat: int, seed: str) -> str:
     """Re-draw a seat a member left, by the same maximin lottery over the rest of the pool
     under the quotas still open.
