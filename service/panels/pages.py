@@ -73,7 +73,7 @@ def phase_label(phase: str) -> str:
     labels = {
         "queued": gettext("waiting for its turn"),
         "start": gettext("starting"),
-        "cover": gettext("finding a panel for every group"),
+        "cover": gettext("looking for varied panels that seat every volunteer, round"),
         "optimise": gettext("evening out the chances, round"),
     }
     return labels.get(phase, phase)
