@@ -18,6 +18,7 @@ from service.rewards.models import (
     AccountKind,
     LedgerAccount,
     LedgerEntry,
+    LedgerMonth,
     LedgerTransaction,
     TransactionKind,
 )
@@ -155,9 +156,11 @@ async def escrow_balance(challenge_id: int, currency: str) -> int:
 
 
 async def totals(challenge_id: int, committed: int, currency: str) -> Totals:
-    """Sums by kind of the challenge's transactions: one query."""
+    """Sums by kind of the challenge's transactions: one query over the monthly sums that the
+    posting transaction keeps (`service.rewards.aggregates`), so its cost grows with months,
+    not with the ledger's rows."""
     rows = (
-        await LedgerTransaction.filter(challenge_id=challenge_id)
+        await LedgerMonth.filter(challenge_id=challenge_id)
         .annotate(total=Sum("amount_minor"))
         .group_by("kind")
         .values("kind", "total")
@@ -168,7 +171,7 @@ async def totals(challenge_id: int, committed: int, currency: str) -> Totals:
 
 async def totals_by_currency(challenges: QuerySet[Any]) -> list[Totals]:
     """The money of several challenges (a query of them), summed per currency: two queries
-    whatever their number."""
+    whatever their number, the second over the monthly sums (as `totals`)."""
     committed = {
         str(r["currency"]): int(r["total"] or 0)
         for r in await challenges.annotate(total=Sum("reward_amount_minor"))
@@ -176,7 +179,7 @@ async def totals_by_currency(challenges: QuerySet[Any]) -> list[Totals]:
         .values("currency", "total")
     }
     rows = (
-        await LedgerTransaction.filter(challenge_id__in=Subquery(challenges.values("id")))
+        await LedgerMonth.filter(challenge_id__in=Subquery(challenges.values("id")))
         .annotate(total=Sum("amount_minor"))
         .group_by("currency", "kind")
         .values("currency", "kind", "total")
