@@ -203,6 +203,7 @@ async def rebuild(url: str) -> float:
     VACUUM (ANALYZE) so the planner sees the new sizes. Seconds."""
     from tortoise.transactions import in_transaction
 
+    import service.areas  # noqa: F401 - registers the areas, whose models the database loads
     from service import db
     from service.config import Settings
     from service.rewards import aggregates

@@ -31,6 +31,7 @@ from typing import Any
 
 from tortoise.connection import get_connection
 
+import service.areas  # noqa: F401 - registers the areas, whose models the database loads
 from service import db
 from service.config import ROOT, Env, Settings
 from service.core.jobs import Job, JobQueue

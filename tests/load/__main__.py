@@ -621,6 +621,7 @@ def rush(app: App, window: float) -> Figures:
 def results_day(app: App, count: int) -> Figures:
     """`count` milestone releases queued at once, paid by the 2 workers, 1 in 10 Stripe transfer
     calls failing; then the ledger's invariants over the whole database."""
+    import service.areas  # noqa: F401 - registers the areas, whose models the database loads
     from service import db
     from service.config import Env, Settings
     from service.core.jobs import JobQueue

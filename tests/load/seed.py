@@ -113,6 +113,7 @@ async def drop(name: str | None = None) -> None:
 
 async def create(name: str | None = None) -> dict[str, float]:
     """Drop, create, migrate and seed; returns the seconds each step took."""
+    import service.areas  # noqa: F401 - registers the areas, whose models the database loads
     from service import db
 
     name = name or D.DATABASE
@@ -736,6 +737,7 @@ async def tracks(connection: Any, ctx: Context) -> None:
     (`matching.track.signals_for`), so that the app's watcher of track records
     (`matching.watch_track_records`, every 10 minutes) finds nothing changed: otherwise its
     first tick would queue the ranking of every startup with an application again."""
+    import service.areas  # noqa: F401 - registers the areas, whose models the database loads
     from service import db
     from service.matching import track
 
