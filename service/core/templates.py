@@ -140,14 +140,66 @@ class _TranslateLiterals(NodeTransformer):
         return nodes.Mod(nodes.MarkSafe(nodes.Const(text)), values, lineno=node.lineno)
 
 
+# What an included template may not hold to be inlined: nodes whose meaning depends on being
+# a template of its own (blocks, inheritance, macros and imports exported from it), and names
+# that an include does not hand over (`loop` of the including loop) or that name the template.
+_NOT_INLINED = (nodes.Extends, nodes.Block, nodes.Macro, nodes.Import, nodes.FromImport)
+_OWN_NAMES = frozenset({"loop", "self", "super", "caller", "varargs", "kwargs"})
+
+
+class _InlineIncludes(NodeTransformer):
+    """Replaces `{% include "literal" %}` by the included template's own nodes, in a scope of
+    their own (`{% with %}`): what the include renders, without looking the template up and
+    building a new context on each render (a list page includes a card per row).
+
+    Only an include with its context, of a template found now, that escapes as the including
+    template does and holds nothing of `_NOT_INLINED` or `_OWN_NAMES`; any other stays an
+    include. The including template is compiled with the included one's text as it is now,
+    so this is for environments that never reload a template (outside development).
+    """
+
+    def __init__(self, env: PageEnvironment, name: str | None, parents: frozenset[str]) -> None:
+        self.env = env
+        self.name = name
+        self.parents = parents
+
+    def visit_Include(self, node: nodes.Include) -> nodes.Node:
+        target = node.template
+        if not (
+            isinstance(target, nodes.Const)
+            and isinstance(target.value, str)
+            and node.with_context
+            and not node.ignore_missing
+            and target.value not in self.parents
+            and self.env._escapes(target.value) == self.env._escapes(self.name)
+        ):
+            return node
+        body = self.env._inline_body(target.value, self.parents)
+        if body is None:
+            return node
+        return nodes.Scope(body, lineno=node.lineno)
+
+
 class PageEnvironment(jinja2.Environment):
     """An environment that compiles the literal messages of HTML templates in one language
-    (`language`), or none (None: everything is translated at render time)."""
+    (`language`), or none (None: everything is translated at render time); outside
+    development (no `auto_reload`) included templates are compiled into those that include
+    them."""
 
     language: str | None = None
+    # Names of the templates being inlined into one another (against an include loop).
+    _inlining: frozenset[str] = frozenset()
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        tree = super()._parse(source, name, filename)
+        tree = self._translated(super()._parse(source, name, filename), name)
+        if self.auto_reload:
+            return tree
+        parents = self._inlining | ({name} if name else set())
+        inlined = _InlineIncludes(self, name, frozenset(parents)).visit(tree)
+        assert isinstance(inlined, nodes.Template)
+        return inlined
+
+    def _translated(self, tree: nodes.Template, name: str | None) -> nodes.Template:
         if self.language is None or not self._escapes(name):
             return tree
         # Shadowed names (a template's own `_`) keep their meaning: leave such a template be.
@@ -157,6 +209,27 @@ class PageEnvironment(jinja2.Environment):
         translated = _TranslateLiterals(self.language).visit(tree)
         assert isinstance(translated, nodes.Template)
         return translated
+
+    def _inline_body(self, name: str, parents: frozenset[str]) -> list[nodes.Node] | None:
+        """The nodes of template `name` (itself translated and inlined) to compile in place of
+        an include of it; None when it is not found or must stay included."""
+        if self.loader is None:
+            return None
+        try:
+            source, filename, _ = self.loader.get_source(self, name)
+        except jinja2.TemplateNotFound:
+            return None
+        kept = self._inlining
+        self._inlining = parents
+        try:
+            tree = self._parse(source, name, filename)
+        finally:
+            self._inlining = kept
+        if any(True for _ in tree.find_all(_NOT_INLINED)) or any(
+            n.name in _OWN_NAMES for n in tree.find_all(nodes.Name)
+        ):
+            return None
+        return list(tree.body)
 
     def _escapes(self, name: str | None) -> bool:
         autoescape = self.autoescape

@@ -1,16 +1,19 @@
 """What pages precompute gives the same answers as computing it on every request: messages
-translated when a template is compiled, route paths looked up once, money and numbers through
-cached formatters, and the access log written in batches."""
+translated when a template is compiled, included templates compiled into those that include
+them, route paths looked up once, money and numbers through cached formatters, and the access
+log written in batches."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
+import jinja2
 import pytest
 from babel.numbers import format_currency, format_decimal
 from jinja2 import nodes
@@ -18,10 +21,16 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Match, NoMatchFound, Route
 
+from service import db
+from service.accounts.models import OrganizationKind
+from service.challenges.models import ChallengeStatus
 from service.core import i18n, routing, web
 from service.core.money import to_major
 from service.core.observability import AccessLog
-from service.core.templates import PageEnvironment, Templates
+from service.core.templates import PageEnvironment, Templates, create_templates
+from service.participation.models import Proposal
+from tests import factories
+from tests.challenges.factories import make_draft_challenge
 
 
 async def _pages(client: httpx.AsyncClient, language: str) -> dict[str, str]:
@@ -49,6 +58,91 @@ async def test_pages_compiled_in_a_language_read_as_translated_at_render_time(
     if language != "en":
         english = await _pages(client, "en")
         assert compiled["/challenges"] != english["/challenges"]
+
+
+async def _seed_cards() -> int:
+    """Challenges (one in another currency than the platform's) and proposals, so that the
+    list and home pages include their cards."""
+    org = await factories.make_org(kind=OrganizationKind.government, name="Card City")
+    author = await factories.make_user()
+    now = datetime.now(UTC)
+    async with db.transaction(None):
+        for n, currency in enumerate(["EUR", "CLP", "EUR"]):
+            challenge = await make_draft_challenge(
+                org,
+                title=f"Card <{n}>",
+                status=ChallengeStatus.open,
+                published_at=now - timedelta(days=n),
+                opens_at=now - timedelta(days=n + 1),
+                closes_at=now + timedelta(days=n + 1),
+                reward_amount_minor=123456 * (n + 1),
+                currency=currency,
+            )
+        for n in range(2):
+            await Proposal.create(
+                author=author,
+                title=f"Shade & water {n}",
+                description="Hot summers.",
+                region=org.region,
+                support_count=n * 7,
+                threshold_reached_at=now - timedelta(days=n),
+            )
+    return challenge.id
+
+
+async def test_included_templates_compiled_in_read_as_included_at_render_time(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    challenge_id = await _seed_cards()
+    inlined: Templates = app.state.templates
+    assert not inlined.env.auto_reload
+    # Compiled from the same files, with every include left to render time.
+    included = create_templates(auto_reload=True)
+    paths = ("/", "/challenges", f"/challenges/{challenge_id}", "/signin", "/proposals")
+    for language in sorted(i18n.LANGUAGES):
+        pages = []
+        for templates in (inlined, included):
+            app.state.templates = templates
+            try:
+                found = {}
+                for path in paths:
+                    response = await client.get(path, params={"lang": language})
+                    assert response.status_code == 200, (path, response.text[:300])
+                    found[path] = re.sub(r'name="csrf_token" value="[^"]*"', "", response.text)
+                pages.append(found)
+            finally:
+                app.state.templates = inlined
+        assert pages[0] == pages[1]
+        assert "Card &lt;2&gt;" in pages[0]["/challenges"]
+        assert "Shade &amp; water 1" in pages[0]["/"]
+    # The cards are part of the list's compiled template: no include left in it.
+    source = inlined.by_language["en"].loader.get_source(  # type: ignore[union-attr]
+        inlined.by_language["en"], "challenges/list.html"
+    )[0]
+    assert '{% include "challenges/_card.html" %}' in source
+    code = inlined.by_language["en"].compile(inlined.by_language["en"].parse(source), raw=True)
+    assert "_card.html" not in code
+
+
+def test_an_include_that_cannot_be_inlined_stays_an_include() -> None:
+    loader = jinja2.DictLoader(
+        {
+            "page.html": '{% for x in xs %}{% include "row.html" %}{% endfor %}|'
+            '{% include "looped.html" ignore missing %}|{% include "missing.html" ignore missing %}'
+            '|{% include "block.html" %}|{% include "self.html" %}',
+            "row.html": "<{{ x }}>{% set y = x %}{{ y }}",
+            "looped.html": "{{ loop is defined }}",
+            "block.html": "{% block b %}B{% endblock %}",
+            "self.html": "S{% if deep %}{% include 'self.html' %}{% endif %}",
+        }
+    )
+    for reload in (False, True):
+        env = PageEnvironment(loader=loader, autoescape=True, auto_reload=reload)
+        template = env.get_template("page.html")
+        assert template.render(xs=["a", "&"], deep=False) == ("<a>a<&amp;>&amp;|False||B|S")
+        code = env.compile(env.parse(loader.get_source(env, "page.html")[0]), raw=True)
+        assert ("row.html" in code) is reload
+        assert "block.html" in code and "self.html" in code
 
 
 def _environment(language: str | None, *, autoescape: bool = True) -> PageEnvironment:
