@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from service import bootstrap, db_routing
 from service.accounts import oidc
@@ -26,7 +27,12 @@ from service.core.api import JsonContentTypeMiddleware
 from service.core.bodylimit import BodyLimitMiddleware
 from service.core.errors import RateLimited, ServiceError
 from service.core.i18n import LocaleMiddleware, gettext
-from service.core.observability import Metrics, ObservabilityMiddleware, configure_logging
+from service.core.observability import (
+    ConstantAnswers,
+    Metrics,
+    ObservabilityMiddleware,
+    configure_logging,
+)
 from service.core.pages_only import PagesOnly
 from service.core.routing import index_routes
 from service.core.security_headers import SecurityHeadersMiddleware, secure_error_response
@@ -127,6 +133,19 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return secure_error_response(request, response)
 
 
+# Answers that never change, sent without the middleware stack once it has answered them.
+CONSTANT_PATHS = ("/healthz",)
+
+
+class ServiceApp(Starlette):
+    """Starlette, with the liveness probe answered in front of the middleware stack: a
+    load balancer asks it several times a second and its answer is always the same."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return ConstantAnswers(stack, metrics=self.state.metrics, paths=CONSTANT_PATHS)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -157,7 +176,7 @@ def create_app(
         HTTPException: http_error,
         Exception: server_error,
     }
-    app = Starlette(
+    app = ServiceApp(
         debug=False,
         routes=routes,
         middleware=[

@@ -90,7 +90,7 @@ class AccessLog:
         self.lines.append(
             f'{{"time": "{when}", "level": "info", "logger": "service.access", '
             f'"message": "request", "request_id": "{request_id}", "method": "{method}", '
-            f'"path": {json.dumps(path)}, "status": {status}, '
+            f'"path": {_json_text(path)}, "status": {status}, '
             f'"duration_ms": {round(duration * 1000, 2)}}}\n'
         )
         if len(self.lines) >= self.BATCH:
@@ -113,6 +113,14 @@ class AccessLog:
         except (OSError, ValueError):
             # A closed or broken stderr must never fail a request.
             pass
+
+
+def _json_text(text: str) -> str:
+    """`json.dumps(text)`, without its machinery for the usual path of printable ASCII with
+    nothing to escape."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return json.dumps(text)
 
 
 _access = AccessLog()
@@ -165,6 +173,17 @@ class Metrics:
         series[1].observe(duration)
 
 
+def new_request_id(scope: Scope) -> str:
+    """The request's id: the caller's `X-Request-Id` when it is a plain token, else ours."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            if incoming and _SAFE_REQUEST_ID.match(incoming):
+                return incoming
+            break
+    return f"{_ID_PREFIX}{next(_ids):020x}"
+
+
 class ObservabilityMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -174,16 +193,7 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
-        request_id = (
-            incoming
-            if incoming and _SAFE_REQUEST_ID.match(incoming)
-            else f"{_ID_PREFIX}{next(_ids):020x}"
-        )
+        request_id = new_request_id(scope)
         id_bytes = request_id.encode()
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
@@ -207,3 +217,88 @@ class ObservabilityMiddleware:
             if access_log.isEnabledFor(logging.INFO):
                 write_access_line(request_id, method, scope["path"], status, duration)
             request_id_var.reset(token)
+
+
+class _Recorded:
+    """An answer as the whole stack sent it, with the place of its request id."""
+
+    def __init__(self, route: str, start: Message, body: Message, at: int) -> None:
+        # Copied: the messages sent belong to the server once sent.
+        headers = list(start["headers"])
+        self.route = route
+        self.status: int = start["status"]
+        self.before = headers[:at]
+        self.after = headers[at + 1 :]
+        self.body: bytes = body.get("body", b"")
+
+    def start(self, request_id: bytes) -> Message:
+        return {
+            "type": "http.response.start",
+            "status": self.status,
+            "headers": [*self.before, (b"x-request-id", request_id), *self.after],
+        }
+
+
+class ConstantAnswers:
+    """Answers a GET of a path whose answer never changes (the liveness probe) without the
+    middleware stack: the first such request goes through the whole stack (`app`), whose
+    answer is kept, and later ones are sent that answer with a request id of their own,
+    counted in the metrics and written to the access log as the stack does.
+
+    Only a complete answer of one body message with one request id is kept; until there is
+    one (or for any other method, path or mount point), requests go through the stack.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.paths = frozenset(paths)
+        self.recorded: dict[str, _Recorded] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path")
+        if not (
+            scope["type"] == "http"
+            and path in self.paths
+            and scope["method"] == "GET"
+            and not scope.get("root_path")
+        ):
+            await self.app(scope, receive, send)
+            return
+        recorded = self.recorded.get(path)
+        if recorded is None:
+            await self._record(path, scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = new_request_id(scope)
+        await send(recorded.start(request_id.encode()))
+        await send({"type": "http.response.body", "body": recorded.body})
+        duration = time.perf_counter() - started
+        self.metrics.observe("GET", recorded.route, recorded.status, duration)
+        if access_log.isEnabledFor(logging.INFO):
+            write_access_line(request_id, "GET", path, recorded.status, duration)
+
+    async def _record(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+        sent: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            sent.append(message)
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        route = getattr(scope.get("route"), "path", None)
+        if len(sent) != 2 or route is None:
+            return
+        start, body = sent
+        if start["type"] != "http.response.start" or body["type"] != "http.response.body":
+            return
+        if start["status"] != 200:
+            return
+        if body.get("more_body") or start.get("trailers"):
+            return
+        places = [
+            i for i, (name, _) in enumerate(start.get("headers", ())) if name == b"x-request-id"
+        ]
+        if len(places) != 1:
+            return
+        self.recorded[path] = _Recorded(route, start, body, places[0])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -24,9 +25,9 @@ from starlette.routing import Match, NoMatchFound, Route
 from service import db
 from service.accounts.models import OrganizationKind
 from service.challenges.models import ChallengeStatus
-from service.core import i18n, routing, web
+from service.core import i18n, observability, routing, web
 from service.core.money import to_major
-from service.core.observability import AccessLog
+from service.core.observability import AccessLog, ConstantAnswers, Metrics
 from service.core.templates import PageEnvironment, Templates, create_templates
 from service.participation.models import Proposal
 from tests import factories
@@ -326,3 +327,73 @@ async def test_the_app_dispatches_through_the_route_index(
     assert (await client.get("/healthz")).status_code == 200
     assert (await client.get("/nowhere")).status_code == 404
     assert (await client.delete("/healthz")).status_code == 405
+
+
+def _answer(response: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers in their order (the request id left out) and body."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k != "x-request-id"]
+    return response.status_code, headers, response.content
+
+
+async def test_the_liveness_probe_is_answered_as_the_stack_answers_it(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    constant = app.middleware_stack
+    if constant is None:
+        await client.get("/healthz")
+        constant = app.middleware_stack
+    assert isinstance(constant, ConstantAnswers)
+    constant.recorded.clear()
+    first = await client.get("/healthz")
+    assert "/healthz" in constant.recorded
+    metrics: Metrics = app.state.metrics
+    before = metrics.requests.labels("GET", "/healthz", "200")._value.get()
+    again = [await client.get("/healthz") for _ in range(3)]
+    given = await client.get("/healthz", headers={"X-Request-Id": "probe-12345678"})
+    unsafe = await client.get("/healthz", headers={"X-Request-Id": 'no"good'})
+    assert all(_answer(r) == _answer(first) for r in [*again, given, unsafe])
+    assert first.json() == {"status": "ok"}
+    assert "content-security-policy" in first.headers
+    ids = {r.headers["x-request-id"] for r in [first, *again, unsafe]}
+    assert len(ids) == 5 and 'no"good' not in ids
+    assert given.headers["x-request-id"] == "probe-12345678"
+    assert metrics.requests.labels("GET", "/healthz", "200")._value.get() == before + 5
+    # Other methods and paths still go through the stack.
+    assert (await client.head("/healthz")).status_code == 200
+    assert (await client.post("/healthz")).status_code == 405
+    assert list(constant.recorded) == ["/healthz"]
+    # Written to the access log like any request (when the log level lets it through).
+    lines: list[str] = []
+    observability._access.lines, kept = lines, observability._access.lines
+    level = observability.access_log.level
+    observability.access_log.setLevel(logging.INFO)
+    try:
+        await client.get("/healthz", headers={"X-Request-Id": "probe-87654321"})
+    finally:
+        observability.access_log.setLevel(level)
+        observability._access.lines = kept
+    assert [json.loads(line)["request_id"] for line in lines] == ["probe-87654321"]
+    assert json.loads(lines[0])["path"] == "/healthz"
+
+
+async def test_an_answer_that_is_not_plain_is_not_kept() -> None:
+    calls = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        calls.append(scope["path"])
+        status = 503 if scope["path"] == "/down" else 200
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"x"})
+
+    constant = ConstantAnswers(app, metrics=Metrics(), paths=("/down", "/noid"))
+    transport = httpx.ASGITransport(app=constant)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        for _ in range(2):
+            assert (await http.get("/down")).status_code == 503
+            assert (await http.get("/noid")).status_code == 200
+    assert calls == ["/down", "/noid"] * 2 and constant.recorded == {}
+
+
+def test_access_paths_are_written_as_json_writes_them() -> None:
+    for path in ["/a/b?c=d", '/q"uote', "/back\\slash", "/caf\u00e9", "/tab\there", "/\x7f", ""]:
+        assert observability._json_text(path) == json.dumps(path)
