@@ -3,6 +3,12 @@
 The rest of the rewards area speaks to `PaymentGateway` only. The Stripe rail uses the
 official SDK's async calls; the manual rail moves no money by itself (a `finance` member sends
 the bank transfer and records its reference), so its calls that would need Stripe refuse.
+
+Owns the calls to Stripe (payment intents, connected accounts and their onboarding links,
+transfers, refunds) and the check of a webhook's signature, and turns Stripe's errors into
+transient or permanent `GatewayError`s. It must never touch the database, never decide an
+amount or a state (callers do, under their locks), and never retry by itself: its callers
+retry (the jobs with the same idempotency key, a person by pressing again).
 """
 
 from __future__ import annotations
@@ -113,6 +119,7 @@ class ManualGateway:
 
     rail = Rail.bank_transfer
 
+    # Permanent, not transient: retrying cannot make Stripe appear, so a job fails at once.
     def _unavailable(self) -> PermanentGatewayError:
         return PermanentGatewayError("Stripe is not configured on this platform.", code="no_stripe")
 
@@ -163,6 +170,7 @@ class StripeGateway:
         base = settings.stripe_api_base.rstrip("/")
         addresses: Any = {"api": base, "connect": base, "files": base} if base else None
         self.http = stripe.HTTPXClient(timeout=timeout)
+        # No SDK retries: a job that retries knows the payout's state, the SDK does not.
         self.client = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses=addresses,
@@ -194,6 +202,8 @@ class StripeGateway:
                     "metadata": metadata,
                     "automatic_payment_methods": {"enabled": True},
                 },
+                # "funding-<id>": asked again for the same funding, Stripe returns the first
+                # intent instead of opening a second payment.
                 options={"idempotency_key": idempotency_key},
             )
         )
@@ -214,6 +224,7 @@ class StripeGateway:
                     "capabilities": {"transfers": {"requested": True}},
                     "metadata": metadata,
                 },
+                # "payout-account-<organization id>": two clicks get the same connected account.
                 options={"idempotency_key": idempotency_key},
             )
         )
@@ -223,6 +234,7 @@ class StripeGateway:
         return _account(await self._call(self.client.v1.accounts.retrieve_async(account_id)))
 
     async def account_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        # No key: each link is new and short-lived, and asking twice moves no money.
         obj = await self._call(
             self.client.v1.account_links.create_async(
                 params={
@@ -254,12 +266,15 @@ class StripeGateway:
                     "transfer_group": transfer_group,
                     "metadata": metadata,
                 },
+                # The payout's own key, unique per payout and round: a repeat returns the first
+                # transfer, so a retried job cannot pay twice.
                 options={"idempotency_key": idempotency_key},
             )
         )
         return _transfer(obj)
 
     async def find_transfer(self, transfer_group: str) -> Transfer | None:
+        # A payout's group only ever holds its one transfer, so the first found is the one.
         page = await self._call(
             self.client.v1.transfers.list_async(
                 params={"transfer_group": transfer_group, "limit": 1}
@@ -274,6 +289,7 @@ class StripeGateway:
         obj = await self._call(
             self.client.v1.refunds.create_async(
                 params={"payment_intent": intent_id, "amount": amount_minor},
+                # "refund-<refund id>": a repeat returns the first refund, never a second one.
                 options={"idempotency_key": idempotency_key},
             )
         )
@@ -290,6 +306,7 @@ class StripeGateway:
             )
         except (stripe.SignatureVerificationError, ValueError) as exc:
             raise InvalidSignature(str(exc)) from None
+        # The SDK refuses only old timestamps; one too far in the future is refused here.
         if timestamp > time.time() + self.tolerance:
             raise InvalidSignature("Timestamp is in the future")
         try:

@@ -3,6 +3,11 @@
 Every function that posts runs inside the caller's database transaction, after the caller has
 locked the business row it posts for (the funding, the award, the payout). A transaction's key
 names the business event ("payout:17"), so the same event can never be posted twice.
+
+Owns the ledger's accounts, transactions and entries: it inserts them, and reads them and the
+monthly sums (`LedgerMonth`, kept by `service.rewards.aggregates` as each transaction is
+inserted). It must never update or delete a posted transaction or entry (a mistake is undone
+by a new, opposite posting), never lock rows itself, and never call Stripe.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ async def account(
     challenge_id: int | None = None,
     award_id: int | None = None,
 ) -> LedgerAccount:
+    # The key names the owner and is unique, so each account exists once; first use creates it.
     owner = (
         f"challenge:{challenge_id}"
         if kind is K.escrow
@@ -46,6 +52,7 @@ async def account(
         if kind is K.allocation
         else f"organization:{organization_id}"
     )
+    # A recipient's payable and paid-out accounts are per award: each award is followed apart.
     if kind in (K.payable, K.paid_out):
         owner += f":award:{award_id}"
     key = f"{kind.value}:{owner}:{currency}"
@@ -75,10 +82,14 @@ async def post(
     memo: str = "",
 ) -> LedgerTransaction | None:
     """Post one balanced transaction; None when this event was already posted."""
+    # Refused before anything is written: unbalanced, mixed currencies, or a zero or negative
+    # amount (money only moves one way per posting; a reversal is a posting of its own).
     if sum(amount for _, amount in moves) != 0:
         raise Unbalanced(key)
     if any(a.currency != currency for a, _ in moves) or amount_minor <= 0:
         raise Unbalanced(key)
+    # A repeat of the same event is a quiet no-op. Two at once are kept apart by the caller's
+    # row lock; without it the unique key would make the second insert fail and roll back.
     if await LedgerTransaction.exists(key=key):
         return None
     txn = await LedgerTransaction.create(
@@ -98,6 +109,7 @@ async def post(
 
 
 async def balance(acct: LedgerAccount) -> int:
+    # No balance is stored: it is always the sum of the account's entries.
     row = (
         await LedgerEntry.filter(account_id=acct.id)
         .annotate(total=Sum("amount_minor"))
@@ -151,6 +163,7 @@ class Totals:
 
 
 async def escrow_balance(challenge_id: int, currency: str) -> int:
+    # The key as `account` builds it; no account yet means nothing was ever escrowed.
     acct = await LedgerAccount.get_or_none(key=f"escrow:challenge:{challenge_id}:{currency}")
     return await balance(acct) if acct else 0
 
@@ -200,6 +213,7 @@ def _totals(by_kind: dict[str, int], committed: int, currency: str) -> Totals:
     funded = of(T.fund)
     refunded = of(T.refund)
     allocated = of(T.allocate)
+    # A reversal takes back part of what was paid; it returns to the award, not to escrow.
     paid = of(T.payout) - of(T.reversal)
     return Totals(
         committed=committed,

@@ -8,6 +8,10 @@ written here with their source.
 
 A method's field names are its API body keys and form input names; `iban` and `bic` keep the
 names of the first version of the form and API.
+
+Owns no table and makes no external call: `service.set_bank_account` stores what `validate`
+returns. It must never show a secret field in full except in `instruction`, which is what
+finance copies into its bank; everywhere else (`shown`, `last4`) a secret is its last four.
 """
 
 from __future__ import annotations
@@ -328,6 +332,7 @@ _cedula = _number(N_("cédula"), "1020304050", 6, 10)
 def _co_holder_check(details: dict[str, str]) -> dict[str, str]:
     """The holder's identifier is checked by its type: a NIT has a check digit, a cédula
     does not."""
+    # The field itself only strips the value: its rule depends on the type, known only here.
     try:
         check = _nit if details["holder_id_type"] == "nit" else _cedula
         details["holder_id"] = check(details["holder_id"])
@@ -600,8 +605,10 @@ def validate(code: str, values: Mapping[str, str]) -> tuple[dict[str, str], dict
             details[f.name] = f.check(value)
         except Invalid as exc:
             problems[f.name] = exc.message
+    # Rules between fields run only on fields that are each valid.
     if not problems:
         problems = method.check(details)
+    # All or nothing: details with any problem are never returned, so never half saved.
     return (details, {}) if not problems else ({}, problems)
 
 

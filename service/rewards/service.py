@@ -3,7 +3,18 @@ refund, and follow what Stripe tells us.
 
 Functions that change money run inside the caller's `db.transaction()` and lock the row they
 change first (`select_for_update`), so two clicks, two workers or two webhooks are served one
-after the other, and the second one sees the first one's result.
+after the other, and the second one sees the first one's result. A lock lasts until the
+caller's transaction ends. Where several rows are locked they are taken in one order, so two
+steps never wait on each other in a circle: a payout, then its milestone, then its challenge;
+a funding, then its challenge.
+
+Owns fundings, payout accounts, milestones and their evidence files, payouts and refunds; posts
+to the ledger through `ledger` only; records the audit log and notifies people; moves a
+challenge to completed when its last milestone is paid. Its Stripe calls go through
+`gateway`: payment intents, connected accounts and their links, and re-fetching an intent, an
+account or a transfer for a webhook. Transfers and refunds at Stripe are made by the jobs in
+`tasks`, never here. It never calls Stripe while holding a row lock, except `sync_account`
+(see there); the payout and refund jobs in `tasks` are the other, documented exceptions.
 """
 
 from __future__ import annotations
@@ -141,6 +152,8 @@ async def fund(
 
     For a card payment the caller then calls `start_card_payment` after committing.
     """
+    # The challenge row is the lock: two fundings at once cannot both take the last of the
+    # reward, and a cancellation cannot slip in between the check and the escrow.
     challenge = await Challenge.select_for_update().get(id=challenge.id)
     if challenge.status not in FUNDABLE:
         raise Conflict(_("A cancelled or completed challenge cannot be funded."))
@@ -149,6 +162,7 @@ async def fund(
     open_fundings = await Funding.filter(
         challenge_id=challenge.id, status__in=[FundingStatus.pending, FundingStatus.succeeded]
     ).values_list("amount_minor", flat=True)
+    # Pending card payments count too: their amount stays reserved until they succeed or fail.
     still_open = challenge.reward_amount_minor - sum(
         int(n)  # type: ignore[call-overload]
         for n in open_fundings
@@ -176,6 +190,8 @@ async def fund(
         ctx.actor.user.id, await applicant_organizations(challenge)
     ):
         raise InterestedFunder()
+    # Two-factor sign-in, checked here rather than by the route's rule: the same route takes
+    # card payments, which do not need it.
     if method is Rail.bank_transfer and (refusal := bank_record_refusal(ctx.actor)) is not None:
         raise refusal
     funding = await Funding.create(
@@ -228,6 +244,7 @@ async def start_card_payment(
             metadata={"funding_id": str(funding.id), "challenge_id": str(funding.challenge_id)},
         )
     except GatewayError:
+        # Only a row still pending and without an intent: one a second call has completed stays.
         async with db.transaction(queue):
             await Funding.filter(
                 id=funding.id, status=FundingStatus.pending, payment_intent_id=None
@@ -253,6 +270,7 @@ async def _funding_succeeded(ctx: Context, challenge: Challenge, funding: Fundin
         K.funding_source, funding.currency, organization_id=challenge.organization_id
     )
     escrow = await ledger.account(K.escrow, funding.currency, challenge_id=challenge.id)
+    # One posting per funding: a second "fund:<id>" (an event handled twice) is refused.
     await ledger.move(
         f"fund:{funding.id}",
         T.fund,
@@ -268,15 +286,21 @@ async def _funding_succeeded(ctx: Context, challenge: Challenge, funding: Fundin
 
 async def sync_payment_intent(settings: Settings, gateway: PaymentGateway, intent_id: str) -> None:
     """Bring a Stripe funding in line with the payment intent as Stripe has it now."""
+    # Stripe is asked before any row is locked, so no lock waits on the network.
     intent = await gateway.retrieve_payment_intent(intent_id)
+    # Locked and re-checked: two events for one intent, handled at once, settle it once.
     funding = await Funding.select_for_update().get_or_none(payment_intent_id=intent_id)
     if funding is None or funding.status is not FundingStatus.pending:
         return
+    # Then its challenge (funding first, then challenge): money enters escrow only under the
+    # challenge's lock, which awarding and cancelling also take before they read the escrow.
     challenge = await Challenge.select_for_update().get(id=funding.challenge_id)
     ctx = system_context(settings)
     if intent.status == "succeeded":
         await _funding_succeeded(ctx, challenge, funding)
         await _tell_city(challenge, "funding_succeeded", _money_link(challenge))
+    # A declined card leaves the intent waiting for another card, with a reason: that is a
+    # failure to tell the city. Without a reason it is only waiting, and nothing changes.
     elif intent.status in ("canceled", "requires_payment_method") and intent.failure_reason:
         funding.status = FundingStatus.failed
         funding.failure_reason = intent.failure_reason
@@ -317,6 +341,7 @@ async def _tell_org(
 async def allocate(award: Award, challenge: Challenge) -> None:
     escrow = await ledger.account(K.escrow, award.currency, challenge_id=challenge.id)
     allocation = await ledger.account(K.allocation, award.currency, award_id=award.id)
+    # Called by `award` under the challenge's lock; one posting per award ("allocate:<id>").
     await ledger.move(
         f"allocate:{award.id}",
         T.allocate,
@@ -370,6 +395,7 @@ async def connect_stripe(
     except GatewayError:
         raise ProviderUnavailable() from None
     if connected is not None:
+        # Locked only now that Stripe has answered; two clicks write the same id in turn.
         account = await PayoutAccount.select_for_update().get_or_none(organization_id=org.id)
         if account is None:
             account = await PayoutAccount.create(
@@ -423,6 +449,8 @@ async def set_bank_account(
     problems.update(invalid)
     if problems:
         raise ValidationFailed(fields=problems)
+    # Locked so two saves (two tabs, two members) replace the details in turn. With no row
+    # yet there is nothing to lock: the one-per-organization key refuses a second insert.
     account = await PayoutAccount.select_for_update().get_or_none(organization_id=org.id)
     saved: dict[str, Any] = {
         "rail": Rail.bank_transfer,
@@ -453,6 +481,8 @@ async def set_bank_account(
 
 
 async def sync_account(gateway: PaymentGateway, stripe_account_id: str) -> None:
+    # The one service step that asks Stripe under a lock (the webhook job and Stripe's return
+    # page): only this account's row waits, and two updates in turn store the later answer last.
     account = await PayoutAccount.select_for_update().get_or_none(
         stripe_account_id=stripe_account_id
     )
@@ -492,10 +522,13 @@ def duty_refusal(
 
     Pure, so that the pages ask it to grey out a button and the service to refuse the step.
     The city role itself is checked by the routes' guards."""
+    # Someone the award pays takes no step of its money, whoever took the others.
     if paid_member:
         return InterestedParty()
+    # Whoever submitted the evidence may not judge it, release it or record its payment.
     if milestone.submitted_by_id == user_id:
         return OwnEvidence()
+    # Four eyes on releasing: not the approver. Recording a bank transfer the approver may do.
     if duty is Duty.release and milestone.approved_by_id == user_id:
         return SameApprover()
     return None
@@ -547,6 +580,9 @@ async def applicant_organizations(challenge: Challenge) -> set[int]:
 
 
 async def _locked_milestone(milestone: Milestone) -> Milestone:
+    # Every milestone step locks its row first, so two clicks (approve and send back, release
+    # twice) are served in turn and the second meets the new state: a 409, not a second step.
+    # Held until the request's transaction ends; nothing under it calls Stripe.
     return await Milestone.select_for_update().get(id=milestone.id)
 
 
@@ -559,6 +595,7 @@ def _state_conflict(milestone: Milestone) -> Conflict:
 
 async def submit_evidence(ctx: Context, milestone: Milestone, *, evidence: str) -> Milestone:
     milestone = await _locked_milestone(milestone)
+    # Submitted evidence may be replaced until someone approves it or sends it back.
     if milestone.status not in (M.planned, M.returned, M.submitted):
         raise _state_conflict(milestone)
     evidence = evidence.strip()
@@ -634,6 +671,7 @@ async def approve(ctx: Context, milestone: Milestone) -> Milestone:
         raise _state_conflict(milestone)
     assert ctx.actor.user is not None
     award = await Award.get(id=milestone.award_id).select_related("challenge", "application")
+    # After the lock: the duty is judged on the milestone as it is now, not as the page saw it.
     await _check_duty(ctx, milestone, award, Duty.approve)
     milestone.status = MILESTONE_TRANSITIONS.check(milestone.status, M.approved)
     milestone.approved_at = datetime.now(UTC)
@@ -708,6 +746,7 @@ async def shares_of(application: Application) -> list[Share]:
     ).order_by("id")
     shares = [Share(application.organization_id, application.lead_share_pct)]
     shares += [Share(p.organization_id, p.share_pct) for p in partners]
+    # A partner with no share is named on the application but paid nothing.
     return [s for s in shares if s.pct > 0]
 
 
@@ -731,6 +770,7 @@ def split(amount_minor: int, percentages: list[int]) -> list[int]:
 
 async def release(ctx: Context, milestone: Milestone) -> list[Payout]:
     """Release an approved milestone: one payout per recipient, queued for payment."""
+    # Two-factor sign-in for this step is checked before, by its rule in `permissions`.
     milestone = await _locked_milestone(milestone)
     if milestone.status is not M.approved:
         raise _state_conflict(milestone)
@@ -755,16 +795,19 @@ async def release(ctx: Context, milestone: Milestone) -> list[Payout]:
         for s in shares
         if s.organization_id not in taken and not _can_receive(accounts.get(s.organization_id))
     ]
+    # All or nothing: one recipient that cannot receive yet stops the whole release.
     if missing:
         names = await Organization.filter(id__in=missing).values_list("name", flat=True)
         raise NoPayoutAccount(
             _("These recipients have no payout account that can receive money yet: %(names)s.")
             % {"names": ", ".join(sorted(str(n) for n in names))}
         )
+    # Payouts are never deleted and the milestone is locked, so each release gets a new round.
     round_no = 1 + await Payout.filter(milestone_id=milestone.id).count()
     payouts: list[Payout] = []
     amounts = split(milestone.amount_minor, [s.pct for s in shares])
     for share, amount in zip(shares, amounts, strict=True):
+        # A share that rounds to nothing gets no payout (the ledger refuses a zero posting).
         if amount == 0 or share.organization_id in taken:
             continue
         account = accounts[share.organization_id]
@@ -776,9 +819,12 @@ async def release(ctx: Context, milestone: Milestone) -> list[Payout]:
             currency=milestone.currency,
             rail=account.rail,
             status=P.queued if account.rail is Rail.stripe else P.awaiting_transfer,
+            # Unique per milestone, recipient and round: Stripe answers a repeat with the first
+            # transfer; a new round after a failure gets a key of its own.
             idempotency_key=f"payout-{milestone.id}-{share.organization_id}-{round_no}",
         )
         await _post_release(award, payout)
+        # Sent after the commit (no job for a release that rolls back); one job id per payout.
         if payout.rail is Rail.stripe:
             enqueue("rewards.pay", payout_id=payout.id, job_id=f"payout-{payout.id}")
         payouts.append(payout)
@@ -830,6 +876,8 @@ async def _move_payout(
             account_kind, payout.currency, organization_id=payout.organization_id, award_id=award.id
         )
 
+    # By default one posting per payout and kind ("release:12", "payout:12"): the ledger
+    # refuses a repeat. The caller holds the payout's lock.
     await ledger.move(
         key or f"{kind.value}:{payout.id}",
         kind,
@@ -868,6 +916,8 @@ async def mark_paid(
     await _move_payout(
         award, payout, T.payout, K.payable, K.paid_out, memo=transfer_id or reference
     )
+    # Payout, then milestone: of two payouts of one milestone paid at once, the second waits
+    # here and sees the first one paid, so the milestone is closed once and not left open.
     milestone = await Milestone.select_for_update().get(id=payout.milestone_id)
     # Every round counts: a release after a failure pays only the failed shares.
     unpaid = await Payout.filter(
@@ -919,6 +969,8 @@ async def mark_failed(payout: Payout, award: Award, *, reason: str) -> None:
 
 
 async def _reopen_milestone(payout: Payout) -> None:
+    # Locked after the payout (the same order as `mark_paid`), for as long as the caller's
+    # transaction. Another failed payout of the milestone may have reopened it already.
     milestone = await Milestone.select_for_update().get(id=payout.milestone_id)
     if milestone.status in (M.released, M.paid):
         milestone.status = MILESTONE_TRANSITIONS.check(milestone.status, M.approved)
@@ -953,6 +1005,8 @@ async def record_bank_transfer(
     """Finance sent a manual payout's bank transfer: record its reference, and the rate used
     when the payee's account is in another currency. The rate is ignored when the currencies
     match: the payout is then sent as it is."""
+    # Locked: a double click or two finance members record the transfer once; the second
+    # meets a paid payout (409). Two-factor sign-in is checked before, by `permissions`.
     payout = await Payout.select_for_update().get(id=payout.id)
     if payout.status is not P.awaiting_transfer:
         raise Conflict(_("This payout is not waiting for a bank transfer."))
@@ -1008,11 +1062,15 @@ async def sync_transfer(settings: Settings, gateway: PaymentGateway, transfer_id
     if found is None or found.status not in (P.paid, P.reversed):
         return
     transfer = await gateway.retrieve_transfer(transfer_id)
+    # Locked until the event's transaction ends: two events for one transfer post in turn, and
+    # the second finds nothing left. The milestone, if reopened, is locked after it.
     payout = await Payout.select_for_update().get(id=found.id)
     delta = transfer.amount_reversed_minor - payout.amount_reversed_minor
     if delta <= 0:
         return
     award = await _award_of(payout)
+    # One posting per reversed total: the same answer handled twice posts once, and a later,
+    # larger reversal posts only the difference under a key of its own.
     await _move_payout(
         award,
         payout,
@@ -1024,6 +1082,7 @@ async def sync_transfer(settings: Settings, gateway: PaymentGateway, transfer_id
         memo=transfer_id,
     )
     payout.amount_reversed_minor = transfer.amount_reversed_minor
+    # Only a full reversal reopens the milestone for a new release; a partial one stays paid.
     if transfer.amount_reversed_minor >= payout.amount_minor:
         payout.status = P.reversed
         await _reopen_milestone(payout)
@@ -1040,6 +1099,8 @@ async def sync_transfer(settings: Settings, gateway: PaymentGateway, transfer_id
 
 async def refund_unallocated(ctx: Context, challenge: Challenge) -> list[Refund]:
     """On cancelling: give the unallocated escrow back, newest funding first, by its rail."""
+    # Runs in the cancellation's transaction, under its lock on the challenge: no funding or
+    # award can change the escrow meanwhile. Allocated money stays for the awards.
     left = await unallocated(challenge)
     already = {
         r["funding_id"]: r
@@ -1052,6 +1113,7 @@ async def refund_unallocated(ctx: Context, challenge: Challenge) -> list[Refund]
             status__in=[RefundStatus.queued, RefundStatus.awaiting_transfer],
         )
     )
+    # Refunds not yet paid have not left the escrow in the ledger: not asked twice.
     left -= pending
     refunds: list[Refund] = []
     fundings = await Funding.filter(
@@ -1060,6 +1122,7 @@ async def refund_unallocated(ctx: Context, challenge: Challenge) -> list[Refund]
     for funding in fundings:
         if left <= 0:
             break
+        # At most one refund per funding, whatever its outcome.
         if funding.id in already:
             continue
         amount = min(left, funding.amount_minor)
@@ -1071,6 +1134,7 @@ async def refund_unallocated(ctx: Context, challenge: Challenge) -> list[Refund]
             if funding.method is Rail.stripe
             else RefundStatus.awaiting_transfer,
         )
+        # Sent after the commit; the job refunds with the key "refund-<id>" (see `tasks`).
         if funding.method is Rail.stripe:
             enqueue("rewards.refund", refund_id=refund.id, job_id=f"refund-{refund.id}")
         refunds.append(refund)
@@ -1089,6 +1153,7 @@ async def refund_unallocated(ctx: Context, challenge: Challenge) -> list[Refund]
 
 
 async def refund_done(refund: Refund, *, stripe_refund_id: str | None, reference: str) -> None:
+    # The caller holds the refund's lock; the ledger refuses a second "refund:<id>".
     funding = await Funding.get(id=refund.funding_id)
     challenge = await Challenge.get(id=funding.challenge_id)
     refund.status = RefundStatus.paid
@@ -1114,6 +1179,8 @@ async def refund_done(refund: Refund, *, stripe_refund_id: str | None, reference
 
 
 async def record_refund_transfer(ctx: Context, refund: Refund, *, reference: str) -> Refund:
+    # Locked: a double click records the refund once; the second meets it paid (409).
+    # Two-factor sign-in and the finance role are checked before, by `permissions`.
     refund = await Refund.select_for_update().get(id=refund.id)
     if refund.status is not RefundStatus.awaiting_transfer:
         raise Conflict(_("This refund is not waiting for a bank transfer."))

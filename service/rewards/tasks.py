@@ -1,4 +1,18 @@
-"""Paying out, refunding, handling Stripe's events, sweeping and reconciling, on the worker."""
+"""Paying out, refunding, handling Stripe's events, sweeping and reconciling, on the worker.
+
+Owns the jobs that call Stripe for money already decided by `service`: transfers (`pay`),
+refunds (`refund`), the re-fetches behind stored webhook events (`handle_event`), and the
+crons that queue stuck jobs again and check the ledger each night. It writes payouts' and
+refunds' progress, webhook events' progress and invariant breaches itself; milestones and the
+ledger only through `service` (never `ledger.post` directly).
+
+Every job may run twice, or at once with itself (arq retries, the sweeper queues again): the
+payout and refund jobs lock and re-read their row before acting, and each event handler locks
+the row it changes.
+Stripe is called while the payout's (or refund's) row is locked, on purpose: nothing but
+this job waits on that row, and the lock keeps a second run from calling Stripe until the
+first one's answer is stored. The milestone and challenge are locked only after Stripe answers.
+"""
 
 from __future__ import annotations
 
@@ -58,8 +72,11 @@ async def pay(deps: Deps, *, payout_id: int) -> str:
     attempt the transfer group is looked up first, so even an expired key cannot pay twice.
     The transfer id and the ledger entry are stored in the same transaction.
     """
+    # First transaction: count the attempt and mark the payout in flight, locked so that two
+    # runs of this job (a retry and the sweeper's copy) number their attempts one by one.
     async with db.transaction(deps.queue):
         payout = await Payout.select_for_update().get_or_none(id=payout_id)
+        # Paid, failed, reversed or bank-transfer payouts are not this job's: a late copy stops.
         if payout is None or payout.status not in (P.queued, P.in_flight):
             return "skipped"
         payout.status = P.in_flight
@@ -67,6 +84,9 @@ async def pay(deps: Deps, *, payout_id: int) -> str:
         await payout.save(update_fields=["status", "attempts", "updated_at"])
         attempt = payout.attempts
     try:
+        # Second transaction: Stripe is called under the payout's row lock, on purpose. The row
+        # stays locked until the transfer id and the ledger entry commit, so a second run waits
+        # here and then sees the stored transfer id instead of paying again.
         async with db.transaction(deps.queue):
             payout = await Payout.select_for_update().get(id=payout_id)
             if payout.status is not P.in_flight or payout.stripe_transfer_id:
@@ -78,6 +98,8 @@ async def pay(deps: Deps, *, payout_id: int) -> str:
                     payout, award, reason=i18n.gettext("The recipient has no Stripe account.")
                 )
                 return "failed"
+            # The transfer group is the payout's key ("payout-<milestone>-<org>-<round>"):
+            # after a first attempt whose answer was lost, a transfer found here is that one.
             group = payout.idempotency_key
             transfer = await deps.gateway.find_transfer(group) if attempt > 1 else None
             if transfer is None:
@@ -85,6 +107,8 @@ async def pay(deps: Deps, *, payout_id: int) -> str:
                     payout.amount_minor,
                     payout.currency,
                     destination=account.stripe_account_id,
+                    # Unique per payout and round: Stripe answers a repeat with the first transfer
+                    # (keys last at least 24 hours; the group lookup above covers later retries).
                     idempotency_key=payout.idempotency_key,
                     transfer_group=group,
                     metadata={
@@ -92,15 +116,19 @@ async def pay(deps: Deps, *, payout_id: int) -> str:
                         "milestone_id": str(payout.milestone_id),
                     },
                 )
+            # Posts "payout:<id>" to the ledger in this same transaction as the transfer id.
             await rewards.mark_paid(payout, award, transfer_id=transfer.id, reference="")
             return "paid"
     except PermanentGatewayError as exc:
+        # Stripe refused: fail the payout under the lock again, unless another run has paid or
+        # failed it meanwhile (then its result stands).
         async with db.transaction(deps.queue):
             payout = await Payout.select_for_update().get(id=payout_id)
             if payout.status is P.in_flight and not payout.stripe_transfer_id:
                 await rewards.mark_failed(payout, await rewards._award_of(payout), reason=str(exc))
         return "failed"
     except GatewayError as exc:
+        # Transient: the payout stays in flight and the retry uses the same key and group.
         await Payout.filter(id=payout_id).update(last_error=str(exc)[:2000])
         raise Retry(defer=payout_retry_delay(attempt)) from exc
 
@@ -110,18 +138,24 @@ async def refund(deps: Deps, *, refund_id: int) -> str:
     """Refund a Stripe funding's unallocated part. Running it twice is harmless: the row is
     locked and re-read, and Stripe is called with the refund's own idempotency key."""
     try:
+        # The refund row stays locked while Stripe answers and until the refund is posted, so
+        # a second run of this job waits, then finds it paid and skips.
         async with db.transaction(deps.queue):
             row = await Refund.select_for_update().get_or_none(id=refund_id)
             if row is None or row.status is not RefundStatus.queued:
                 return "skipped"
             funding = await row.funding
             assert funding.payment_intent_id is not None
+            # One key per refund row: a repeat (a lost answer, retried) returns the first
+            # refund instead of giving the money back twice.
             stripe_id = await deps.gateway.refund(
                 funding.payment_intent_id, row.amount_minor, idempotency_key=f"refund-{row.id}"
             )
+            # Posts "refund:<id>", which the ledger refuses to post a second time.
             await rewards.refund_done(row, stripe_refund_id=stripe_id, reference="")
             return "paid"
     except PermanentGatewayError as exc:
+        # Conditional on still being queued, so a refund another run has paid is not undone.
         async with db.transaction(deps.queue):
             await Refund.filter(id=refund_id, status=RefundStatus.queued).update(
                 status=RefundStatus.failed, failure_reason=str(exc)[:2000]
@@ -135,11 +169,14 @@ async def refund(deps: Deps, *, refund_id: int) -> str:
 async def handle_event(deps: Deps, *, event_id: int) -> str:
     """Handle one stored Stripe event. Handlers re-fetch the object from Stripe rather than
     trust the event's copy or the order events arrive in; each is safe to run again."""
+    # Stored once per Stripe event id (unique), so a redelivered event is not queued anew.
     event = await WebhookEvent.get_or_none(id=event_id)
     if event is None or event.processed_at is not None:
         return "skipped"
     kind, object_id = event.type, event.object_id
     try:
+        # The handler's writes and the "processed" mark commit together: a crash before the
+        # commit leaves the event unprocessed, to be handled again (each handler allows it).
         async with db.transaction(deps.queue):
             if kind.startswith("payment_intent."):
                 await rewards.sync_payment_intent(deps.settings, deps.gateway, object_id)
@@ -167,10 +204,13 @@ async def sweep_payouts(deps: Deps) -> int:
     stuck = await Payout.filter(
         status__in=[P.queued, P.in_flight], updated_at__lt=stuck_before
     ).values_list("id", "created_at")
+    # Created over a day ago and still not settled: retrying alone has not helped, tell people.
     old = [pid for pid, created in stuck if created < now - timedelta(days=1)]
     refunds = await Refund.filter(
         status=RefundStatus.queued, created_at__lt=stuck_before
     ).values_list("id", flat=True)
+    # No lock here: each job locks and re-checks its row. The transaction only holds the jobs
+    # back until the alert is stored, then sends them after the commit.
     async with db.transaction(deps.queue):
         for payout_id, _ in stuck:
             # A fresh job id: the first job's result may still be kept under the old one.
