@@ -3,17 +3,19 @@
 For each demo role (anonymous, city manager, finance, startup, investor, judge, operator,
 citizen, resident) the demo is seeded afresh, the role signs in and visits every GET page it
 may see, with the ids of the demo's objects (the routes and ids are those of the phone crawl,
-`tests/e2e/test_phone_fit.py`: a new page is crawled without being listed here). Every
-`<form method="post">` on those pages is submitted as a browser would, once per enabled
-submit button: hidden inputs (the CSRF token among them), checked radios and checkboxes,
-selected options and textarea contents as the page gives them; required fields the page leaves
-empty get a plausible value (a date in the future, the number 1, "Demo text for the check",
-a small file of an accepted type), as a person filling the form would.
+`tests/e2e/test_phone_fit.py`: a new page is crawled without being listed here), and the
+links of its menus. Every `<form method="post">` on those pages is submitted as a browser
+would, once per enabled submit button: hidden inputs (the CSRF token among them), checked
+radios and checkboxes, selected options and textarea contents as the page gives them; required
+fields the page leaves empty get a plausible value (a date in the future, the number 1, "Demo
+text for the check", a small file of an accepted type), as a person filling the form would.
 
 A page that shows a button must be ready to have it pressed: no press answers 403 or 409
 (nor lands, after its redirect, on a 403 or 409), and no answer says "Nothing was changed"
 or "Request refused" (the words the pages use when they refuse). A 422 is the filler values
-failing validation, which is fine: those are counted and printed with the rest.
+failing validation, which is fine (its page may also say that nothing was changed): those are
+counted and printed with the rest. Run with `-s` for the counts per role, and with
+VISIBLE_ACTIONS_TRACE=1 for every press and its answer.
 
 Pressing changes the demo world, so the page is read again before each press (a button that
 went away with the previous press is not pressed), pages and forms are taken in a fixed order
@@ -29,6 +31,7 @@ out, deleting the account, ending sessions). Known offenders waiting for a fix a
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections import Counter
@@ -44,8 +47,8 @@ from lxml import html as lxml_html
 from starlette.applications import Starlette
 
 from service.config import Settings
+from tests.e2e.test_phone_fit import NOT_PAGES, demo_urls, pages_of, session_cookie
 from tests.e2e.test_phone_fit import ROLES as PHONE_ROLES
-from tests.e2e.test_phone_fit import demo_urls, pages_of, session_cookie
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -59,6 +62,8 @@ SKIPPED = re.compile(r"^/signout$|^/account/delete$|^/account/sessions/(end-othe
 REFUSALS = ("Nothing was changed", "nothing was changed", "Request refused")
 REFUSED_STATUSES = {403, 409}
 PRESSES_PER_FORM = 2
+# VISIBLE_ACTIONS_TRACE=1 prints every press and its answer (run with -s).
+TRACE = bool(os.environ.get("VISIBLE_ACTIONS_TRACE"))
 # Known offenders, each naming its defect: (role, action pattern, button) -> why. Empty when
 # every page shows only what its command accepts.
 KNOWN: dict[tuple[str, str, str], str] = {}
@@ -272,6 +277,29 @@ def refusal(answer: httpx.Response) -> str | None:
     return None
 
 
+MAIN_MENU = "//nav[contains(@class, 'main-menu')]//a/@href"
+
+
+async def menu_links(app: Starlette, cookies: dict[str, str]) -> set[str]:
+    """The links of the home page's main menu, within the app (not the language switch: the
+    refusals are looked for in English)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", cookies=cookies
+    ) as client:
+        home = await client.get("/")
+    links = set()
+    for href in lxml_html.document_fromstring(home.text).xpath(MAIN_MENU):
+        parts = urlsplit(urljoin("http://testserver/", str(href)))
+        if (
+            parts.netloc == "testserver"
+            and not NOT_PAGES.search(parts.path)
+            and "lang=" not in parts.query
+        ):
+            links.add(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return links
+
+
 @pytest.fixture
 async def seeded(app: Starlette, settings: Settings) -> AsyncIterator[list[str]]:
     """A fresh demo (the tables are emptied after each test) and the URLs of its pages."""
@@ -285,7 +313,10 @@ async def crawl(
     app: Starlette, role: str, email: str | None, urls: list[str]
 ) -> tuple[Tally, list[str]]:
     cookies = await session_cookie(app, email)
-    pages = sorted(await pages_of(app, cookies, urls))
+    found = await pages_of(app, cookies, urls)
+    # The role's menu, as its home page shows it: links with a query (a filtered list) too.
+    menu = await menu_links(app, cookies)
+    pages = sorted(set(found) | set(await pages_of(app, cookies, sorted(menu - set(found)))))
     tally = Tally(pages=len(pages))
     offenders: list[str] = []
     pressed: Counter[tuple[str, str]] = Counter()
@@ -293,7 +324,8 @@ async def crawl(
     async with httpx.AsyncClient(
         transport=transport,
         base_url="http://testserver",
-        cookies=cookies,
+        # In English, whatever a form pressed on the way chose: the refusals are English words.
+        cookies={**cookies, "lang": "en"},
         follow_redirects=True,
     ) as client:
         for url in pages:
@@ -319,6 +351,8 @@ async def crawl(
                 answer = await press(client, form)
                 first = answer.history[0] if answer.history else answer
                 tally.statuses[first.status_code] += 1
+                if TRACE:
+                    print(f"{role}: {url} {form.button!r} -> {form.action}: {first.status_code}")
                 why = refusal(answer)
                 if why is None:
                     continue
