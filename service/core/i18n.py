@@ -87,6 +87,13 @@ def choose_language(query: str | None, cookie: str | None, accept_language: str)
     for candidate in (query, cookie):
         if candidate in LANGUAGES:
             return candidate
+    return _negotiated(accept_language)
+
+
+@lru_cache(maxsize=1024)
+def _negotiated(accept_language: str) -> str:
+    """The language Accept-Language asks for: browsers send a handful of distinct headers,
+    and Babel's negotiation parses every one of them on each call."""
     preferred = [
         part.split(";")[0].strip().replace("-", "_") for part in accept_language.split(",")
     ]
@@ -174,8 +181,7 @@ class LocaleMiddleware:
             return
         headers = dict(scope["headers"])
         query = _query_lang(scope.get("query_string", b"").decode("latin-1"))
-        cookies = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
-        cookie = cookies[COOKIE].value if COOKIE in cookies else None
+        cookie = _cookie_lang(headers.get(b"cookie", b""))
         language = choose_language(query, cookie, headers.get(b"accept-language", b"").decode())
         scope.setdefault("state", {})["language"] = language
         token = current_locale.set(language)
@@ -193,6 +199,15 @@ class LocaleMiddleware:
             await self.app(scope, receive, send_with_cookie)
         finally:
             current_locale.reset(token)
+
+
+def _cookie_lang(header: bytes) -> str | None:
+    """The `lang` cookie's value (None without one); a header that does not name it at all
+    is not parsed."""
+    if COOKIE.encode() not in header:
+        return None
+    cookies = SimpleCookie(header.decode("latin-1"))
+    return cookies[COOKIE].value if COOKIE in cookies else None
 
 
 def _query_lang(query_string: str) -> str | None:

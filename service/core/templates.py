@@ -11,8 +11,10 @@ request's language; it renders strings (`env.from_string`) and serves unknown la
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 
 import jinja2
@@ -79,13 +81,41 @@ def moment_text(
     return text
 
 
+# (base URL, path, protocol, host) -> absolute URL; bounded like web.url_path's paths, since
+# the base URL carries the request's Host header.
+_ABSOLUTE: dict[tuple[str, str, str, str], URL] = {}
+_ABSOLUTE_LIMIT = 20_000
+
+
 @jinja2.pass_context
 def _url_for(ctx: jinja2.runtime.Context, name: str, /, **path_params: Any) -> URL:
     """Starlette's `url_for` (an absolute URL), with the route looked up once per name and
-    parameters instead of searched for on every call."""
+    parameters instead of searched for on every call, and the absolute URL built once per
+    base URL (Starlette parses and joins both on every call)."""
     request: Request = ctx["request"]
     path = web.url_path(request.scope["router"], name, **path_params)
-    return path.make_absolute_url(base_url=request.base_url)
+    base = request.base_url
+    key = (str(base), str(path), path.protocol, path.host)
+    found = _ABSOLUTE.get(key)
+    if found is None:
+        found = path.make_absolute_url(base_url=base)
+        if len(_ABSOLUTE) >= _ABSOLUTE_LIMIT:
+            _ABSOLUTE.clear()
+        _ABSOLUTE[key] = found
+    return found
+
+
+@lru_cache(maxsize=1024)
+def _amount_hint_in(currency: str, language: str) -> str:
+    from service.core.amounts import example_hint
+
+    return example_hint(currency)
+
+
+def _amount_hint(currency: str) -> str:
+    """`amounts.example_hint` (an example amount formatted by Babel), kept per currency and
+    language: it depends on nothing else."""
+    return _amount_hint_in(currency, i18n.current_locale.get())
 
 
 def _base_context(request: Request) -> dict[str, Any]:
@@ -180,12 +210,44 @@ class _InlineIncludes(NodeTransformer):
         return nodes.Scope(body, lineno=node.lineno)
 
 
+# Callables that cannot carry Jinja's pass_context marks (no attributes of their own) or carry
+# them as an attribute of their function: what a page calls most (labels, `x.isoformat()`).
+_PLAIN_CALLABLES = (FunctionType, MethodType, BuiltinFunctionType)
+
+
+class PageContext(jinja2.runtime.Context):
+    """Jinja's context, with `call` (every function call of a template) deciding what to pass
+    from the callable's type and mark at once, instead of through several attribute checks;
+    anything else is left to Jinja's own `call`."""
+
+    def call(
+        __self,  # Jinja's own signature: `self` may be a keyword argument of a call
+        __obj: Callable[..., Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if type(__obj) not in _PLAIN_CALLABLES:
+            return super().call(__obj, *args, **kwargs)
+        if getattr(__obj, "jinja_pass_arg", None) is not None:
+            return super().call(__obj, *args, **kwargs)
+        if kwargs:
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )
+
+
 class PageEnvironment(jinja2.Environment):
     """An environment that compiles the literal messages of HTML templates in one language
     (`language`), or none (None: everything is translated at render time); outside
     development (no `auto_reload`) included templates are compiled into those that include
     them."""
 
+    context_class = PageContext
     language: str | None = None
     # Names of the templates being inlined into one another (against an include loop).
     _inlining: frozenset[str] = frozenset()
@@ -279,8 +341,8 @@ def create_templates(*, auto_reload: bool = True) -> Templates:
     )
     env.filters["money"] = _money
     # Amount fields: the example ("e.g. 20.000.000") and keyboard that fit the currency.
-    from service.core.amounts import amount_inputmode, example_hint
+    from service.core.amounts import amount_inputmode
 
-    env.globals.update(amount_hint=example_hint, amount_inputmode=amount_inputmode)
+    env.globals.update(amount_hint=_amount_hint, amount_inputmode=amount_inputmode)
     env.filters["datetime"] = _datetime
     return Templates(env, list(i18n.LANGUAGES))

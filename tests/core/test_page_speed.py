@@ -19,6 +19,7 @@ import pytest
 from babel.numbers import format_currency, format_decimal
 from jinja2 import nodes
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Match, NoMatchFound, Route
 
@@ -397,3 +398,98 @@ async def test_an_answer_that_is_not_plain_is_not_kept() -> None:
 def test_access_paths_are_written_as_json_writes_them() -> None:
     for path in ["/a/b?c=d", '/q"uote', "/back\\slash", "/caf\u00e9", "/tab\there", "/\x7f", ""]:
         assert observability._json_text(path) == json.dumps(path)
+
+
+async def test_absolute_urls_are_kept_per_base_url(app: Starlette) -> None:
+    templates: Templates = app.state.templates
+    template = templates.env.from_string("{{ url_for('static', path='site.css') }}")
+    for host in ("one.example", "two.example", "one.example"):
+        scope = {
+            "type": "http",
+            "scheme": "https",
+            "server": (host, 443),
+            "path": "/",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", host.encode())],
+            "router": app.router,
+        }
+        rendered = template.render(request=Request(scope))
+        assert rendered == f"https://{host}/static/site.css"
+
+
+@pytest.mark.parametrize("language", sorted(i18n.LANGUAGES))
+@pytest.mark.parametrize("currency", ["EUR", "CLP", "BHD"])
+def test_amount_hints_are_kept_per_language(language: str, currency: str) -> None:
+    from service.core.amounts import example_hint
+    from service.core.templates import _amount_hint
+
+    token = i18n.current_locale.set(language)
+    try:
+        assert _amount_hint(currency) == _amount_hint(currency) == example_hint(currency)
+    finally:
+        i18n.current_locale.reset(token)
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["", "es", "pt-BR,pt;q=0.9", "es-MX, en;q=0.5", "de, fr", "*", "EN-us", ";q=1,,"],
+)
+def test_accept_language_reads_the_same_each_time(header: str) -> None:
+    first = i18n.choose_language(None, None, header)
+    i18n._negotiated.cache_clear()
+    assert i18n.choose_language(None, None, header) == first
+    assert i18n.choose_language("pt", "es", header) == "pt"
+    assert i18n.choose_language("xx", "es", header) == "es"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b"", b"lang=es", b"a=1; lang=pt; b=2", b"language=es", b'lang="es"', b"flang=es", b"lang"],
+)
+def test_the_language_cookie_is_read_as_a_cookie_parser_reads_it(header: bytes) -> None:
+    from http.cookies import SimpleCookie
+
+    cookies = SimpleCookie(header.decode("latin-1"))
+    expected = cookies["lang"].value if "lang" in cookies else None
+    assert i18n._cookie_lang(header) == expected
+
+
+def test_template_calls_pass_what_jinjas_own_calls_pass() -> None:
+    import types
+
+    @jinja2.pass_context
+    def with_context(ctx: Any, x: int) -> str:
+        return f"{ctx['who']}{x}"
+
+    @jinja2.pass_environment
+    def with_env(env: Any, x: int) -> str:
+        return f"{type(env).__name__}{x}"
+
+    class Callable_:
+        def __call__(self, x: int) -> str:
+            return f"c{x}"
+
+    def stops() -> None:
+        raise StopIteration
+
+    source = (
+        "{% for x in [1, 2] %}{{ f(x) }}{{ g(x) }}{{ h(x) }}{{ k(x) }}{{ m(x) }}"
+        "{{ '%02d'.format(x) }}"
+        "{{ stops() is defined }}{% endfor %}{{ ns.label(3) }}"
+    )
+    values = {
+        "who": "w",
+        "f": with_context,
+        "g": with_env,
+        "h": Callable_(),
+        "k": str,
+        "m": lambda x: x * 2,
+        "stops": stops,
+        "ns": types.SimpleNamespace(label=lambda x: f"l{x}"),
+    }
+    page = PageEnvironment(autoescape=True)
+    plain = jinja2.Environment(autoescape=True)
+    assert page.from_string(source).render(**values) == plain.from_string(source).render(
+        **values
+    ).replace("Environment", "PageEnvironment")
