@@ -6,6 +6,7 @@ log written in batches."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import re
@@ -26,6 +27,7 @@ from starlette.routing import Match, NoMatchFound, Route
 from service import db
 from service.accounts.models import OrganizationKind
 from service.challenges.models import ChallengeStatus
+from service.config import Env, Settings
 from service.core import i18n, observability, routing, web
 from service.core.money import to_major
 from service.core.observability import AccessLog, ConstantAnswers, Metrics
@@ -493,3 +495,19 @@ def test_template_calls_pass_what_jinjas_own_calls_pass() -> None:
     assert page.from_string(source).render(**values) == plain.from_string(source).render(
         **values
     ).replace("Environment", "PageEnvironment")
+
+
+async def test_production_start_up_leaves_what_it_built_out_of_collections(
+    settings: Settings,
+) -> None:
+    from service.app import create_app
+
+    production = settings.model_copy(update={"env": Env.production})
+    for chosen, frozen in ((settings, False), (production, True)):
+        gc.unfreeze()
+        application = create_app(chosen)
+        try:
+            async with application.router.lifespan_context(application):
+                assert (gc.get_freeze_count() > 0) is frozen
+        finally:
+            gc.unfreeze()
