@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,7 +26,7 @@ from service.core.amounts import input_value, read_amount
 from service.core.bodylimit import accepts_upload
 from service.core.errors import ServiceError, field_and_message
 from service.core.forms import errors_of, form_values, parse, redirect, render, translate_error
-from service.core.i18n import gettext
+from service.core.i18n import current_locale, gettext
 from service.core.money import to_major, to_minor
 from service.core.vocab import SDGS, Area, area_label, kind_label, sdg_label, status_label
 from service.core.web import context, transaction
@@ -48,14 +49,24 @@ STATUS_CHOICES = [
 ]
 
 
+@lru_cache(maxsize=32)
+def _choices(language: str) -> dict[str, Any]:
+    """The filters' and forms' choices with their labels in one language: the same on every
+    page, so they are built once per language (tuples, which no template can change)."""
+    return {
+        "areas": tuple((a.value, area_label(a.value)) for a in Area),
+        "sdg_choices": tuple((g, sdg_label(g)) for g in SDGS),
+        "applicant_kinds": tuple(
+            (k, kind_label(k)) for k in ("startup", "university", "research_center")
+        ),
+        "status_choices": tuple((s, status_label(s)) for s in STATUS_CHOICES),
+    }
+
+
 def vocabulary() -> dict[str, Any]:
     return {
-        "areas": [(a.value, area_label(a.value)) for a in Area],
-        "sdg_choices": [(g, sdg_label(g)) for g in SDGS],
-        "applicant_kinds": [
-            (k, kind_label(k)) for k in ("startup", "university", "research_center")
-        ],
-        "status_choices": [(s, status_label(s)) for s in STATUS_CHOICES],
+        # Labels are read in the request's language, which is the cache's key.
+        **_choices(current_locale.get()),
         "area_label": area_label,
         "sdg_label": sdg_label,
         "kind_label": kind_label,
