@@ -27,7 +27,7 @@ from service.core.web import context, transaction
 from service.participation import permissions as perms
 from service.participation import presenters, repository, schemas
 from service.participation import service as participation
-from service.participation.models import Proposal, ProposalPhoto, ProposalStatus, Update
+from service.participation.models import Proposal, ProposalPhoto, Update
 from service.participation.routes import filters_of, managed_city, store_photo, throttle
 from service.translation import service as translation
 
@@ -152,23 +152,13 @@ async def new_page(request: Request) -> Response:
     )
 
 
-def _not_editable(proposal: Proposal) -> str:
-    """Why the author can no longer save the proposal (empty while they can): the rule that
-    `participation.edit` enforces, so the page shows no form the service would refuse."""
-    if proposal.support_count > 0:
-        return gettext(participation.ProposalLocked.default_detail)
-    if proposal.hidden_at is not None or proposal.status is not ProposalStatus.open:
-        return gettext(participation.ProposalClosed.default_detail)
-    return ""
-
-
 @guard("proposal.edit", load=perms.load_proposal)
 async def edit_page(request: Request) -> Response:
     proposal: Proposal = request.state.obj
     show = {
         "proposal": proposal,
         "unverified": False,
-        "not_editable": _not_editable(proposal),
+        "not_editable": refusal.detail if (refusal := participation.edit_refusal(proposal)) else "",
         **vocabulary(),
     }
     if request.method == "GET":

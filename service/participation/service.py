@@ -16,7 +16,13 @@ from service.challenges.models import Challenge
 from service.challenges.schemas import ChallengeIn
 from service.core import i18n
 from service.core.context import Context
-from service.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from service.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    ValidationFailed,
+)
 from service.core.i18n import N_
 from service.integrations.storage import StoredFile
 from service.notifications import kinds
@@ -180,13 +186,26 @@ async def create(ctx: Context, data: ProposalIn) -> Proposal:
     return proposal
 
 
-async def _editable(proposal: Proposal) -> Proposal:
-    """The proposal, locked, if its author may still change it: until the first support."""
-    proposal = await repository.get_for_update(proposal.id)
-    if proposal.support_count > 0 or await Support.filter(proposal_id=proposal.id).exists():
-        raise ProposalLocked()
+def edit_refusal(proposal: Proposal) -> ServiceError | None:
+    """Why the author may no longer change the proposal, or None while they may: until the
+    first support, and while it is open and not hidden. Pure, so that the edit page shows no
+    form that `edit` would refuse."""
+    if proposal.support_count > 0:
+        return ProposalLocked()
     if proposal.hidden_at is not None or proposal.status is not P.open:
-        raise ProposalClosed()
+        return ProposalClosed()
+    return None
+
+
+async def _editable(proposal: Proposal) -> Proposal:
+    """The proposal, locked, if its author may still change it (`edit_refusal`)."""
+    proposal = await repository.get_for_update(proposal.id)
+    # The count is kept by the support's own transaction; the row check covers a support
+    # recorded while the count was being updated.
+    if await Support.filter(proposal_id=proposal.id).exists():
+        raise ProposalLocked()
+    if (refusal := edit_refusal(proposal)) is not None:
+        raise refusal
     return proposal
 
 
