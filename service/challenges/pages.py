@@ -391,7 +391,14 @@ async def new_page(request: Request) -> Response:
 async def edit_page(request: Request) -> Response:
     challenge: Challenge = request.state.obj
     orgs = await Organization.filter(id=challenge.organization_id)
-    show = {"orgs": orgs, "challenge": challenge, "rows": range(CRITERIA_ROWS), **vocabulary()}
+    show = {
+        "orgs": orgs,
+        "challenge": challenge,
+        # The rule `challenges.edit` enforces: past these statuses the page shows no form.
+        "editable": challenge.status in challenges.EDITABLE,
+        "rows": range(CRITERIA_ROWS),
+        **vocabulary(),
+    }
     where = zones.zone(orgs[0].time_zone if orgs else None)
 
     async def alike(values: dict[str, Any]) -> dict[str, Any]:

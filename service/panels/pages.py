@@ -587,6 +587,7 @@ async def _render_open(
         "panels/open.html",
         status_code=status_code,
         challenge=challenge,
+        takes_panel=panels.takes_panel(challenge),
         zone=gettext("Time zone: %(zone)s") % {"zone": zones.zone_label(where)},
         currency=currency,
         stipend_example=example,

@@ -221,10 +221,15 @@ async def _event(panel: Panel, kind: str, **detail: Any) -> None:
     await DrawEvent.create(panel=panel, kind=kind, detail=detail)
 
 
+def takes_panel(challenge: Challenge) -> bool:
+    """A cancelled or completed challenge takes no panel (the page shows no form then)."""
+    return challenge.status not in (ChallengeStatus.cancelled, ChallengeStatus.completed)
+
+
 async def open_panel(ctx: Context, challenge: Challenge, spec: PanelSpec) -> Panel:
     spec = with_census_quotas(spec)
     check_spec(spec)
-    if challenge.status in (ChallengeStatus.cancelled, ChallengeStatus.completed):
+    if not takes_panel(challenge):
         raise Conflict(_("This challenge no longer takes a panel."))
     if await Panel.exists(challenge_id=challenge.id):
         raise Conflict(_("This challenge already has a panel."))
