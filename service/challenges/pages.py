@@ -189,18 +189,8 @@ def form_to_terms(form: FormData, where: tzinfo) -> tuple[dict[str, Any], dict[s
     date_errors: dict[str, str] = {}
 
     def when(name: str) -> str | None:
-        text = str(values.get(name) or "")
-        if not text:
-            return None
-        try:
-            typed = datetime.fromisoformat(text)
-        except ValueError:
-            return text
-        try:
-            return zones.to_utc(typed, where).isoformat()
-        except zones.LocalTimeError as exc:
-            date_errors[name] = str(exc)
-            return None
+        moment = zones.form_moment(values, name, where, date_errors)
+        return moment.isoformat() if isinstance(moment, datetime) else moment
 
     criteria = []
     for n in range(CRITERIA_ROWS):

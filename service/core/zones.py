@@ -10,9 +10,11 @@ deadline that silently moves by an hour is worse than a question asked once.
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache, lru_cache
+from typing import Any
 
 from babel import Locale
 from babel.core import get_global
@@ -236,3 +238,22 @@ def differs(moment: datetime, one: tzinfo, other: tzinfo) -> bool:
     """Whether a reader in `other` sees another wall-clock time than one in `one` (Madrid and
     Paris agree all year: repeating the time would only be noise)."""
     return moment.astimezone(one).utcoffset() != moment.astimezone(other).utcoffset()
+
+
+def form_moment(values: Mapping[str, Any], name: str, where: tzinfo, errors: dict[str, str]) -> Any:
+    """A form's `datetime-local` field, typed in `where`'s wall-clock time, for a schema to
+    validate: the aware UTC moment; what was typed when it is no date (the schema then names
+    the field); None when empty, or with the reason in `errors[name]` for a time the clocks
+    skip or repeat that day."""
+    text = str(values.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        typed = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    try:
+        return to_utc(typed, where)
+    except LocalTimeError as exc:
+        errors[name] = str(exc)
+        return None

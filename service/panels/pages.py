@@ -482,24 +482,6 @@ def _open_defaults(where: tzinfo) -> dict[str, Any]:
     return values
 
 
-def _local_moment(values: dict[str, Any], name: str, where: tzinfo, errors: dict[str, str]) -> Any:
-    """A `datetime-local` field in the city's time as an aware moment; what was typed when it is
-    no date (the schema names it), None with the reason in `errors` for a time the clocks skip
-    or repeat."""
-    text = str(values.get(name) or "").strip()
-    if not text:
-        return None
-    try:
-        typed = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    try:
-        return zones.to_utc(typed, where)
-    except zones.LocalTimeError as exc:
-        errors[name] = str(exc)
-        return None
-
-
 def _form_key(key: str, rows: list[int], features: list[dict[str, Any]]) -> tuple[str, str]:
     """Where a schema error goes on the form, and a prefix naming the value it is about."""
     parts = key.split(".")
@@ -543,8 +525,8 @@ def panel_from_form(
     data = {
         "size": str(values.get("size") or "").strip() or None,
         "features": features,
-        "recruitment_opens_at": _local_moment(values, "recruitment_opens_at", where, errors),
-        "recruitment_closes_at": _local_moment(values, "recruitment_closes_at", where, errors),
+        "recruitment_opens_at": zones.form_moment(values, "recruitment_opens_at", where, errors),
+        "recruitment_closes_at": zones.form_moment(values, "recruitment_closes_at", where, errors),
         "stipend_minor": stipend or 0,
         "score_share_pct": str(values.get("score_share_pct") or "").strip() or 0,
     }
@@ -624,14 +606,7 @@ async def open_submit(request: Request) -> Response:
             panel = await panels.open_panel(
                 context(request),
                 challenge,
-                panels.PanelSpec(
-                    size=spec.size,
-                    features=[f.model_dump() for f in spec.features],
-                    recruitment_opens_at=spec.recruitment_opens_at,
-                    recruitment_closes_at=spec.recruitment_closes_at,
-                    stipend_minor=spec.stipend_minor,
-                    score_share_pct=spec.score_share_pct,
-                ),
+                api.spec_of(spec),
             )
     except ServiceError as exc:
         found = {

@@ -77,6 +77,18 @@ async def load_volunteer(request: Request) -> Panel:
     return panel
 
 
+def spec_of(data: schemas.PanelIn) -> panels.PanelSpec:
+    """The service's panel spec from the validated input (the API's JSON or the page's form)."""
+    return panels.PanelSpec(
+        size=data.size,
+        features=[f.model_dump() for f in data.features],
+        recruitment_opens_at=data.recruitment_opens_at,
+        recruitment_closes_at=data.recruitment_closes_at,
+        stipend_minor=data.stipend_minor,
+        score_share_pct=data.score_share_pct,
+    )
+
+
 @guard("panels.open", load=challenge_perms.load_challenge)
 @api.validate(
     json=schemas.PanelIn,
@@ -93,16 +105,8 @@ async def load_volunteer(request: Request) -> Panel:
 async def open_panel(request: Request, json: schemas.PanelIn) -> Response:
     """Open a citizens' panel for a challenge: size, features with quotas per value,
     recruitment window, stipend and the panel's share of the jury's score (city managers)."""
-    spec = panels.PanelSpec(
-        size=json.size,
-        features=[f.model_dump() for f in json.features],
-        recruitment_opens_at=json.recruitment_opens_at,
-        recruitment_closes_at=json.recruitment_closes_at,
-        stipend_minor=json.stipend_minor,
-        score_share_pct=json.score_share_pct,
-    )
     async with transaction(request):
-        panel = await panels.open_panel(context(request), request.state.obj, spec)
+        panel = await panels.open_panel(context(request), request.state.obj, spec_of(json))
     return _json(await panel_out(panel), 201)
 
 
