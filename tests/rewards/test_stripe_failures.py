@@ -17,6 +17,7 @@ from arq import Retry
 from starlette.applications import Starlette
 
 from service import db
+from service.audit.models import AuditEvent
 from service.bootstrap import Deps
 from service.challenges.models import Challenge
 from service.integrations.fake_stripe import FakeStripe, Fault, sign
@@ -144,6 +145,22 @@ class TestCardFunding:
         funding = await Funding.get(id=answered.json()["id"])
         assert funding.payment_intent_id == answered.json()["payment_intent_id"]
         assert funding.status is FundingStatus.pending
+
+    async def test_asking_stripe_again_for_the_same_funding_changes_nothing(
+        self, app: Starlette, client: httpx.AsyncClient, fake: FakeStripe
+    ) -> None:
+        """A second `start_card_payment` for one funding (a retry after a lost answer) gets
+        Stripe's first intent back under the same key and stores nothing twice."""
+        c = await card_funding(client)
+        funding = await Funding.get(id=c.funding_id)
+        deps = deps_of(app)
+        again = await rewards.start_card_payment(
+            rewards.system_context(deps.settings), funding, deps.gateway, deps.queue
+        )
+        assert again.payment_intent_id == c.intent_id
+        assert fake.counts()["payment_intents"] == 1
+        audited = AuditEvent.filter(action="rewards.fund", object_id=str(c.funding_id))
+        assert await audited.count() == 1
 
     async def test_pending_until_paid_and_failed_when_cancelled_at_stripe(
         self, client: httpx.AsyncClient, fake: FakeStripe, worker_burst: Burst
