@@ -55,9 +55,6 @@ class Transitions(Generic[S]):
     def __iter__(self) -> Iterator[S]:
         return iter(self._table)
 
-    def __getitem__(self, current: S) -> frozenset[S]:
-        return self._table[current]
-
     def check(self, current: S, target: S) -> S:
         """The target, when the table allows the move; else TransitionRefused (409)."""
         if not self.allows(current, target):

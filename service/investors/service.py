@@ -693,7 +693,7 @@ async def answer_intro(
     now = datetime.now(UTC)
     if locked.status is IntroStatus.open and locked.expires_at <= now:
         await _expire(locked)
-    if wanted not in INTRO_TRANSITIONS[locked.status]:
+    if not INTRO_TRANSITIONS.allows(locked.status, wanted):
         raise IntroClosed()
     locked.status = wanted
     locked.reply = text
