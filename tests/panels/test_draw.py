@@ -143,6 +143,56 @@ class TestRefusals:
             ("gender", "other"),
         }, refused.value.message
 
+
+class TestSolvers:
+    def test_the_package_gets_its_own_solver_factory_back(
+        self, volunteers: dict[int, dict[str, str]]
+    ) -> None:
+        """The tuned HiGHS solvers are lent to the package only while a lottery is computed,
+        also when the computation ends in a refusal."""
+        from sortition_algorithms.committee_generation import common, maximin
+
+        own = common.create_solver, maximin.create_solver
+        seen: list[object] = []
+
+        def progress(phase: str, step: int, total: int | None) -> None:
+            seen.append(common.create_solver)
+
+        draw.find_distribution(QUOTAS, volunteers, SIZE, progress=progress)
+        assert seen and all(factory is not own[0] for factory in seen)
+        assert (common.create_solver, maximin.create_solver) == own
+        crafted = {i: {"age": "16-29", "gender": "other", "district": "north"} for i in range(9)}
+        short = {**QUOTAS, "age": {"16-29": (0, 9)}, "gender": {"other": (0, 9)}}
+        short = {**short, "district": {"north": (0, 2)}}
+        with pytest.raises(draw.QuotaShort):
+            draw.find_distribution(short, crafted, 4)
+        assert (common.create_solver, maximin.create_solver) == own
+
+    def test_one_solve_per_objective(self) -> None:
+        """Setting an objective does not solve (highspy's maximize() would): only optimize does."""
+        import highspy
+        from sortition_algorithms.committee_generation.solver import HighsSolver, SolverSense
+
+        # The package's own wrapper solves as soon as the objective is set.
+        theirs = HighsSolver()
+        a = theirs.add_binary_var()
+        theirs.set_objective(a, SolverSense.MAXIMIZE)
+        assert theirs._h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+        solver = draw._TunedHighs()
+        x = solver.add_binary_var()
+        y = solver.add_binary_var()
+        solver.add_constr(x + y <= 1)
+        solver.set_objective(2 * x + y, SolverSense.MAXIMIZE)
+        assert solver._h.getModelStatus() == highspy.HighsModelStatus.kNotset  # not solved yet
+        solver.optimize()
+        assert (solver.get_value(x), solver.get_value(y)) == (1.0, 0.0)
+        solver.set_objective(x + 3 * y, SolverSense.MAXIMIZE)
+        solver.optimize()
+        assert (solver.get_value(x), solver.get_value(y)) == (0.0, 1.0)
+        for name, value in draw.HIGHS_OPTIONS.items():
+            assert solver._h.getOptionValue(name)[1] == value
+
     def test_replacement_keeps_the_quotas(
         self, volunteers: dict[int, dict[str, str]], distribution: draw.Distribution
     ) -> None:
