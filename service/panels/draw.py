@@ -32,7 +32,12 @@ from sortition_algorithms.committee_generation import (
     maximin,
     standardize_distribution,
 )
-from sortition_algorithms.committee_generation.solver import HighsSolver, Solver, SolverSense
+from sortition_algorithms.committee_generation.solver import (
+    HighsSolver,
+    Solver,
+    SolverSense,
+    SolverStatus,
+)
 from sortition_algorithms.errors import InfeasibleQuotasError
 from sortition_algorithms.features import FeatureValueMinMax
 from sortition_algorithms.people import People
@@ -227,7 +232,8 @@ class _Reporter:
 
 
 class _TunedHighs(HighsSolver):
-    """The package's HiGHS wrapper with HIGHS_OPTIONS, solving once per objective.
+    """The package's HiGHS wrapper with HIGHS_OPTIONS, solving once per objective and reading
+    each solution once.
 
     The package sets an objective and then optimizes; its wrapper sets the objective through
     highspy's maximize()/minimize(), which already solve, so every program was solved twice.
@@ -244,6 +250,21 @@ class _TunedHighs(HighsSolver):
         super().__init__(verbose=verbose, seed=seed, time_limit=time_limit, mip_gap=mip_gap)
         for name, value in HIGHS_OPTIONS.items():
             self._h.setOptionValue(name, value)
+        self._solution: list[float] | None = None
+
+    def optimize(self) -> SolverStatus:
+        self._solution = None
+        return super().optimize()
+
+    def get_value(self, var: Any) -> float:
+        # highspy's val() copies the whole solution for each variable it is asked about, and
+        # the package asks about every volunteer after each solve: the solution is read once
+        # per solve here (2,000 reads of 2,000 values made the warm start quadratic).
+        if not isinstance(var, highspy.highs_var):
+            return super().get_value(var)
+        if self._solution is None:
+            self._solution = list(self._h.getSolution().col_value)
+        return float(self._solution[var.index])
 
     def set_objective(self, expr: Any, sense: SolverSense) -> None:
         self._objective_sense = sense
