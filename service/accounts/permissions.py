@@ -17,7 +17,7 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -40,6 +40,7 @@ from service.core.i18n import N_, gettext
 Loader = Callable[[Request], Awaitable[Any]]
 Handler = Callable[[Request], Awaitable[Response]]
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+T = TypeVar("T")
 
 
 class TwoFactorRequired(PermissionDenied):
@@ -307,6 +308,19 @@ def guard(
         return guarded
 
     return wrap
+
+
+def loaded(request: Request, kind: type[T]) -> T:
+    """The object the guard's loader gave this request, as the type that loader returns.
+
+    Anything else is a route guarded with another loader than its handler expects: a mistake
+    in the code, answered as an internal error, never as the user's."""
+    obj = getattr(request.state, "obj", None)
+    if not isinstance(obj, kind):
+        raise TypeError(
+            f"the guard of {request.url.path} loaded {type(obj).__name__}, not {kind.__name__}"
+        )
+    return obj
 
 
 def path_int(request: Request, name: str) -> int:
