@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from tortoise.expressions import Q
 
 from service.accounts.models import APPLICANT_KINDS, Organization, OrganizationKind
-from service.accounts.permissions import PERMISSIONS, actor_of, guard
+from service.accounts.permissions import PERMISSIONS, actor_of, guard, loaded
 from service.challenges import application_schemas as schemas
 from service.challenges import applications, attachments, judge_invitations, repository
 from service.challenges import permissions as perms
@@ -378,12 +378,12 @@ def _edit_values(out: schemas.ApplicationOut) -> dict[str, Any]:
 
 
 async def _render_application(
-    request: Request, application: Any, status_code: int = 200, **extra: Any
+    request: Request, view: perms.ApplicationView, status_code: int = 200, **extra: Any
 ) -> Response:
+    application, access = view.application, view.access
     challenge: Challenge = application.challenge
-    access = application.access
     actor = actor_of(request)
-    out = await application_out(application)
+    out = await application_out(view)
     status = application.status
     open_for_changes = _open_for_changes(challenge)
     lead = bool(access.lead_member)
@@ -401,9 +401,7 @@ async def _render_application(
         )
     award = await Award.get_or_none(application_id=application.id)
     feedback = (
-        await feedback_out(application)
-        if _allowed(request, "application.feedback", application)
-        else None
+        await feedback_out(application) if _allowed(request, "application.feedback", view) else None
     )
     extra.setdefault("edit_values", _edit_values(out))
     extra.setdefault("edit_errors", {})
@@ -429,7 +427,7 @@ async def _render_application(
         max_files=applications.MAX_FILES,
         open_for_changes=open_for_changes,
         invitations=invitations,
-        may_review=_allowed(request, "application.review", application),
+        may_review=_allowed(request, "application.review", view),
         may_rank=_allowed(request, "challenge.rank", challenge),
         award=await award_out(award) if award is not None else None,
         feedback=feedback,
@@ -443,7 +441,7 @@ async def _render_application(
 
 async def _edit_partner_search(
     request: Request,
-    application: Any,
+    application: Application,
     challenge: Challenge,
     out: schemas.ApplicationOut,
     values: dict[str, Any],
@@ -462,12 +460,13 @@ async def _edit_partner_search(
 
 @guard("application.view", load=perms.load_application)
 async def application_page(request: Request) -> Response:
-    return await _render_application(request, request.state.obj)
+    return await _render_application(request, loaded(request, perms.ApplicationView))
 
 
 @guard("application.edit", load=perms.load_application)
 async def edit_page(request: Request) -> Response:
-    application = request.state.obj
+    view = loaded(request, perms.ApplicationView)
+    application = view.application
     challenge: Challenge = application.challenge
     values = form_values(await request.form())
     payload, rows, errors = _application_payload(values, challenge.currency)
@@ -476,9 +475,7 @@ async def edit_page(request: Request) -> Response:
         errors.setdefault(key, message)
     values["partner_rows"] = _row_count(values, PARTNER_ROWS)
     if errors or data is None:
-        return await _render_application(
-            request, application, 422, edit_values=values, edit_errors=errors
-        )
+        return await _render_application(request, view, 422, edit_values=values, edit_errors=errors)
     try:
         async with transaction(request):
             await applications.update(
@@ -491,7 +488,7 @@ async def edit_page(request: Request) -> Response:
     except ServiceError as exc:
         return await _render_application(
             request,
-            application,
+            view,
             exc.status_code,
             edit_values=values,
             edit_errors=_service_errors(exc),
@@ -503,17 +500,18 @@ async def edit_page(request: Request) -> Response:
 
 @guard("application.edit", load=perms.load_application)
 async def submit_page(request: Request) -> Response:
-    application = request.state.obj
+    view = loaded(request, perms.ApplicationView)
+    application = view.application
     try:
         async with transaction(request):
             await applications.submit(context(request), application, application.challenge)
     except applications.NotEligible as exc:
         return await _render_application(
-            request, application, exc.status_code, problems=list(exc.fields.values())
+            request, view, exc.status_code, problems=list(exc.fields.values())
         )
     except ServiceError as exc:
         return await _render_application(
-            request, application, exc.status_code, action_error=gettext(exc.detail)
+            request, view, exc.status_code, action_error=gettext(exc.detail)
         )
     return redirect(
         request,
@@ -524,12 +522,13 @@ async def submit_page(request: Request) -> Response:
 
 @guard("application.edit", load=perms.load_application)
 async def withdraw_page(request: Request) -> Response:
-    application = request.state.obj
+    view = loaded(request, perms.ApplicationView)
+    application = view.application
     form = await request.form()
     if form.get("confirm") != "yes":
         return await _render_application(
             request,
-            application,
+            view,
             422,
             withdraw_error=gettext("Tick the box to confirm that you withdraw the application."),
         )
@@ -538,7 +537,7 @@ async def withdraw_page(request: Request) -> Response:
             await applications.withdraw(context(request), application)
     except ServiceError as exc:
         return await _render_application(
-            request, application, exc.status_code, action_error=gettext(exc.detail)
+            request, view, exc.status_code, action_error=gettext(exc.detail)
         )
     return redirect(
         request, f"/applications/{application.id}", notice=gettext("Application withdrawn.")
@@ -551,7 +550,8 @@ async def withdraw_page(request: Request) -> Response:
 @guard("application.attach", load=perms.load_application)
 @accepts_upload()
 async def upload_page(request: Request) -> Response:
-    application = request.state.obj
+    view = loaded(request, perms.ApplicationView)
+    application = view.application
     challenge: Challenge = application.challenge
     try:
         applications.check_files_open(application, challenge)
@@ -566,7 +566,7 @@ async def upload_page(request: Request) -> Response:
     except ServiceError as exc:
         message = exc.fields.get("file", "")
         error = gettext(message) if message and message != "required" else exc.detail
-        return await _render_application(request, application, exc.status_code, upload_error=error)
+        return await _render_application(request, view, exc.status_code, upload_error=error)
     return redirect(
         request, f"/applications/{application.id}#files", notice=gettext("File attached.")
     )
@@ -574,20 +574,20 @@ async def upload_page(request: Request) -> Response:
 
 @guard("application.download", load=perms.load_application_file)
 async def download_page(request: Request) -> Response:
-    return await serve_file(request, request.state.obj)
+    return await serve_file(request, loaded(request, perms.ApplicationFileView))
 
 
 @guard("application.attach", load=perms.load_application_file)
 async def delete_file_page(request: Request) -> Response:
-    application = request.state.obj
+    view = loaded(request, perms.ApplicationFileView)
     try:
-        await delete_application_file(request, application)
+        await delete_application_file(request, view)
     except ServiceError as exc:
         return await _render_application(
-            request, application, exc.status_code, files_error=gettext(exc.detail)
+            request, view, exc.status_code, files_error=gettext(exc.detail)
         )
     return redirect(
-        request, f"/applications/{application.id}#files", notice=gettext("File deleted.")
+        request, f"/applications/{view.application.id}#files", notice=gettext("File deleted.")
     )
 
 
@@ -597,10 +597,10 @@ async def _answer(request: Request, *, accept: bool) -> Response:
         async with transaction(request):
             await applications.answer_partnership(context(request), partner, accept=accept)
     except ServiceError as exc:
-        application = await perms.load_application(request)
-        PERMISSIONS["application.view"].enforce(actor_of(request), application)
+        view = await perms.load_application(request)
+        PERMISSIONS["application.view"].enforce(actor_of(request), view)
         return await _render_application(
-            request, application, exc.status_code, action_error=gettext(exc.detail)
+            request, view, exc.status_code, action_error=gettext(exc.detail)
         )
     if accept:
         return redirect(
@@ -794,20 +794,22 @@ async def decline_invitation_page(request: Request) -> Response:
 
 @guard("challenge.judge", load=perms.load_challenge_for_judge)
 async def judging_page(request: Request) -> Response:
-    challenge = request.state.obj
+    view = loaded(request, perms.JudgeView)
+    challenge = view.challenge
     return render(
         request,
         "applications/judging.html",
         challenge=challenge,
         city_zone=await repository.city_zone(challenge),
-        out=await judging_out(challenge),
+        out=await judging_out(view),
     )
 
 
 async def _render_review(request: Request, status_code: int = 200, **extra: Any) -> Response:
-    application = request.state.obj
+    view = loaded(request, perms.ApplicationView)
+    application = view.application
     challenge: Challenge = application.challenge
-    review = application.access.review
+    review = view.access.review
     criteria = await Criterion.filter(challenge_id=challenge.id).order_by("position", "id")
     values: dict[str, Any] = {}
     if review is not None:
@@ -821,7 +823,7 @@ async def _render_review(request: Request, status_code: int = 200, **extra: Any)
         application=application,
         challenge=challenge,
         city_zone=await repository.city_zone(challenge),
-        out=await application_out(application),
+        out=await application_out(view),
         review=review,
         declared=review is not None,
         criteria=criteria,
@@ -836,8 +838,11 @@ async def _render_review(request: Request, status_code: int = 200, **extra: Any)
 async def review_page(request: Request) -> Response:
     if request.method == "GET":
         return await _render_review(request)
-    application = request.state.obj
+    view = loaded(request, perms.ApplicationView)
+    application = view.application
     challenge: Challenge = application.challenge
+    judge = view.access.judge
+    assert judge is not None  # the rule `application.review` admits judges only
     values = form_values(await request.form())
     declaration = values.get("declaration")
     scores: dict[int, int] | None = None
@@ -867,7 +872,7 @@ async def review_page(request: Request) -> Response:
                 context(request),
                 application,
                 challenge,
-                application.access.judge,
+                judge,
                 conflict=conflict,
                 scores=scores,
                 comment=comment,

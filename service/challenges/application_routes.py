@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from service.accounts.models import User
-from service.accounts.permissions import guard
+from service.accounts.permissions import guard, loaded
 from service.challenges import application_schemas as schemas
 from service.challenges import applications, attachments, judge_invitations
 from service.challenges import permissions as perms
@@ -39,14 +39,11 @@ V1 = "/api/v1"
 SECURED: dict[str, list[str]] = {"bearer": []}
 
 
-def is_blind(application: Application) -> bool:
+def is_blind(view: perms.ApplicationView) -> bool:
     """Whether the viewer is kept from knowing who applied (a judge, in blind mode)."""
-    access = getattr(application, "access", None)
+    access = view.access
     return bool(
-        application.challenge.blind_judging
-        and access is not None
-        and not access.applicant
-        and not access.city_staff
+        view.application.challenge.blind_judging and not access.applicant and not access.city_staff
     )
 
 
@@ -72,26 +69,27 @@ def file_out(
     )
 
 
-async def files_out(application: Application) -> list[schemas.ApplicationFileOut]:
-    blind = is_blind(application)
+async def files_out(view: perms.ApplicationView) -> list[schemas.ApplicationFileOut]:
+    blind = is_blind(view)
     return [
-        file_out(application, file, number=n, blind=blind)
-        for n, file in enumerate(await applications.files_of(application), start=1)
+        file_out(view.application, file, number=n, blind=blind)
+        for n, file in enumerate(await applications.files_of(view.application), start=1)
     ]
 
 
-def download_name(application: Application, file: ApplicationAttachment) -> str:
+def download_name(view: perms.ApplicationView, file: ApplicationAttachment) -> str:
     return (
         attachments.neutral_name(file.id, file.content_type)
-        if is_blind(application)
+        if is_blind(view)
         else file.original_name
     )
 
 
-async def application_out(application: Application) -> schemas.ApplicationOut:
+async def application_out(view: perms.ApplicationView) -> schemas.ApplicationOut:
     """As the viewer may see it: in blind mode a judge sees no names of organizations."""
+    application = view.application
     challenge: Challenge = application.challenge
-    blind = is_blind(application)
+    blind = is_blind(view)
     partners = (
         await ApplicationPartner.filter(application_id=application.id)
         .select_related("organization")
@@ -123,20 +121,20 @@ async def application_out(application: Application) -> schemas.ApplicationOut:
         ],
         submitted_at=application.submitted_at,
         blind=blind,
-        attachments=await files_out(application),
+        attachments=await files_out(view),
     )
 
 
-async def _reload(application_id: int, request: Request) -> Application:
-    application = (
+async def _reload(application_id: int, request: Request) -> perms.ApplicationView:
+    view = (
         await perms.load_application(request) if "application_id" in request.path_params else None
     )
-    if application is None or application.id != application_id:
+    if view is None or view.application.id != application_id:
         application = await Application.get(id=application_id).select_related(
             "challenge", "organization"
         )
-        application.access = applications.Access(lead_member=True)
-    return application
+        view = perms.ApplicationView(application, applications.Access(lead_member=True))
+    return view
 
 
 @guard("application.create", load=perms.load_organization_in_body)
@@ -174,7 +172,7 @@ async def create_application(request: Request, json: schemas.ApplicationIn) -> R
 )
 async def get_application(request: Request) -> Response:
     """An application, for its members, the city, and judges who are not recused."""
-    return _json(await application_out(request.state.obj))
+    return _json(await application_out(loaded(request, perms.ApplicationView)))
 
 
 @guard("application.edit", load=perms.load_application)
@@ -188,7 +186,7 @@ async def get_application(request: Request) -> Response:
 )
 async def update_application(request: Request, json: schemas.ApplicationPatch) -> Response:
     """Change a draft or submitted application until the deadline."""
-    application = request.state.obj
+    application = loaded(request, perms.ApplicationView).application
     values = json.model_dump(exclude_none=True, exclude={"partners"})
     partners = [p.model_dump() for p in json.partners] if json.partners is not None else None
     async with transaction(request):
@@ -208,7 +206,7 @@ async def update_application(request: Request, json: schemas.ApplicationPatch) -
 )
 async def submit_application(request: Request) -> Response:
     """Submit before the deadline; eligibility problems are named one by one in `fields`."""
-    application = request.state.obj
+    application = loaded(request, perms.ApplicationView).application
     async with transaction(request):
         await applications.submit(context(request), application, application.challenge)
     return _json(await application_out(await perms.load_application(request)))
@@ -223,15 +221,16 @@ async def submit_application(request: Request) -> Response:
 async def withdraw_application(request: Request) -> Response:
     """Withdraw at any time before the award."""
     async with transaction(request):
-        await applications.withdraw(context(request), request.state.obj)
+        await applications.withdraw(
+            context(request), loaded(request, perms.ApplicationView).application
+        )
     return _json(await application_out(await perms.load_application(request)))
 
 
 async def _answer(request: Request, *, accept: bool) -> Response:
     async with transaction(request):
         await applications.answer_partnership(context(request), request.state.obj, accept=accept)
-    application = await perms.load_application(request)
-    return _json(await application_out(application))
+    return _json(await application_out(await perms.load_application(request)))
 
 
 @guard("application.partner", load=perms.load_partner)
@@ -280,7 +279,8 @@ async def decline_partnership(request: Request) -> Response:
 async def upload_file(request: Request) -> Response:
     """Attach a file (multipart/form-data, part `file`): members of the lead and partner
     organizations, while the application can still change (until the deadline)."""
-    application = request.state.obj
+    view = loaded(request, perms.ApplicationView)
+    application = view.application
     challenge = application.challenge
     # Checked before the body is read, and again under the row lock.
     applications.check_files_open(application, challenge)
@@ -288,7 +288,7 @@ async def upload_file(request: Request) -> Response:
         file = await applications.add_file(
             context(request), application, challenge, stored=received.stored, name=received.name
         )
-    out = next(f for f in await files_out(application) if f.id == file.id)
+    out = next(f for f in await files_out(view) if f.id == file.id)
     return _json(out, 201)
 
 
@@ -303,22 +303,22 @@ async def upload_file(request: Request) -> Response:
 async def download_file(request: Request) -> Response:
     """Download a file: for the application's organizations, the city and judges not recused
     (in blind mode under a neutral name)."""
-    return await serve_file(request, request.state.obj)
+    return await serve_file(request, loaded(request, perms.ApplicationFileView))
 
 
-async def serve_file(request: Request, application: Application) -> Response:
-    file: ApplicationAttachment = application.file  # type: ignore[attr-defined]
+async def serve_file(request: Request, view: perms.ApplicationFileView) -> Response:
+    file = view.file
     return await attachments.file_response(
         request,
         stored_name=file.stored_name,
         content_type=file.content_type,
-        filename=download_name(application, file),
+        filename=download_name(view, file),
     )
 
 
-async def delete_application_file(request: Request, application: Application) -> None:
+async def delete_application_file(request: Request, view: perms.ApplicationFileView) -> None:
     """Delete the row; the stored file goes once that is committed."""
-    file: ApplicationAttachment = application.file  # type: ignore[attr-defined]
+    application, file = view.application, view.file
     async with transaction(request):
         await applications.remove_file(context(request), application, application.challenge, file)
     await request.app.state.deps.storage.delete(file.stored_name)
@@ -332,7 +332,7 @@ async def delete_application_file(request: Request, application: Application) ->
 )
 async def delete_file(request: Request) -> Response:
     """Delete a file while the application can still change."""
-    await delete_application_file(request, request.state.obj)
+    await delete_application_file(request, loaded(request, perms.ApplicationFileView))
     return Response(status_code=204)
 
 
@@ -470,11 +470,11 @@ async def revoke_judge_invitation(request: Request) -> Response:
 )
 async def judging(request: Request) -> Response:
     """A judge's list of applications and progress ("7 of 12 scored")."""
-    return _json(await judging_out(request.state.obj))
+    return _json(await judging_out(loaded(request, perms.JudgeView)))
 
 
-async def judging_out(challenge: Any) -> schemas.JudgingOut:
-    judge = challenge.judge_assignment
+async def judging_out(view: perms.JudgeView) -> schemas.JudgingOut:
+    challenge, judge = view.challenge, view.judge
     progress = await applications.judge_progress(challenge, judge)
     reviews = {r.application_id: r for r in await Review.filter(judge_id=judge.id)}
     items = []
@@ -522,13 +522,16 @@ async def judging_out(challenge: Any) -> schemas.JudgingOut:
 )
 async def review_application(request: Request, json: schemas.ReviewIn) -> Response:
     """Declare a conflict of interest (then you are recused), or score every criterion 0-10."""
-    application = request.state.obj
+    view = loaded(request, perms.ApplicationView)
+    application = view.application
+    judge = view.access.judge
+    assert judge is not None  # the rule `application.review` admits judges only
     async with transaction(request):
         review = await applications.review(
             context(request),
             application,
             application.challenge,
-            application.access.judge,
+            judge,
             conflict=json.conflict_of_interest,
             scores=json.scores,
             comment=json.comment,
@@ -657,8 +660,7 @@ async def close_awarding(request: Request) -> Response:
 )
 async def feedback(request: Request) -> Response:
     """After the decision: average score per criterion and the judges' comments, unsigned."""
-    application = request.state.obj
-    return _json(await feedback_out(application))
+    return _json(await feedback_out(loaded(request, perms.ApplicationView).application))
 
 
 async def feedback_out(application: Application) -> schemas.FeedbackOut:

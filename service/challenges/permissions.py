@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from service.accounts.actor import Actor
 from service.accounts.models import Organization, Role
-from service.accounts.permissions import Rule, path_int, register
-from service.challenges.models import PUBLIC_STATUSES, Attachment, Challenge, Question
+from service.accounts.permissions import Rule, actor_of, path_int, register
+from service.challenges.models import (
+    PUBLIC_STATUSES,
+    Application,
+    ApplicationAttachment,
+    Attachment,
+    Challenge,
+    JudgeAssignment,
+    Question,
+)
 from service.core.errors import NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    from service.challenges.applications import Access
 
 
 def is_public(obj: Any) -> bool:
@@ -83,51 +96,69 @@ async def load_organization_in_body(request: Request) -> Organization:
 # --- applications and judging --------------------------------------------------------------
 
 
-def _access(obj: Any) -> Any:
-    return getattr(obj, "access", None)
+@dataclass(frozen=True)
+class ApplicationView:
+    """An application with what the acting user is to it, as `load_application` gives it."""
+
+    application: Application
+    access: Access
 
 
-def _may_view_application(actor: Any, application: Any) -> bool:
-    access = _access(application)
-    if access is None:
-        return False
+@dataclass(frozen=True)
+class ApplicationFileView(ApplicationView):
+    """The application (as `load_application` gives it) with the file named in the path."""
+
+    file: ApplicationAttachment
+
+
+@dataclass(frozen=True)
+class JudgeView:
+    """A challenge with the acting user's assignment as its judge, if any."""
+
+    challenge: Challenge
+    assignment: JudgeAssignment | None
+
+    @property
+    def judge(self) -> JudgeAssignment:
+        """The assignment, once the rule `challenge.judge` has let the request through."""
+        if self.assignment is None:
+            raise TypeError("not a judge of this challenge: the rule refuses such a request")
+        return self.assignment
+
+
+def _may_view_application(actor: Actor, view: ApplicationView) -> bool:
+    access = view.access
     if access.applicant:
         return True
-    if application.status.value == "draft":
+    if view.application.status.value == "draft":
         return False
     return bool(access.city_staff or (access.judge is not None and not access.recused))
 
 
-def _is_lead(actor: Any, application: Any) -> bool:
-    access = _access(application)
-    return bool(access and access.lead_member)
+def _is_lead(actor: Actor, view: ApplicationView) -> bool:
+    return view.access.lead_member
 
 
-def _is_applicant(actor: Any, application: Any) -> bool:
+def _is_applicant(actor: Actor, view: ApplicationView) -> bool:
     """A member of the lead or of a partner not declined: who may read the application."""
-    access = _access(application)
-    return bool(access and access.applicant)
+    return view.access.applicant
 
 
-def _may_review(actor: Any, application: Any) -> bool:
-    access = _access(application)
-    return bool(
-        access
-        and access.judge is not None
+def _may_review(actor: Actor, view: ApplicationView) -> bool:
+    access = view.access
+    return (
+        access.judge is not None
         and not access.recused
-        and application.status.value == "submitted"
+        and view.application.status.value == "submitted"
     )
 
 
-def _may_read_feedback(actor: Any, application: Any) -> bool:
-    access = _access(application)
-    return bool(
-        access and access.applicant and application.status.value in ("awarded", "not_awarded")
-    )
+def _may_read_feedback(actor: Actor, view: ApplicationView) -> bool:
+    return view.access.applicant and view.application.status.value in ("awarded", "not_awarded")
 
 
-def _is_judge(actor: Any, challenge: Any) -> bool:
-    return getattr(challenge, "judge_assignment", None) is not None
+def _is_judge(actor: Actor, view: JudgeView) -> bool:
+    return view.assignment is not None
 
 
 def _is_judge_invitee(actor: Any, invitation: Any) -> bool:
@@ -157,10 +188,8 @@ register("challenge.award", Rule(roles=MANAGERS))
 register("judge_invitation.answer", Rule(custom=_is_judge_invitee))
 
 
-async def load_application(request: Request) -> Any:
-    from service.accounts.permissions import actor_of
+async def load_application(request: Request) -> ApplicationView:
     from service.challenges.applications import access_for
-    from service.challenges.models import Application
 
     application = await Application.get_or_none(
         id=path_int(request, "application_id")
@@ -168,10 +197,8 @@ async def load_application(request: Request) -> Any:
     if application is None:
         raise NotFound("No such application.")
     actor = actor_of(request)
-    application.access = await access_for(
-        application, application.challenge, actor.user, actor.roles
-    )
-    return application
+    access = await access_for(application, application.challenge, actor.user, actor.roles)
+    return ApplicationView(application, access)
 
 
 async def load_partner(request: Request) -> Any:
@@ -186,32 +213,27 @@ async def load_partner(request: Request) -> Any:
     return partner
 
 
-async def load_challenge_for_judge(request: Request) -> Challenge:
-    from service.accounts.permissions import actor_of
-    from service.challenges.models import JudgeAssignment
+async def load_challenge_for_judge(request: Request) -> JudgeView:
 
     challenge = await load_challenge(request)
     actor = actor_of(request)
-    challenge.judge_assignment = (
+    assignment = (
         await JudgeAssignment.get_or_none(challenge_id=challenge.id, user_id=actor.user.id)
         if actor.user
         else None
     )
-    return challenge
+    return JudgeView(challenge, assignment)
 
 
-async def load_application_file(request: Request) -> Any:
+async def load_application_file(request: Request) -> ApplicationFileView:
     """The application (as `load_application` gives it) with the file named in the path."""
-    from service.challenges.models import ApplicationAttachment
-
-    application = await load_application(request)
+    view = await load_application(request)
     file = await ApplicationAttachment.get_or_none(
-        id=path_int(request, "file_id"), application_id=application.id
+        id=path_int(request, "file_id"), application_id=view.application.id
     )
     if file is None:
         raise NotFound("No such file.")
-    application.file = file
-    return application
+    return ApplicationFileView(view.application, view.access, file)
 
 
 async def load_judge_invitation(request: Request) -> Any:
