@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from service.accounts.models import Organization, OrganizationKind, Role
-from service.accounts.permissions import PERMISSIONS, actor_of, guard
+from service.accounts.permissions import PERMISSIONS, actor_of, guard, loaded
 from service.challenges.models import Challenge
 from service.core.errors import ServiceError
 from service.core.forms import form_values, redirect, render, translate_error
@@ -661,9 +661,13 @@ async def unpair_page(request: Request) -> Response:
 
 
 async def _render_place(
-    request: Request, place: Place, status: int = 200, values: Any = None, errors: Any = None
+    request: Request,
+    view: perms.PlaceView,
+    status: int = 200,
+    values: Any = None,
+    errors: Any = None,
 ) -> Response:
-    access: perms.Access = place.access  # type: ignore[attr-defined]
+    place, access = view.place, view.access
     check_ins = await CheckIn.filter(place_id=place.id).order_by("-step")
     mentors = await Mentor.filter(
         pairings__place_id=place.id, pairings__ended_at__isnull=True
@@ -722,11 +726,12 @@ async def _render_place(
 
 @guard("incubation.place.view", load=perms.load_place)
 async def place_page(request: Request) -> Response:
-    return await _render_place(request, request.state.obj)
+    return await _render_place(request, loaded(request, perms.PlaceView))
 
 
 async def _place_action(request: Request, action: str) -> Response:
-    place: Place = request.state.obj
+    view = loaded(request, perms.PlaceView)
+    place = view.place
     values = form_values(await request.form())
     ctx = context(request)
     reason_form = None
@@ -738,7 +743,7 @@ async def _place_action(request: Request, action: str) -> Response:
                     request, place, 422, values, {f"decline-{place.id}": errors["reason"]}
                 )
             return await _render_place(
-                request, place, 422, {"reason": values.get("reason", "")}, errors
+                request, view, 422, {"reason": values.get("reason", "")}, errors
             )
     try:
         async with transaction(request):
@@ -755,9 +760,7 @@ async def _place_action(request: Request, action: str) -> Response:
             return await _render_board_of(
                 request, place, exc.status_code, values, {f"{action}-{place.id}": exc.detail}
             )
-        return await _render_place(
-            request, place, exc.status_code, values, {"__root__": exc.detail}
-        )
+        return await _render_place(request, view, exc.status_code, values, {"__root__": exc.detail})
     notices = {
         "accept": gettext("Welcome to the cohort: your place is confirmed."),
         "refuse": gettext("You turned down the place."),
@@ -800,11 +803,12 @@ async def decline_page(request: Request) -> Response:
 
 @guard("incubation.place.startup", load=perms.load_place)
 async def check_in_page(request: Request) -> Response:
-    place: Place = request.state.obj
+    view = loaded(request, perms.PlaceView)
+    place = view.place
     values = form_values(await request.form())
     form, errors = _parse(CheckInForm, values)
     if form is None:
-        return await _render_place(request, place, 422, values, errors)
+        return await _render_place(request, view, 422, values, errors)
     try:
         async with transaction(request):
             await incubation.file_check_in(
@@ -817,9 +821,7 @@ async def check_in_page(request: Request) -> Response:
                 now=datetime.now(UTC),
             )
     except ServiceError as exc:
-        return await _render_place(
-            request, place, exc.status_code, values, {"__root__": exc.detail}
-        )
+        return await _render_place(request, view, exc.status_code, values, {"__root__": exc.detail})
     return redirect(
         request, f"/places/{place.id}#check-ins", notice=gettext("Check-in filed. Thank you.")
     )
@@ -827,15 +829,19 @@ async def check_in_page(request: Request) -> Response:
 
 @guard("incubation.check_in.note", load=perms.load_check_in)
 async def note_page(request: Request) -> Response:
-    check_in: CheckIn = request.state.obj
+    view = loaded(request, perms.CheckInView)
+    check_in = view.check_in
     values = form_values(await request.form())
     form, errors = _parse(NoteForm, values)
     place = check_in.place
-    place.access = check_in.access  # type: ignore[attr-defined]
     key = f"note-{check_in.id}"
     if form is None:
         return await _render_place(
-            request, place, 422, {key: values.get("note", "")}, {key: errors.get("note", "")}
+            request,
+            view.place_view,
+            422,
+            {key: values.get("note", "")},
+            {key: errors.get("note", "")},
         )
     async with transaction(request):
         await incubation.add_note(context(request), check_in, note=form.note)
@@ -873,10 +879,9 @@ async def decline_mentoring_page(request: Request) -> Response:
 # --- the pilot path ------------------------------------------------------------------------
 
 
-async def _place_of_project(request: Request, project: Project) -> Place:
+async def _place_of_project(request: Request, project: Project) -> perms.PlaceView:
     place = await Place.get(id=project.place_id).select_related("cohort__programme", "organization")
-    place.access = await perms.access_to(actor_of(request), place, place.cohort.programme)
-    return place
+    return await perms.place_view(actor_of(request), place)
 
 
 @guard("incubation.project.move", load=perms.load_project)
@@ -884,9 +889,9 @@ async def step_page(request: Request) -> Response:
     project: Project = request.state.obj
     values = form_values(await request.form())
     form, errors = _parse(StepForm, values)
-    place = await _place_of_project(request, project)
+    view = await _place_of_project(request, project)
     if form is None:
-        return await _render_place(request, place, 422, {"step": values}, {"step": errors})
+        return await _render_place(request, view, 422, {"step": values}, {"step": errors})
     try:
         async with transaction(request):
             await incubation.move_project(
@@ -895,14 +900,14 @@ async def step_page(request: Request) -> Response:
     except ServiceError as exc:
         return await _render_place(
             request,
-            place,
+            view,
             exc.status_code,
             {"step": values},
             {"step": exc.fields or {"__root__": exc.detail}},
         )
     return redirect(
         request,
-        f"/places/{place.id}#pilot",
+        f"/places/{view.place.id}#pilot",
         notice=gettext("Recorded: %(step)s.") % {"step": project_label(form.status.value)},
     )
 
@@ -920,9 +925,9 @@ async def contract_page(request: Request) -> Response:
     form, errors = _parse(ContractForm, {**values, "currency": currency, "amount": amount})
     if amount is None and "currency" not in errors:
         errors["amount"] = amount_errors.get("amount", gettext("Enter the amount."))
-    place = await _place_of_project(request, project)
+    view = await _place_of_project(request, project)
     if form is None or errors:
-        return await _render_place(request, place, 422, {"contract": values}, {"contract": errors})
+        return await _render_place(request, view, 422, {"contract": values}, {"contract": errors})
     try:
         async with transaction(request):
             await incubation.record_contract(
@@ -937,12 +942,12 @@ async def contract_page(request: Request) -> Response:
     except ServiceError as exc:
         return await _render_place(
             request,
-            place,
+            view,
             exc.status_code,
             {"contract": values},
             {"contract": exc.fields or {"__root__": exc.detail}},
         )
-    return redirect(request, f"/places/{place.id}#pilot", notice=gettext("Contract recorded."))
+    return redirect(request, f"/places/{view.place.id}#pilot", notice=gettext("Contract recorded."))
 
 
 routes: list[BaseRoute] = [

@@ -63,8 +63,40 @@ async def access_to(actor: Actor, place: Place, programme: Programme) -> Access:
     )
 
 
-def _access(obj: Any) -> Access:
-    return getattr(obj, "access", None) or Access()
+@dataclass(frozen=True)
+class PlaceView:
+    """A place with what the acting user is to it, as `load_place` gives it."""
+
+    place: Place
+    access: Access
+
+
+@dataclass(frozen=True)
+class CheckInView:
+    """A check-in with what the acting user is to its place, as `load_check_in` gives it."""
+
+    check_in: CheckIn
+    access: Access
+
+    @property
+    def place_view(self) -> PlaceView:
+        return PlaceView(self.check_in.place, self.access)
+
+
+def _sees_place(actor: Actor, view: PlaceView) -> bool:
+    return view.access.any
+
+
+def _is_startup(actor: Actor, view: PlaceView) -> bool:
+    return view.access.startup
+
+
+def _is_place_staff(actor: Actor, view: PlaceView) -> bool:
+    return view.access.staff
+
+
+def _mentors_check_in(actor: Actor, view: CheckInView) -> bool:
+    return view.access.mentor
 
 
 def _staff_of(actor: Actor, obj: Any) -> bool:
@@ -95,10 +127,10 @@ register("incubation.signed_in", Rule())
 # A city's managers set up its programmes (the organization named in the body).
 register("incubation.programme.create", Rule(roles=frozenset({Role.manager})))
 register("incubation.staff", Rule(custom=_staff_of))
-register("incubation.place.view", Rule(custom=lambda actor, place: _access(place).any))
-register("incubation.place.startup", Rule(custom=lambda actor, place: _access(place).startup))
-register("incubation.place.staff", Rule(custom=lambda actor, place: _access(place).staff))
-register("incubation.check_in.note", Rule(custom=lambda actor, ci: _access(ci).mentor))
+register("incubation.place.view", Rule(custom=_sees_place))
+register("incubation.place.startup", Rule(custom=_is_startup))
+register("incubation.place.staff", Rule(custom=_is_place_staff))
+register("incubation.check_in.note", Rule(custom=_mentors_check_in))
 # A startup applies for an organization it belongs to (named in the body).
 register(
     "incubation.cohort.apply",
@@ -130,25 +162,28 @@ async def load_cohort_and_applicant(request: Request) -> Cohort:
     return cohort
 
 
-async def load_place(request: Request) -> Place:
+async def place_view(actor: Actor, place: Place) -> PlaceView:
+    """The place (with its cohort's programme) with what `actor` is to it."""
+    return PlaceView(place, await access_to(actor, place, place.cohort.programme))
+
+
+async def load_place(request: Request) -> PlaceView:
     place = await Place.get_or_none(id=path_int(request, "place_id")).select_related(
         "cohort__programme", "organization"
     )
     if place is None:
         raise NotFound("No such place.")
-    place.access = await access_to(actor_of(request), place, place.cohort.programme)
-    return place
+    return await place_view(actor_of(request), place)
 
 
-async def load_check_in(request: Request) -> CheckIn:
+async def load_check_in(request: Request) -> CheckInView:
     check_in = await CheckIn.get_or_none(id=path_int(request, "check_in_id")).select_related(
         "place__cohort__programme", "place__organization"
     )
     if check_in is None:
         raise NotFound("No such check-in.")
     place = check_in.place
-    check_in.access = await access_to(actor_of(request), place, place.cohort.programme)
-    return check_in
+    return CheckInView(check_in, await access_to(actor_of(request), place, place.cohort.programme))
 
 
 async def load_mentor(request: Request) -> Mentor:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from service.accounts.models import Organization
-from service.accounts.permissions import guard
+from service.accounts.permissions import guard, loaded
 from service.challenges.models import Challenge
 from service.core.api import ErrorOut, api, json
 from service.core.web import context, transaction
@@ -390,7 +390,7 @@ async def _place_response(place_id: int) -> Response:
 @api.validate(resp=_doc(200, schemas.PlaceDetailOut, 404), tags=TAGS, security=SECURED)
 async def get_place(request: Request) -> Response:
     """A startup's place with its check-ins (the startup, its paired mentors, the staff)."""
-    return _json(await place_detail(request.state.obj))
+    return _json(await place_detail(loaded(request, perms.PlaceView).place))
 
 
 @guard("incubation.place.startup", load=perms.load_place)
@@ -398,7 +398,9 @@ async def get_place(request: Request) -> Response:
 async def accept_place(request: Request) -> Response:
     """The startup accepts the place it was offered (while the cohort has room)."""
     async with transaction(request):
-        place = await incubation.accept_offer(context(request), request.state.obj)
+        place = await incubation.accept_offer(
+            context(request), loaded(request, perms.PlaceView).place
+        )
     return await _place_response(place.id)
 
 
@@ -408,7 +410,7 @@ async def refuse_place(request: Request, json: schemas.ReasonIn) -> Response:
     """The startup turns down the place it was offered."""
     async with transaction(request):
         place = await incubation.refuse_offer(
-            context(request), request.state.obj, reason=json.reason
+            context(request), loaded(request, perms.PlaceView).place, reason=json.reason
         )
     return await _place_response(place.id)
 
@@ -418,7 +420,7 @@ async def refuse_place(request: Request, json: schemas.ReasonIn) -> Response:
 async def admit_place(request: Request) -> Response:
     """The staff admit an application (while the cohort has room)."""
     async with transaction(request):
-        place = await incubation.admit(context(request), request.state.obj)
+        place = await incubation.admit(context(request), loaded(request, perms.PlaceView).place)
     return await _place_response(place.id)
 
 
@@ -427,7 +429,9 @@ async def admit_place(request: Request) -> Response:
 async def decline_place(request: Request, json: schemas.ReasonIn) -> Response:
     """The staff decline an application, with a reason the startup reads."""
     async with transaction(request):
-        place = await incubation.decline(context(request), request.state.obj, reason=json.reason)
+        place = await incubation.decline(
+            context(request), loaded(request, perms.PlaceView).place, reason=json.reason
+        )
     return await _place_response(place.id)
 
 
@@ -440,17 +444,18 @@ async def decline_place(request: Request, json: schemas.ReasonIn) -> Response:
 )
 async def file_check_in(request: Request, json: schemas.CheckInIn) -> Response:
     """The startup answers the check-in of the current step of the cadence."""
+    filed_for = loaded(request, perms.PlaceView).place
     async with transaction(request):
         await incubation.file_check_in(
             context(request),
-            request.state.obj,
+            filed_for,
             progress=json.progress,
             blockers=json.blockers,
             help_needed=json.help_needed,
             light=Light(json.status),
             now=datetime.now(UTC),
         )
-    place = await Place.get(id=request.state.obj.id)
+    place = await Place.get(id=filed_for.id)
     return _json(await place_detail(place), 201)
 
 
@@ -464,7 +469,9 @@ async def file_check_in(request: Request, json: schemas.CheckInIn) -> Response:
 async def note_check_in(request: Request, json: schemas.NoteIn) -> Response:
     """A paired mentor adds notes to a check-in."""
     async with transaction(request):
-        check_in = await incubation.add_note(context(request), request.state.obj, note=json.note)
+        check_in = await incubation.add_note(
+            context(request), loaded(request, perms.CheckInView).check_in, note=json.note
+        )
     place = await Place.get(id=check_in.place_id)
     return _json(await place_detail(place))
 
