@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from service.accounts.models import Organization
-from service.accounts.permissions import PERMISSIONS, actor_of, guard, path_int
+from service.accounts.permissions import PERMISSIONS, actor_of, guard, loaded, path_int
 from service.challenges import permissions as challenge_perms
 from service.challenges.models import Application, Challenge, ChallengeStatus, Criterion
 from service.challenges.permissions import is_public
@@ -118,8 +118,10 @@ async def _render_panel(
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    panel: Panel | None = None,
 ) -> Response:
-    panel: Panel = request.state.obj
+    """The panel's page: of `panel`, or else of the panel the guard loaded."""
+    panel = panel if panel is not None else loaded(request, Panel)
     out = await api.panel_out(panel)
     actor = actor_of(request)
     staff = perms.is_staff(actor, panel)
@@ -228,16 +230,18 @@ async def session_submit(request: Request) -> Response:
     return redirect(request, f"/panels/{panel.id}", notice=gettext("The session is added."))
 
 
-@guard("panels.staff", load=api.load_volunteer)
+@guard("panels.staff.volunteer", load=api.load_volunteer)
 async def withdraw_submit(request: Request) -> Response:
     """The staff record that a member left; the seat is re-drawn by the same lottery."""
-    panel: Panel = request.state.obj
-    target: Volunteer = request.state.obj.target  # set by `load_volunteer`
+    view = loaded(request, perms.PanelVolunteer)
+    panel = view.panel
     try:
         async with transaction(request):
-            await panels.withdraw(context(request), panel, target)
+            await panels.withdraw(context(request), panel, view.volunteer)
     except ServiceError as exc:
-        return await _render_panel(request, exc.status_code, errors={"__root__": exc.detail})
+        return await _render_panel(
+            request, exc.status_code, errors={"__root__": exc.detail}, panel=panel
+        )
     return redirect(
         request,
         f"/panels/{panel.id}",
@@ -245,20 +249,22 @@ async def withdraw_submit(request: Request) -> Response:
     )
 
 
-@guard("panels.staff", load=api.load_volunteer)
+@guard("panels.staff.volunteer", load=api.load_volunteer)
 async def stipend_submit(request: Request) -> Response:
     """The staff record a member's stipend paid by transfer: posted once from the escrow."""
-    panel: Panel = request.state.obj
-    target: Volunteer = request.state.obj.target  # set by `load_volunteer`
+    view = loaded(request, perms.PanelVolunteer)
+    panel = view.panel
     values = form_values(await request.form())
     try:
         async with transaction(request):
             await panels.pay_stipend(
-                context(request), panel, target, reference=str(values.get("reference", ""))
+                context(request), panel, view.volunteer, reference=str(values.get("reference", ""))
             )
     except ServiceError as exc:
         message = exc.fields.get("reference") or exc.detail
-        return await _render_panel(request, exc.status_code, errors={"__root__": message})
+        return await _render_panel(
+            request, exc.status_code, errors={"__root__": message}, panel=panel
+        )
     return redirect(
         request, f"/panels/{panel.id}", notice=gettext("The stipend is recorded in the ledger.")
     )

@@ -8,6 +8,7 @@ the recommendation. A member scores the finalists; a signed-in resident voluntee
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -25,6 +26,18 @@ STAFF_ROLES = (Role.manager, Role.editor)
 
 def is_staff(actor: Actor, panel: Panel) -> bool:
     return actor.has_role(panel.organization_id, *STAFF_ROLES)
+
+
+@dataclass(frozen=True)
+class PanelVolunteer:
+    """A panel with one of its volunteers (the one the path names)."""
+
+    panel: Panel
+    volunteer: Volunteer
+
+
+def _staff_of_volunteer(actor: Actor, view: PanelVolunteer) -> bool:
+    return is_staff(actor, view.panel)
 
 
 def _public(panel: Any) -> bool:
@@ -52,6 +65,7 @@ def _member(actor: Actor, panel: Panel) -> bool:
 register("panels.open", Rule(roles=frozenset({Role.manager})))
 register("panels.view", Rule(signed_in=False, public_when=_public, custom=is_staff))
 register("panels.staff", Rule(custom=is_staff))
+register("panels.staff.volunteer", Rule(custom=_staff_of_volunteer))
 # Volunteering needs an account (one sign-up per person) on a public challenge's panel.
 register("panels.volunteer", Rule(custom=lambda actor, panel: _public(panel)))
 register("panels.member", Rule(custom=_member))

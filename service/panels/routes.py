@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from service.accounts.permissions import guard, path_int
+from service.accounts.permissions import guard, loaded, path_int
 from service.challenges import permissions as challenge_perms
 from service.challenges.models import Application
 from service.core.api import ErrorOut, api, json
@@ -67,14 +67,13 @@ def _json(model: Any, status: int = 200) -> Response:
     return json(model, status)
 
 
-async def load_volunteer(request: Request) -> Panel:
-    """The panel of the path, with the volunteer of the path as `target`."""
+async def load_volunteer(request: Request) -> perms.PanelVolunteer:
+    """The panel of the path, with the volunteer of the path."""
     panel = await perms.load_panel(request)
     target = await Volunteer.get_or_none(id=path_int(request, "volunteer_id"), panel_id=panel.id)
     if target is None:
         raise NotFound(gettext("No such volunteer."))
-    panel.target = target
-    return panel
+    return perms.PanelVolunteer(panel, target)
 
 
 def spec_of(data: schemas.PanelIn) -> panels.PanelSpec:
@@ -216,7 +215,7 @@ async def start_draw(request: Request) -> Response:
     return _json(await panel_out(panel), 202)
 
 
-@guard("panels.staff", load=load_volunteer)
+@guard("panels.staff.volunteer", load=load_volunteer)
 @api.validate(
     resp=Doc(HTTP_200=schemas.VolunteerOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut),
     tags=[TAG],
@@ -224,9 +223,9 @@ async def start_draw(request: Request) -> Response:
 )
 async def withdraw(request: Request) -> Response:
     """Record that a volunteer or member withdrew; a member's seat is re-drawn (queued)."""
-    panel = request.state.obj
+    view = loaded(request, perms.PanelVolunteer)
     async with transaction(request):
-        found = await panels.withdraw(context(request), panel, panel.target)
+        found = await panels.withdraw(context(request), view.panel, view.volunteer)
     return _json(schemas.VolunteerOut(id=found.id, status=found.status.value))
 
 
@@ -317,7 +316,7 @@ async def recommend(request: Request, json: schemas.RecommendationIn) -> Respons
     return _json(await panel_out(panel))
 
 
-@guard("panels.staff", load=load_volunteer)
+@guard("panels.staff.volunteer", load=load_volunteer)
 @api.validate(
     json=schemas.StipendIn,
     resp=Doc(HTTP_201=schemas.StipendOut, HTTP_404=ErrorOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut),
@@ -327,15 +326,15 @@ async def recommend(request: Request, json: schemas.RecommendationIn) -> Respons
 async def pay_stipend(request: Request, json: schemas.StipendIn) -> Response:
     """Record a member's stipend paid by bank transfer: posted once to the ledger, from the
     challenge's escrow (public as totals)."""
-    panel = request.state.obj
+    view = loaded(request, perms.PanelVolunteer)
     async with transaction(request):
         found = await panels.pay_stipend(
-            context(request), panel, panel.target, reference=json.reference
+            context(request), view.panel, view.volunteer, reference=json.reference
         )
     return _json(
         schemas.StipendOut(
             id=found.id,
-            seat=panel.target.seat,
+            seat=view.volunteer.seat,
             amount_minor=found.amount_minor,
             currency=found.currency,
             reference=found.reference,
