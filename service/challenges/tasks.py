@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from service import db
 from service.challenges import service as challenges
-from service.core.jobs import cron
-
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
+from service.core.jobs import TaskDeps, cron
 
 log = logging.getLogger(__name__)
 
 
 @cron("challenges.advance_by_dates", run_at_startup=True, second={5, 35})
-async def advance_by_dates(deps: Deps) -> int:
+async def advance_by_dates(deps: TaskDeps) -> int:
     """Open, close and start judging on challenges whose dates have come.
 
     It looks at the data, not at when it last ran, so it catches up after downtime (a

@@ -1,7 +1,8 @@
 """The job queue, kept behind one module.
 
 Areas declare work with `@task("area.name")` and `@cron("area.name", ...)`; a task function
-receives the typed `Deps` object and keyword arguments (ids, not objects), never arq's raw
+receives the process's dependencies, typed by `TaskDeps` (defined here, built by the
+bootstrap above every area), and keyword arguments (ids, not objects), never arq's raw
 context. Services queue work with `enqueue(...)` inside `service.db.transaction()`; it is
 sent only after the commit. Payloads are JSON, so a job is readable in Redis and portable.
 
@@ -17,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import Any, Protocol, cast
 
 from arq import ArqRedis
 from arq.cron import CronJob
@@ -26,10 +27,8 @@ from arq.typing import WorkerCoroutine
 from arq.worker import Function
 from arq.worker import func as arq_func
 
+from service.config import Settings
 from service.core import manifest
-
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
 
 TaskFn = Callable[..., Awaitable[Any]]
 
@@ -164,9 +163,23 @@ class JobQueue:
         return int(await self.redis.zcard(self.queue_name))
 
 
+class TaskDeps(Protocol):
+    """What every task may use, built once per worker process by `service.bootstrap`.
+
+    Declared here, at the bottom, so that the areas' tasks depend on core and not on the
+    bootstrap that wires them; an area that needs more (rewards: its payment gateway) extends
+    this protocol in its own package, and the bootstrap's object satisfies them all.
+    """
+
+    settings: Settings
+    redis: ArqRedis
+    queue: JobQueue
+    mailer: Any
+
+
 def _bind(spec_fn: TaskFn, name: str) -> WorkerCoroutine:
     async def run(ctx: dict[str, Any], **kwargs: Any) -> Any:
-        deps: Deps = ctx["deps"]
+        deps: TaskDeps = ctx["deps"]
         return await spec_fn(deps, **kwargs)
 
     run.__qualname__ = run.__name__ = name.replace(".", "_")

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
-from service.core.jobs import cron
-
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
+from service.core.jobs import TaskDeps, cron
 
 
 def heartbeat_key(prefix: str) -> str:
@@ -16,7 +12,7 @@ def heartbeat_key(prefix: str) -> str:
 
 
 @cron("core.heartbeat", run_at_startup=True, second={0, 30})
-async def heartbeat(deps: Deps) -> None:
+async def heartbeat(deps: TaskDeps) -> None:
     """Records that a worker is alive, for /metrics.
 
     Running it twice only writes the same kind of timestamp again.

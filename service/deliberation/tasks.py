@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from service import db
-from service.core.jobs import cron, task
+from service.core.jobs import TaskDeps, cron, task
 from service.deliberation import service as deliberation
-
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
 
 log = logging.getLogger(__name__)
 
 
 @task(deliberation.MAP_JOB, max_tries=3, timeout_seconds=600)
-async def compute_map(deps: Deps, *, conversation_id: int) -> int:
+async def compute_map(deps: TaskDeps, *, conversation_id: int) -> int:
     """Compute a conversation's opinion map from all its votes.
 
     Running it twice is harmless: a map is a function of the votes, the second run either
@@ -43,7 +39,7 @@ async def compute_map(deps: Deps, *, conversation_id: int) -> int:
 
 
 @cron("deliberation.stale_maps", minute=set(range(60)), second={40})
-async def stale_maps(deps: Deps) -> int:
+async def stale_maps(deps: TaskDeps) -> int:
     """Queue the maps whose debounced job was refused (its id was still held by a run that
     had just finished). Running it twice queues the same job ids, which arq keeps once."""
     async with db.transaction(deps.queue):

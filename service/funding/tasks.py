@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from service import db
-from service.core.jobs import cron, enqueue, task
+from service.core.jobs import TaskDeps, cron, enqueue, task
 from service.funding import service as funding
-
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
 
 log = logging.getLogger(__name__)
 
 
 @task("funding.count_round", max_tries=3, timeout_seconds=600)
-async def count_round(deps: Deps, *, round_id: int) -> bool:
+async def count_round(deps: TaskDeps, *, round_id: int) -> bool:
     """Count one closed round: the outcome, the reservations and the sealed ballots.
 
     Harmless when run twice: the round's row is locked and the count only runs while the
@@ -32,7 +28,7 @@ async def count_round(deps: Deps, *, round_id: int) -> bool:
 
 
 @cron("funding.close_rounds", run_at_startup=True, second={5, 35})
-async def close_rounds(deps: Deps) -> int:
+async def close_rounds(deps: TaskDeps) -> int:
     """Queue the count of every round whose voting has closed and that is not counted.
 
     It reads the data, not the clock of its last run, so rounds closed during downtime are

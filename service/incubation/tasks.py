@@ -5,26 +5,22 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from service import db
 from service.accounts.actor import Actor
 from service.core.context import Context
-from service.core.jobs import cron
+from service.core.jobs import TaskDeps, cron
 from service.incubation import service as incubation
-
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
 
 log = logging.getLogger(__name__)
 
 
-def _system(deps: Deps) -> Context:
+def _system(deps: TaskDeps) -> Context:
     return Context(actor=Actor(), settings=deps.settings)
 
 
 @cron("incubation.offer_places", run_at_startup=True, second={20})
-async def offer_places(deps: Deps) -> int:
+async def offer_places(deps: TaskDeps) -> int:
     """Offer each newly awarded winner a place in its city's next cohort with room.
 
     It reads the data, not the clock: an award is new while no place names it, so awards
@@ -40,7 +36,7 @@ async def offer_places(deps: Deps) -> int:
 
 
 @cron("incubation.check_in_alerts", run_at_startup=True, minute={7, 37}, second={0})
-async def check_in_alerts(deps: Deps) -> tuple[int, int]:
+async def check_in_alerts(deps: TaskDeps) -> tuple[int, int]:
     """Remind the startups late with a check-in; flag to staff those red or late twice in a
     row.
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from service import db
-from service.core.jobs import cron
+from service.core.jobs import TaskDeps, cron
 from service.investors import service as investors
-
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
 
 
 @cron("investors.expire_intros", minute={7, 37}, run_at_startup=True)
-async def expire_intros(deps: Deps) -> int:
+async def expire_intros(deps: TaskDeps) -> int:
     """Close the intro requests open for longer than allowed, and tell both sides.
 
     Running it twice is harmless: each request is locked and re-checked, and an expired one
@@ -24,7 +19,7 @@ async def expire_intros(deps: Deps) -> int:
 
 
 @cron("investors.notify_watchers", minute=set(range(0, 60, 10)), run_at_startup=True)
-async def notify_watchers(deps: Deps) -> int:
+async def notify_watchers(deps: TaskDeps) -> int:
     """Tell investors when a startup they watch won a challenge or delivered a milestone.
 
     Running it twice is harmless: each event is recorded once per watch (a unique row), and

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from service import db
-from service.core.jobs import cron, task
+from service.core.jobs import TaskDeps, cron, task
 from service.matching import service as matching
-
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
 
 log = logging.getLogger(__name__)
 
 
 @task("matching.recompute_investor", timeout_seconds=600)
-async def recompute_investor(deps: Deps, *, organization_id: int) -> int:
+async def recompute_investor(deps: TaskDeps, *, organization_id: int) -> int:
     """Rank every startup for one investor and store the result.
 
     Running it twice is harmless: it reads the current thesis and profiles and replaces the
@@ -27,7 +23,7 @@ async def recompute_investor(deps: Deps, *, organization_id: int) -> int:
 
 
 @task("matching.recompute_startup", timeout_seconds=600)
-async def recompute_startup(deps: Deps, *, organization_id: int) -> int:
+async def recompute_startup(deps: TaskDeps, *, organization_id: int) -> int:
     """Bring the investors' rankings up to date with one startup's change.
 
     Running it twice is harmless: each affected investor's ranking is recomputed from the
@@ -38,7 +34,7 @@ async def recompute_startup(deps: Deps, *, organization_id: int) -> int:
 
 
 @task("matching.recompute_all", timeout_seconds=3600)
-async def recompute_all(deps: Deps) -> int:
+async def recompute_all(deps: TaskDeps) -> int:
     """Refit the text model and rank every startup for every investor.
 
     Running it twice is harmless: everything is recomputed from the current data and each
@@ -49,7 +45,7 @@ async def recompute_all(deps: Deps) -> int:
 
 
 @cron("matching.nightly", hour={3}, minute={15})
-async def nightly(deps: Deps) -> int:
+async def nightly(deps: TaskDeps) -> int:
     """The nightly full recompute (it looks only at the current data, so missing a night is
     made up by the next)."""
     stored = await recompute_all(deps)
@@ -58,7 +54,7 @@ async def nightly(deps: Deps) -> int:
 
 
 @cron("matching.watch_track_records", minute=set(range(0, 60, 10)))
-async def watch_track_records(deps: Deps) -> int:
+async def watch_track_records(deps: TaskDeps) -> int:
     """Queue the recompute of each startup whose track record changed in the other areas
     (applications, awards, milestones, payouts, reviews) since it was last read.
 
@@ -74,7 +70,7 @@ async def watch_track_records(deps: Deps) -> int:
 
 
 @task("matching.schedule_demo_day", timeout_seconds=600)
-async def schedule_demo_day(deps: Deps, *, demo_day_id: int) -> int:
+async def schedule_demo_day(deps: TaskDeps, *, demo_day_id: int) -> int:
     """Compute a demo day's meetings.
 
     Running it twice is harmless: the demo day is locked and its schedule replaced by the

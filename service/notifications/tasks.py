@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from arq import Retry
 
 from service import db
-from service.core.jobs import cron, task
+from service.core.jobs import TaskDeps, cron, task
 from service.notifications import service
 from service.notifications.models import OutboxEmail, OutboxStatus
 from service.notifications.service import build_message
-
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
 @task("notifications.send_email", max_tries=MAX_ATTEMPTS)
-async def send_email(deps: Deps, *, outbox_id: int) -> None:
+async def send_email(deps: TaskDeps, *, outbox_id: int) -> None:
     """Send one outbox e-mail and mark it sent.
 
     Running it twice is harmless: the row is locked and re-read, and a message already
@@ -54,7 +50,7 @@ async def send_email(deps: Deps, *, outbox_id: int) -> None:
 
 
 @task("notifications.email_notice")
-async def email_notice(deps: Deps, *, notice_id: int) -> None:
+async def email_notice(deps: TaskDeps, *, notice_id: int) -> None:
     """Write the e-mail of one notice sent at once, in its reader's language, with its signed
     unsubscribe link. Running it twice is harmless: the notice is locked and marked sent in
     the transaction that writes the e-mail, and a notice already sent is left alone."""
@@ -63,7 +59,7 @@ async def email_notice(deps: Deps, *, notice_id: int) -> None:
 
 
 @cron("notifications.send_digests", hour={7}, minute={0})
-async def send_digests(deps: Deps) -> int:
+async def send_digests(deps: TaskDeps) -> int:
     """Every morning, one e-mail per person with every notice waiting for the digest.
 
     Running it twice is harmless: each person's digest day is locked and checked (one digest

@@ -9,22 +9,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from service import db
-from service.core.jobs import task
+from service.core.jobs import TaskDeps, task
 from service.panels import draw
 from service.panels import service as panels
 from service.panels.models import Panel, PanelStatus, VolunteerStatus
-
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
 
 log = logging.getLogger(__name__)
 
 
 async def _solve(
-    deps: Deps,
+    deps: TaskDeps,
     panel_id: int,
     quotas: draw.Quotas,
     pool: dict[int, dict[str, str]],
@@ -51,7 +48,7 @@ async def _solve(
 
 
 @task("panels.draw", max_tries=3, timeout_seconds=3600)
-async def draw_panel(deps: Deps, *, panel_id: int) -> str:
+async def draw_panel(deps: TaskDeps, *, panel_id: int) -> str:
     """Run the lottery of a panel whose seed was fixed when the draw was asked for.
 
     Harmless twice: the pool is fixed (the panel is in `drawing`, where nobody joins or
@@ -80,7 +77,7 @@ async def draw_panel(deps: Deps, *, panel_id: int) -> str:
 
 
 @task("panels.replace", max_tries=3, timeout_seconds=3600)
-async def replace_member(deps: Deps, *, panel_id: int, seat: int, seed: str) -> str:
+async def replace_member(deps: TaskDeps, *, panel_id: int, seat: int, seed: str) -> str:
     """Re-draw a seat a member left, by the same maximin lottery over the rest of the pool
     under the quotas still open.
 

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from service import db
-from service.core.jobs import cron
+from service.core.jobs import TaskDeps, cron
 from service.participation import timeline
-
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
 
 log = logging.getLogger(__name__)
 
 
 @cron("participation.sync_timelines", run_at_startup=True, second={20, 50})
-async def sync_timelines(deps: Deps) -> int:
+async def sync_timelines(deps: TaskDeps) -> int:
     """Write the public timelines' entries for what happened in the other areas.
 
     It reads each source from its saved mark (a little before it, for rows that committed

@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from arq import Retry
 
 from service import db
 from service.accounts.models import User
 from service.core import i18n
-from service.core.jobs import cron, enqueue, task
+from service.core.jobs import TaskDeps, cron, enqueue, task
 from service.notifications import service as notifications
 from service.rewards import ledger
 from service.rewards import service as rewards
-from service.rewards.gateway import GatewayError, PermanentGatewayError
+from service.rewards.gateway import GatewayError, PaymentGateway, PermanentGatewayError
 from service.rewards.models import (
     InvariantBreach,
     Payout,
@@ -41,8 +41,12 @@ from service.rewards.models import (
     WebhookEvent,
 )
 
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
+
+class RewardsDeps(TaskDeps, Protocol):
+    """What the rewards tasks use: every task's dependencies and the payment gateway."""
+
+    gateway: PaymentGateway
+
 
 log = logging.getLogger(__name__)
 P = PayoutStatus
@@ -63,7 +67,7 @@ def payout_retry_delay(attempt: int) -> int:
 
 
 @task("rewards.pay", max_tries=20, timeout_seconds=120)
-async def pay(deps: Deps, *, payout_id: int) -> str:
+async def pay(deps: RewardsDeps, *, payout_id: int) -> str:
     """Pay one payout to its Stripe connected account, exactly once in effect.
 
     Running it twice is harmless: the payout row is locked and its state re-read; a payout
@@ -134,7 +138,7 @@ async def pay(deps: Deps, *, payout_id: int) -> str:
 
 
 @task("rewards.refund", max_tries=20, timeout_seconds=120)
-async def refund(deps: Deps, *, refund_id: int) -> str:
+async def refund(deps: RewardsDeps, *, refund_id: int) -> str:
     """Refund a Stripe funding's unallocated part. Running it twice is harmless: the row is
     locked and re-read, and Stripe is called with the refund's own idempotency key."""
     try:
@@ -166,7 +170,7 @@ async def refund(deps: Deps, *, refund_id: int) -> str:
 
 
 @task("rewards.handle_event", max_tries=10, timeout_seconds=120)
-async def handle_event(deps: Deps, *, event_id: int) -> str:
+async def handle_event(deps: RewardsDeps, *, event_id: int) -> str:
     """Handle one stored Stripe event. Handlers re-fetch the object from Stripe rather than
     trust the event's copy or the order events arrive in; each is safe to run again."""
     # Stored once per Stripe event id (unique), so a redelivered event is not queued anew.
@@ -196,7 +200,7 @@ async def handle_event(deps: Deps, *, event_id: int) -> str:
 
 
 @cron("rewards.sweep_payouts", minute=set(range(0, 60, 5)), run_at_startup=True)
-async def sweep_payouts(deps: Deps) -> int:
+async def sweep_payouts(deps: RewardsDeps) -> int:
     """Queue again payouts and refunds left in flight (a worker died, retries ran out), and
     alert on any older than a day. Queuing again is harmless: the job re-checks everything."""
     now = datetime.now(UTC)
@@ -231,7 +235,7 @@ async def sweep_payouts(deps: Deps) -> int:
 
 
 @cron("rewards.reconcile", hour={2}, minute={30})
-async def reconcile(deps: Deps) -> int:
+async def reconcile(deps: RewardsDeps) -> int:
     """Check the ledger's invariants every night; alert the operators and the city on any
     breach. Running it twice only records the same findings twice, which is harmless."""
     breaches = await ledger.check_invariants()

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
-from service.core.jobs import cron, task
+from service.core.jobs import TaskDeps, cron, task
 from service.translation import service as translation
 from service.translation.providers import translator_for
-
-if TYPE_CHECKING:
-    from service.bootstrap import Deps
 
 log = logging.getLogger(__name__)
 
 
 @task("translation.translate", max_tries=5, timeout_seconds=180)
-async def translate(deps: Deps, *, kind: str, object_id: int) -> int:
+async def translate(deps: TaskDeps, *, kind: str, object_id: int) -> int:
     """Translate an object's texts into the platform's other languages, once committed.
 
     Running it twice is harmless: it reads the texts as they are now, skips what the cache
@@ -33,7 +29,7 @@ async def translate(deps: Deps, *, kind: str, object_id: int) -> int:
 
 
 @cron("translation.sweep", minute=set(range(0, 60, 5)), second={40})
-async def sweep(deps: Deps) -> int:
+async def sweep(deps: TaskDeps) -> int:
     """Translate texts whose job was lost (a worker down, a provider failing for long).
 
     It looks at the data (texts not marked done) rather than at past runs, so it catches up
