@@ -6,6 +6,7 @@ Adding an area is one new package with its `manifest.py` plus one line here.
 
 from service import db
 from service.accounts.manifest import AREA as ACCOUNTS
+from service.applications.manifest import AREA as APPLICATIONS
 from service.audit.manifest import AREA as AUDIT
 from service.challenges.manifest import AREA as CHALLENGES
 from service.config import Settings
@@ -42,6 +43,7 @@ AREAS: list[Area] = [
     AUDIT,
     NOTIFICATIONS,
     CHALLENGES,
+    APPLICATIONS,
     REWARDS,
     OPENDATA,
     MATCHING,

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from service import areas, db  # noqa: F401 - importing areas registers them
 from service.accounts.demo import DEMO_PASSWORD
 from service.accounts.models import Membership, Organization, OrganizationKind, Role, User
-from service.challenges.models import JudgeAssignment
+from service.applications.models import JudgeAssignment
 from service.config import Settings
 from service.core import manifest, zones
 from service.core.jobs import Job

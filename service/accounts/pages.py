@@ -775,7 +775,7 @@ async def organization_time_zone_page(request: Request) -> Response:
 
 @guard("signed_in")
 async def invitations_page(request: Request) -> Response:
-    from service.challenges import judge_invitations
+    from service.applications import judge_invitations
 
     user = context(request).actor.user
     assert user is not None

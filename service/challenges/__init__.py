@@ -1,1 +1,1 @@
-"""Challenges: authoring, lifecycle, questions, applications, judging and awards."""
+"""Challenges: authoring, lifecycle, questions, attachments and feeds."""

@@ -1,4 +1,5 @@
-"""Demo challenges: a dozen realistic ones from several cities, in every state."""
+"""Demo challenges: a dozen realistic ones from several cities, in every state (the judged
+ones reach theirs in the applications area's step, service.applications.demo)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from service.accounts.actor import Actor
-from service.accounts.demo import DEMO_PASSWORD
-from service.accounts.models import Membership, Organization, Role, User
-from service.challenges import applications
+from service.accounts.models import Membership, Organization, Role
 from service.challenges import service as challenges
-from service.challenges.models import (
-    Application,
-    ApplicationPartner,
-    ApplicationStatus,
-    Challenge,
-    ChallengeStatus,
-    Criterion,
-    PartnerStatus,
-    Review,
-)
+from service.challenges.models import Challenge, ChallengeStatus
 from service.challenges.schemas import ChallengeIn
 from service.config import Settings
 from service.core.context import Context
@@ -228,6 +218,14 @@ CHALLENGES = [
 ]
 
 
+async def city_context(org: Organization, settings: Settings) -> Context:
+    """The city's owner acting, as the demo does on the city's challenges."""
+    owner = await Membership.filter(organization=org, role=Role.owner).first()
+    assert owner is not None
+    user = await owner.user
+    return Context(actor=Actor(user=user, roles={org.id: Role.owner}), settings=settings)
+
+
 async def seed_challenges(settings: Settings) -> None:
     from service.core.money import minor_units
 
@@ -247,10 +245,7 @@ async def seed_challenges(settings: Settings) -> None:
         final,
     ) in CHALLENGES:
         org = await Organization.get(name=city)
-        editor = await Membership.filter(organization=org, role=Role.owner).first()
-        assert editor is not None
-        user = await editor.user
-        ctx = Context(actor=Actor(user=user, roles={org.id: Role.owner}), settings=settings)
+        ctx = await city_context(org, settings)
         opens_at = now + timedelta(days=opens_in)
         closes_at = opens_at + timedelta(days=open_days)
         data = ChallengeIn.model_validate(
@@ -298,14 +293,8 @@ async def seed_challenges(settings: Settings) -> None:
                 ctx, challenge, reason="The budget line was moved to an emergency."
             )
             continue
-        if final in (S.judging, S.awarded, S.in_delivery, S.completed):
-            await seed_judging(ctx, challenge, award=final is not S.judging)
-        challenge = await Challenge.get(id=challenge.id)
-        if final in (S.in_delivery, S.completed):
-            await applications.close_awarding(ctx, challenge)
-            challenge = await Challenge.get(id=challenge.id)
-        # A challenge meant to be completed stays in delivery here: it completes by itself
-        # when the rewards step pays its last milestone.
+        # The challenges closed by now are judged and awarded by the applications' step
+        # (service.applications.demo), which moves them on to their final state.
 
 
 UNFUNDED = {"Fugas de agua en la red antigua"}
@@ -316,107 +305,3 @@ TO_COMPLETE = {row[1] for row in CHALLENGES if row[-1] is S.completed}
 def is_funded(title: str) -> bool:
     """Every published challenge is funded, but one, to show what "not funded yet" looks like."""
     return title not in UNFUNDED
-
-
-APPLICANTS = ["RutaViva Mobility", "AguaClara Sensors", "Recicla+ Tech"]
-PARTNER = "Universidad Técnica del Pacífico"
-JUDGE_EMAIL = "judge@demo.civic"
-
-
-async def seed_judging(ctx: Context, challenge: Challenge, *, award: bool) -> None:
-    """Applications (one with a university partner), two judges' reviews, and an award."""
-    from service.accounts.passwords import hash_password
-
-    judge = await User.get_or_none(email=JUDGE_EMAIL)
-    if judge is None:
-        judge = await User.create(
-            email=JUDGE_EMAIL,
-            name="Julia Judge",
-            password_hash=hash_password(DEMO_PASSWORD),
-            email_verified_at=datetime.now(UTC),
-        )
-    manager = ctx.actor.user
-    assert manager is not None
-    judges = [
-        await applications.assign_judge(ctx, challenge, user=judge),
-        await applications.assign_judge(ctx, challenge, user=manager),
-    ]
-    criteria = await Criterion.filter(challenge_id=challenge.id).order_by("position")
-    submitted = []
-    for n, name in enumerate(APPLICANTS):
-        org = await Organization.get(name=name)
-        application = await Application.create(
-            challenge=challenge,
-            organization=org,
-            title=f"{name}: a pilot for the city",
-            summary=f"{name} proposes a six-month pilot with measurable targets, run with the "
-            "city's teams and reported in public every month.",
-            proposal="Phase 1: measure. Phase 2: pilot in two districts. Phase 3: report.",
-            team="A team of four with two field technicians.",
-            budget_minor=challenge.reward_amount_minor // (n + 2),
-            status=ApplicationStatus.submitted,
-            # Submitted in the last days before the deadline, as applicants do.
-            submitted_at=challenge.closes_at - timedelta(days=2 + n, hours=5),
-            lead_share_pct=70 if n == 0 else 100,
-        )
-        # Drafted a couple of weeks before it was submitted (the row says "now" otherwise).
-        drafted = challenge.closes_at - timedelta(days=16 + n)
-        await Application.filter(id=application.id).update(created_at=drafted, updated_at=drafted)
-        if n == 0:
-            partner = await Organization.get(name=PARTNER)
-            await ApplicationPartner.create(
-                application=application,
-                organization=partner,
-                role="research partner",
-                share_pct=30,
-                status=PartnerStatus.accepted,
-                answered_at=challenge.closes_at - timedelta(days=9),
-            )
-        submitted.append(application)
-        for j, assignment in enumerate(judges):
-            scores = {
-                str(c.id): max(0, min(10, 8 - n * 2 + j + i % 2)) for i, c in enumerate(criteria)
-            }
-            review = await Review.create(
-                judge=assignment,
-                application=application,
-                scores=scores,
-                comment="Clear plan and a credible team."
-                if n == 0
-                else "Promising, but the budget needs more detail.",
-            )
-            # Scored in the judging weeks after the close.
-            scored = min(challenge.closes_at + timedelta(days=5 + j + n), datetime.now(UTC))
-            await Review.filter(id=review.id).update(created_at=scored, updated_at=scored)
-    if not award:
-        return
-    winner = submitted[0]
-    amount = challenge.reward_amount_minor
-    # 30 %, 40 % and the rest: whole amounts for the demo's round rewards, and a sum that is
-    # always the award's.
-    first, second = amount * 30 // 100, amount * 40 // 100
-    due = datetime.now(UTC)
-    await applications.award(
-        ctx,
-        challenge,
-        winner,
-        amount_minor=amount,
-        rationale="The highest score on impact, with a university partner to measure results.",
-        milestones=[
-            {
-                "title": "Baseline measurements",
-                "amount_minor": first,
-                "due_at": due + timedelta(days=30),
-            },
-            {
-                "title": "Pilot in two districts",
-                "amount_minor": second,
-                "due_at": due + timedelta(days=120),
-            },
-            {
-                "title": "Final public report",
-                "amount_minor": amount - first - second,
-                "due_at": due + timedelta(days=180),
-            },
-        ],
-    )

@@ -1,6 +1,9 @@
 """What this area brings to the app (see service.core.manifest).
 
-Challenges, and for now the applications, judging, ranking and awards.
+Challenges: authoring, lifecycle, questions, attachments and feeds. The applications made to a
+challenge, its judging and awards are the applications area's (service.applications), which
+builds on this one; what the challenge page shows of them comes through
+service.challenges.hooks.
 """
 
 from service.core.manifest import Area, DemoStep
@@ -10,8 +13,6 @@ AREA = Area(
     models=("service.challenges.models",),
     routes=(
         "service.challenges.routes",
-        "service.challenges.application_routes",
-        "service.challenges.application_pages",
         "service.challenges.pages",
     ),
     tasks=("service.challenges.tasks",),

@@ -166,7 +166,7 @@ async def _render_detail(request: Request, status_code: int = 200, **extra: Any)
         can_edit=actor.has_role(org_id, Role.editor, Role.manager),
         can_publish=actor.has_role(org_id, Role.manager),
         sections=await sections.sections_of(request, challenge),
-        award_of={a.application_id: a.id for a in parts["awards"]},
+        award_of={w.application_id: w.award_id for w in parts["winners"]},
         question_signers=await questions_service.signers(parts["questions"]),
         # Whether the reader could sign a question with an organization's name.
         may_sign=questions_service.signer_of(actor) is not None,

@@ -1,11 +1,11 @@
 """What the challenges area keeps of a person (see service.core.personal_data): their
-questions, follows, applications and reviews. Deleting the account ends the follows; the
-questions, applications and reviews stay, shown as a former member's."""
+questions and follows. Deleting the account ends the follows; the questions stay, shown as a
+former member's."""
 
 from __future__ import annotations
 
 from service.accounts.models import Organization, User
-from service.challenges.models import Application, Follow, Question, Review
+from service.challenges.models import Follow, Question
 from service.core.personal_data import Section
 
 
@@ -17,16 +17,6 @@ def export_sections() -> list[Section]:
             ("challenge_id", "text", "answer", "created_at"),
         ),
         Section("follows", lambda u: Follow.filter(user_id=u.id), ("challenge_id",)),
-        Section(
-            "applications",
-            lambda u: Application.filter(created_by_id=u.id),
-            ("challenge_id", "organization_id", "title", "summary", "status", "created_at"),
-        ),
-        Section(
-            "reviews",
-            lambda u: Review.filter(judge__user_id=u.id),
-            ("application_id", "conflict_of_interest", "scores", "comment", "created_at"),
-        ),
     ]
 
 

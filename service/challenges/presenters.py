@@ -131,14 +131,14 @@ def detail_out(
         ],
         winners=[
             schemas.WinnerOut(
-                application_id=a.application_id,
-                organization_id=a.application.organization_id,
-                organization_name=a.application.organization.name,
-                amount_minor=a.amount_minor,
-                currency=a.currency,
-                rationale=a.rationale,
+                application_id=w.application_id,
+                organization_id=w.organization_id,
+                organization_name=w.organization_name,
+                amount_minor=w.amount_minor,
+                currency=w.currency,
+                rationale=w.rationale,
             )
-            for a in parts["awards"]
+            for w in parts["winners"]
         ],
     )
 

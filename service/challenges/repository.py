@@ -17,11 +17,11 @@ from typing import Any
 
 from tortoise.connection import get_connection
 
+from service.challenges import hooks
 from service.challenges.models import (
     PUBLIC_STATUSES,
     Amendment,
     Attachment,
-    Award,
     Challenge,
     ChallengeStatus,
     Criterion,
@@ -259,9 +259,8 @@ async def detail_parts(challenge: Challenge) -> dict[str, list[Any]]:
         "amendments": await Amendment.filter(challenge_id=challenge.id).order_by("id"),
         "attachments": await Attachment.filter(challenge_id=challenge.id).order_by("id"),
         "history": await StatusChange.filter(challenge_id=challenge.id).order_by("id"),
-        "awards": await Award.filter(challenge_id=challenge.id)
-        .select_related("application__organization")
-        .order_by("id"),
+        # Who won, as the applications area tells (service.challenges.hooks).
+        "winners": await hooks.winners(challenge),
     }
 
 
@@ -276,12 +275,6 @@ async def due_for_dates(now: datetime) -> list[Challenge]:
         .order_by("id")
         .limit(500)
     )
-
-
-async def has_judges(challenge: Challenge) -> bool:
-    from service.challenges.models import JudgeAssignment
-
-    return await JudgeAssignment.filter(challenge_id=challenge.id).exists()
 
 
 async def followers(challenge: Challenge) -> list[int]:

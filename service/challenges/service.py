@@ -7,7 +7,7 @@ from typing import Any
 
 from service.accounts.models import Organization, OrganizationKind, Role, User
 from service.audit import service as audit
-from service.challenges import repository
+from service.challenges import hooks, repository
 from service.challenges.models import (
     Amendment,
     Challenge,
@@ -276,7 +276,7 @@ async def advance(challenge: Challenge, *, now: datetime) -> list[ChallengeStatu
             target = S.open
         elif challenge.status is S.open and challenge.closes_at <= now:
             target = S.closed
-        elif challenge.status is S.closed and await repository.has_judges(challenge):
+        elif challenge.status is S.closed and await hooks.has_judges(challenge):
             # Judging starts once the deadline has passed and someone is there to judge.
             target = S.judging
         else:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from service.accounts.models import Membership
-from service.challenges.models import Application
+from service.applications.models import Application
 from service.deliberation.models import (
     AdoptedConsensus,
     Conversation,

@@ -18,18 +18,15 @@ from tortoise.functions import Count
 from service.accounts.actor import register_duties
 from service.accounts.models import Organization
 from service.accounts.roles import JUDGE, Roles
-from service.challenges.models import (
+from service.applications.models import (
     Application,
     ApplicationPartner,
     ApplicationStatus,
-    Challenge,
-    ChallengeStatus,
-    Follow,
     JudgeAssignment,
     PartnerStatus,
-    Question,
     Review,
 )
+from service.challenges.models import Challenge, ChallengeStatus, Follow, Question
 from service.config import Settings
 from service.investors import matching_bridge
 from service.investors import repository as repo

@@ -77,7 +77,7 @@ async def role_home(request: Request) -> Response:
     values["citizen"] = await sections.citizen_section(actor.user.id, baseline.since)
     if roles.operator:
         values["operator"] = await sections.operator_section(now, settings)
-    from service.challenges.application_pages import labels
+    from service.applications.pages import labels
     from service.challenges.pages import vocabulary
     from service.participation import service as participation
 

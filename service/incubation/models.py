@@ -18,7 +18,8 @@ from service.core.states import Transitions
 
 if TYPE_CHECKING:
     from service.accounts.models import Organization, User
-    from service.challenges.models import Award, Challenge
+    from service.applications.models import Award
+    from service.challenges.models import Challenge
 
 
 class Cadence(StrEnum):

@@ -17,8 +17,9 @@ from tortoise.expressions import Subquery
 
 from service.accounts.models import Membership, Organization, OrganizationKind, Role, User
 from service.accounts.service import normalize_email
+from service.applications.models import Award
 from service.audit import service as audit
-from service.challenges.models import Award, Challenge
+from service.challenges.models import Challenge
 from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, PermissionDenied, ValidationFailed

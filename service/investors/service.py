@@ -21,16 +21,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from service.accounts.models import Membership, Organization, User
+from service.applications.models import Application, ApplicationStatus, Award, Review
 from service.audit import service as audit
-from service.challenges.models import (
-    PUBLIC_STATUSES,
-    Application,
-    ApplicationStatus,
-    Award,
-    Challenge,
-    Criterion,
-    Review,
-)
+from service.challenges.models import PUBLIC_STATUSES, Challenge, Criterion
 from service.config import Settings
 from service.core import csv_export, i18n
 from service.core.context import Context

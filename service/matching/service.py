@@ -40,8 +40,9 @@ from icalendar import Calendar, Event
 from tortoise.functions import Count, Max, Min
 
 from service.accounts.models import APPLICANT_KINDS, Organization, OrganizationKind
+from service.applications.models import Application, ApplicationStatus
 from service.audit import service as audit
-from service.challenges.models import Application, ApplicationStatus, Challenge, ChallengeStatus
+from service.challenges.models import Challenge, ChallengeStatus
 from service.config import Settings
 from service.core import csv_export
 from service.core.context import Context

@@ -16,7 +16,7 @@ from typing import Any
 
 from tortoise.functions import Count
 
-from service.challenges.models import Application, ApplicationStatus, Award, Review
+from service.applications.models import Application, ApplicationStatus, Award, Review
 from service.rewards.models import Milestone, MilestoneStatus, Payout, PayoutStatus
 
 # signal -> (weight, cap). Weights sum to 1.

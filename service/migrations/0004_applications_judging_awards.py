@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from service.challenges.models import ApplicationStatus, PartnerStatus
+from service.applications.models import ApplicationStatus, PartnerStatus
 from service.rewards.models import MilestoneStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields

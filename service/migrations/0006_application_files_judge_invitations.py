@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from service.challenges.models import JudgeInvitationStatus
+from service.applications.models import JudgeInvitationStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 

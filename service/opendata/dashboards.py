@@ -20,7 +20,8 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from service.accounts.models import Organization, OrganizationKind
-from service.challenges.models import Award, Challenge, ChallengeStatus
+from service.applications.models import Award
+from service.challenges.models import Challenge, ChallengeStatus
 from service.incubation.models import Place, PlaceStatus, ProjectStep
 from service.opendata import repository
 from service.participation.models import Proposal, ProposalStatus

@@ -23,13 +23,8 @@ from markupsafe import Markup, escape
 from tortoise.expressions import Q, Subquery
 
 from service.accounts.models import Organization
-from service.challenges.models import (
-    Application,
-    ApplicationPartner,
-    Award,
-    PartnerStatus,
-    StatusChange,
-)
+from service.applications.models import Application, ApplicationPartner, Award, PartnerStatus
+from service.challenges.models import StatusChange
 from service.incubation.models import Place, PlaceStatus
 from service.investors.models import IntroRequest, IntroStatus
 from service.opendata import repository

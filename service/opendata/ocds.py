@@ -74,16 +74,8 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 
 from service.accounts.models import Organization
-from service.challenges.models import (
-    Amendment,
-    Application,
-    ApplicationPartner,
-    Attachment,
-    Award,
-    Challenge,
-    Criterion,
-    StatusChange,
-)
+from service.applications.models import Application, ApplicationPartner, Award
+from service.challenges.models import Amendment, Attachment, Challenge, Criterion, StatusChange
 from service.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_locale, gettext
 from service.core.money import minor_units
 from service.core.vocab import kind_label

@@ -14,16 +14,13 @@ from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
 
 from service.accounts.models import Organization
+from service.applications.models import Application, ApplicationPartner, Award, PartnerStatus
 from service.challenges.models import (
     PUBLIC_STATUSES,
     Amendment,
-    Application,
-    ApplicationPartner,
     Attachment,
-    Award,
     Challenge,
     Criterion,
-    PartnerStatus,
     StatusChange,
 )
 from service.opendata.ocds import History, Movement

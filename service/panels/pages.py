@@ -21,8 +21,9 @@ from starlette.routing import BaseRoute, Route
 
 from service.accounts.models import Organization
 from service.accounts.permissions import PERMISSIONS, actor_of, guard, loaded, path_int
+from service.applications.models import Application
 from service.challenges import permissions as challenge_perms
-from service.challenges.models import Application, Challenge, ChallengeStatus, Criterion
+from service.challenges.models import Challenge, ChallengeStatus, Criterion
 from service.challenges.permissions import is_public
 from service.challenges.sections import Section
 from service.core import i18n, zones

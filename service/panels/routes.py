@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from service.accounts.permissions import guard, loaded, path_int
+from service.applications.models import Application
 from service.challenges import permissions as challenge_perms
-from service.challenges.models import Application
 from service.core.api import ErrorOut, api, json
 from service.core.errors import NotFound
 from service.core.i18n import gettext

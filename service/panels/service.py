@@ -16,15 +16,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from service.applications import ranking
+from service.applications import service as applications
+from service.applications.models import Application, ApplicationStatus
 from service.audit import service as audit
-from service.challenges import applications, ranking
-from service.challenges.models import (
-    Application,
-    ApplicationStatus,
-    Challenge,
-    ChallengeStatus,
-    Criterion,
-)
+from service.challenges.models import Challenge, ChallengeStatus, Criterion
 from service.core import i18n, jobs
 from service.core.context import Context
 from service.core.errors import Conflict, NotFound, ValidationFailed

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from service.challenges.models import Award, Challenge, Question, StatusChange
+from service.applications.models import Award
+from service.challenges.models import Challenge, Question, StatusChange
 from service.participation import service
 from service.participation.models import SyncMark
 from service.rewards.models import LedgerTransaction, Milestone, TransactionKind

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from service.accounts.actor import Actor
 from service.accounts.demo import DEMO_PASSWORD
 from service.accounts.models import Membership, Organization, Role, User
+from service.applications.models import Application, Award
 from service.challenges.demo import TO_COMPLETE
-from service.challenges.models import Application, Award, Challenge, ChallengeStatus
+from service.challenges.models import Challenge, ChallengeStatus
 from service.config import Settings
 from service.core.context import Context
 from service.rewards import service as rewards

@@ -15,7 +15,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from service import db
-from service.challenges.models import Award, Challenge, StatusChange
+from service.applications.models import Award
+from service.challenges.models import Challenge, StatusChange
 from service.config import Settings
 from service.rewards import aggregates
 from service.rewards.models import Funding, LedgerTransaction, Milestone, Payout

@@ -323,7 +323,8 @@ async def check_invariants() -> list[Breach]:
 
 async def _city_of_account(account_id: int) -> int | None:
     """The city whose money an account holds: the one the breach is reported to."""
-    from service.challenges.models import Award, Challenge
+    from service.applications.models import Award
+    from service.challenges.models import Challenge
 
     acct = await LedgerAccount.get(id=account_id)
     if acct.kind in (K.funding_source, K.refunded):

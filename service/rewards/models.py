@@ -17,7 +17,8 @@ from service.core.stored_file import StoredFile
 
 if TYPE_CHECKING:
     from service.accounts.models import Organization
-    from service.challenges.models import Award, Challenge
+    from service.applications.models import Award
+    from service.challenges.models import Challenge
 
 
 class Rail(StrEnum):

@@ -30,9 +30,10 @@ from service.accounts.permissions import (
     load_organization,
     path_int,
 )
+from service.applications.models import Award
 from service.challenges import permissions as challenge_perms
 from service.challenges.attachments import file_response, received_file, size_label
-from service.challenges.models import PUBLIC_STATUSES, Award, Challenge
+from service.challenges.models import PUBLIC_STATUSES, Challenge
 from service.core import i18n
 from service.core.amounts import input_value, read_amount
 from service.core.bodylimit import accepts_upload

@@ -9,7 +9,8 @@ from starlette.requests import Request
 from service.accounts.actor import Actor
 from service.accounts.models import Role
 from service.accounts.permissions import Rule, path_int, register
-from service.challenges.models import PUBLIC_STATUSES, Award
+from service.applications.models import Award
+from service.challenges.models import PUBLIC_STATUSES
 from service.core.errors import NotFound
 from service.rewards.models import Milestone, Payout, Refund
 

@@ -31,16 +31,16 @@ from service import db
 from service.accounts.actor import Actor
 from service.accounts.models import Membership, Organization, Role, User
 from service.accounts.permissions import TwoFactorRequired
-from service.audit import service as audit
-from service.challenges.models import (
+from service.applications import escrow as award_escrow
+from service.applications.models import (
     Application,
     ApplicationPartner,
     ApplicationStatus,
     Award,
-    Challenge,
-    ChallengeStatus,
     PartnerStatus,
 )
+from service.audit import service as audit
+from service.challenges.models import Challenge, ChallengeStatus
 from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, PermissionDenied, ServiceError, ValidationFailed
@@ -357,6 +357,35 @@ async def allocate(award: Award, challenge: Challenge) -> None:
 async def unallocated(challenge: Challenge) -> int:
     """The escrowed money not yet awarded: the ceiling of new awards."""
     return await ledger.escrow_balance(challenge.id, challenge.currency)
+
+
+async def open_award(award: Award, challenge: Challenge, milestones: list[dict[str, Any]]) -> None:
+    """A new award's money: its amount allocated from the escrow, and its milestones (title,
+    amount_minor, due_at), in order. Called by the award, under the challenge's lock."""
+    await allocate(award, challenge)
+    for position, milestone in enumerate(milestones):
+        await Milestone.create(
+            award=award,
+            title=milestone["title"],
+            amount_minor=int(milestone["amount_minor"]),
+            currency=challenge.currency,
+            due_at=milestone["due_at"],
+            position=position,
+        )
+
+
+async def milestones_of(award: Award) -> list[award_escrow.Milestone]:
+    return [
+        award_escrow.Milestone(
+            id=m.id,
+            title=m.title,
+            amount_minor=m.amount_minor,
+            currency=m.currency,
+            due_at=m.due_at,
+            status=m.status.value,
+        )
+        for m in await Milestone.filter(award_id=award.id).order_by("position", "id")
+    ]
 
 
 # --- payout accounts -----------------------------------------------------------------------

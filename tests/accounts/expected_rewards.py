@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from service import db
-from service.challenges.models import Award
+from service.applications.models import Award
 from service.rewards.models import (
     Funding,
     FundingStatus,

@@ -31,8 +31,8 @@ from service.accounts.models import (
     User,
     WebSession,
 )
+from service.applications.models import Application, ApplicationStatus, Award
 from service.audit.models import AuditEvent
-from service.challenges.models import Application, ApplicationStatus, Award
 from service.config import Settings
 from service.participation.models import Comment, Proposal
 from service.rewards import ledger

@@ -34,17 +34,15 @@ from service.accounts.models import (
     WebSession,
 )
 from service.app import create_app
-from service.challenges.models import (
+from service.applications.models import (
     Application,
     ApplicationAttachment,
     ApplicationPartner,
     ApplicationStatus,
-    Attachment,
-    Challenge,
     JudgeAssignment,
     JudgeInvitation,
-    Question,
 )
+from service.challenges.models import Attachment, Challenge, Question
 from service.config import Settings
 from service.core import manifest
 from tests import factories

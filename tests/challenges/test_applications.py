@@ -10,7 +10,8 @@ import time_machine
 
 from service import db
 from service.accounts.models import OrganizationKind, Role
-from service.challenges.models import Application, ApplicationStatus, Challenge
+from service.applications.models import Application, ApplicationStatus
+from service.challenges.models import Challenge
 from tests import factories
 from tests.challenges.factories import challenge_body
 from tests.challenges.helpers import City, make_city

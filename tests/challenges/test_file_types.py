@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import httpx
 
 from service import db
-from service.challenges.models import ApplicationAttachment, Attachment
+from service.applications.models import ApplicationAttachment
+from service.challenges.models import Attachment
 from service.config import Settings
 from service.rewards.models import MilestoneFile
 from tests import factories
-from tests.challenges.test_application_files import consortium
+from tests.applications.test_application_files import consortium
 from tests.challenges.test_questions_files import EXE, PDF, published
 from tests.participation.images import PNG
 from tests.rewards.helpers import awarded

@@ -11,8 +11,9 @@ import httpx
 
 from service import db
 from service.accounts.models import Membership, Role
+from service.applications.models import Application, Award
 from service.challenges import service as challenges_service
-from service.challenges.models import Application, Award, Challenge, ChallengeStatus, Criterion
+from service.challenges.models import Challenge, ChallengeStatus, Criterion
 from service.config import Settings
 from service.rewards.models import Milestone
 from tests import factories

@@ -12,12 +12,12 @@ import time_machine
 from starlette.applications import Starlette
 
 from service import db
+from service.applications.models import JudgeAssignment
 from service.challenges import service as challenges
 from service.challenges.models import (
     TRANSITIONS,
     Challenge,
     ChallengeStatus,
-    JudgeAssignment,
     StatusChange,
     can_move,
 )

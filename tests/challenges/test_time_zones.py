@@ -14,7 +14,8 @@ from starlette.applications import Starlette
 
 from service import db
 from service.accounts.models import Organization, User
-from service.challenges.models import Application, ApplicationStatus, Challenge, ChallengeStatus
+from service.applications.models import Application, ApplicationStatus
+from service.challenges.models import Challenge, ChallengeStatus
 from service.challenges.tasks import advance_by_dates
 from service.core import zones
 from tests import factories

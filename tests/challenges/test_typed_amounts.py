@@ -11,7 +11,8 @@ import httpx
 from starlette.applications import Starlette
 
 from service.accounts.models import OrganizationKind, Role
-from service.challenges.models import Application, Award, Challenge
+from service.applications.models import Application, Award
+from service.challenges.models import Challenge
 from service.matching.models import InvestorThesis
 from service.rewards.models import Funding, Milestone
 from tests import factories

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from service.challenges.models import APPLICATION_TRANSITIONS, ApplicationStatus
+from service.applications.models import APPLICATION_TRANSITIONS, ApplicationStatus
 from service.challenges.models import TRANSITIONS as CHALLENGE_TRANSITIONS
 from service.core.states import TransitionRefused, Transitions
 from service.incubation.models import TRANSITIONS as PILOT_PATH

@@ -14,12 +14,8 @@ from starlette.applications import Starlette
 
 from service import db
 from service.accounts.models import Role
-from service.challenges.models import (
-    Application,
-    Challenge,
-    ChallengeStatus,
-    Criterion,
-)
+from service.applications.models import Application
+from service.challenges.models import Challenge, ChallengeStatus, Criterion
 from service.deliberation.models import (
     AdoptedConsensus,
     Conversation,

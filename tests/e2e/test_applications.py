@@ -27,14 +27,9 @@ from starlette.applications import Starlette
 from service import db
 from service.accounts.actor import Actor
 from service.accounts.models import Membership, Organization, OrganizationKind, Role, User
+from service.applications.models import Application, ApplicationStatus, Review
 from service.challenges import service as challenges_service
-from service.challenges.models import (
-    Application,
-    ApplicationStatus,
-    Challenge,
-    ChallengeStatus,
-    Review,
-)
+from service.challenges.models import Challenge, ChallengeStatus
 from service.config import Settings
 from service.core.context import Context
 from service.core.jobs import JobSender

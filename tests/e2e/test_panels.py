@@ -16,7 +16,8 @@ from starlette.applications import Starlette
 
 from service import db
 from service.accounts.models import OrganizationKind, Role, User
-from service.challenges.models import Application, ApplicationStatus, ChallengeStatus
+from service.applications.models import Application, ApplicationStatus
+from service.challenges.models import ChallengeStatus
 from service.panels.models import Panel, PanelScore, PanelStatus, Volunteer, VolunteerStatus
 from tests.challenges.factories import make_draft_challenge
 from tests.e2e.visit import Visit, browsing

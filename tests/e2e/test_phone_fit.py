@@ -29,7 +29,8 @@ from tortoise.models import Model
 from service import db
 from service.accounts.actor import SESSION_COOKIE, hash_token, host_cookie
 from service.accounts.models import Organization, OrganizationKind, User, WebSession
-from service.challenges.models import Application, Award, Challenge
+from service.applications.models import Application, Award
+from service.challenges.models import Challenge
 from service.config import Settings
 from service.deliberation.models import Conversation
 from service.funding.models import FundingRound

@@ -23,8 +23,9 @@ from starlette.applications import Starlette
 from service import db
 from service.accounts.actor import Actor
 from service.accounts.models import OrganizationKind, Role, User
-from service.challenges import applications
-from service.challenges.models import Application, ApplicationStatus, Challenge, ChallengeStatus
+from service.applications import service as applications
+from service.applications.models import Application, ApplicationStatus
+from service.challenges.models import Challenge, ChallengeStatus
 from service.core.context import Context
 from service.rewards import ledger
 from service.rewards.models import Milestone, MilestoneStatus, Payout, PayoutStatus

@@ -21,14 +21,8 @@ from playwright.async_api import Browser, Page, expect
 
 from service import db
 from service.accounts.models import Organization, OrganizationKind, Role, User
-from service.challenges.models import (
-    Application,
-    ApplicationStatus,
-    Challenge,
-    ChallengeStatus,
-    JudgeAssignment,
-    Question,
-)
+from service.applications.models import Application, ApplicationStatus, JudgeAssignment
+from service.challenges.models import Challenge, ChallengeStatus, Question
 from service.core.i18n import translations
 from service.matching.models import Match, StartupProfile
 from service.rewards.models import Milestone, MilestoneStatus

@@ -12,7 +12,8 @@ from starlette.applications import Starlette
 
 from service import db
 from service.accounts.models import Organization, OrganizationKind, Role
-from service.challenges.models import Challenge, Follow, JudgeAssignment, Question
+from service.applications.models import JudgeAssignment
+from service.challenges.models import Challenge, Follow, Question
 from service.investors.models import IntroRequest, IntroStatus, Watch, WatchNotice
 from service.matching.models import Match, StartupProfile
 from service.participation.models import Proposal, Support, Update

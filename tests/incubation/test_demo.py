@@ -18,10 +18,18 @@ from service.incubation.models import CheckIn, Cohort, Light, Mentor, MentorStat
 
 
 async def seed_until_incubation(settings: Settings) -> None:
+    from service.applications.demo import seed_applications
     from service.challenges.demo import seed_challenges
     from service.rewards.demo import seed_rewards
 
-    for step in (seed_organizations, seed_people, seed_challenges, seed_rewards, seed_incubation):
+    for step in (
+        seed_organizations,
+        seed_people,
+        seed_challenges,
+        seed_applications,
+        seed_rewards,
+        seed_incubation,
+    ):
         async with db.transaction(SetAside()):
             await step(settings)
 

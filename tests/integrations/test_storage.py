@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from service.__main__ import main
 from service.app import create_app
-from service.challenges.models import ApplicationAttachment
+from service.applications.models import ApplicationAttachment
 from service.config import Settings
 from service.core import filetypes
 from service.integrations.s3 import PART_SIZE, BucketUnavailable, S3Storage, copy_folder

@@ -10,15 +10,14 @@ import httpx
 
 from service import db
 from service.accounts.models import Organization, OrganizationKind, Role
-from service.challenges.models import (
+from service.applications.models import (
     Application,
     ApplicationStatus,
     Award,
-    ChallengeStatus,
-    Criterion,
     JudgeAssignment,
     Review,
 )
+from service.challenges.models import ChallengeStatus, Criterion
 from service.matching.models import InvestorThesis, Match, StartupProfile
 from service.rewards.models import Milestone, MilestoneStatus
 from tests import factories

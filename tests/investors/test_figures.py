@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 
 from service import db
 from service.accounts.models import Organization, OrganizationKind, Role, User
-from service.challenges.models import Award
+from service.applications.models import Award
 from service.config import Settings
 from service.matching.models import InvestorThesis, StartupProfile
 from service.rewards.models import Milestone, MilestoneStatus

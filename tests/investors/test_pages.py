@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 
 from service.accounts.models import OrganizationKind, Role
-from service.challenges.models import Application, ApplicationStatus
+from service.applications.models import Application, ApplicationStatus
 from service.investors.models import CityPick, IntroRequest, IntroStatus, Watch
 from service.matching.models import InvestorThesis, StartupProfile
 from tests import factories

@@ -8,7 +8,8 @@ from typing import Any
 
 from service import db
 from service.accounts.models import Organization, OrganizationKind
-from service.challenges.models import Application, ApplicationStatus, Award, ChallengeStatus
+from service.applications.models import Application, ApplicationStatus, Award
+from service.challenges.models import ChallengeStatus
 from service.matching.models import InvestorThesis, Match, StartupProfile
 from service.rewards.models import Milestone, MilestoneStatus, Payout, PayoutStatus, Rail
 from tests import factories

@@ -9,8 +9,9 @@ from starlette.applications import Starlette
 
 from service import db
 from service.accounts.models import Membership, OrganizationKind, Role
+from service.applications.models import Application, ApplicationStatus
 from service.audit.models import AuditEvent
-from service.challenges.models import Application, ApplicationStatus, ChallengeStatus
+from service.challenges.models import ChallengeStatus
 from service.config import Settings
 from service.matching.models import InvestorThesis, StartupProfile
 from tests import factories

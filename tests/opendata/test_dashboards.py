@@ -15,7 +15,8 @@ import httpx
 
 from service import db
 from service.accounts.models import Organization
-from service.challenges.models import Award, Challenge, ChallengeStatus
+from service.applications.models import Award
+from service.challenges.models import Challenge, ChallengeStatus
 from service.config import Settings
 from service.core.i18n import translations
 from service.core.vocab import status_label

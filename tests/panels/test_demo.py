@@ -15,9 +15,17 @@ from service.panels.models import Panel, PanelScore, Volunteer
 async def test_demo_panel_is_drawn_within_its_quotas(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
+    from service.applications.demo import seed_applications
     from service.challenges.demo import seed_challenges
 
-    for step in (seed_organizations, seed_people, seed_challenges, seed_panel, seed_panel):
+    for step in (
+        seed_organizations,
+        seed_people,
+        seed_challenges,
+        seed_applications,
+        seed_panel,
+        seed_panel,
+    ):
         async with db.transaction(SetAside()):
             await step(settings)
     (panel,) = await Panel.all()

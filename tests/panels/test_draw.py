@@ -8,7 +8,7 @@ import random
 import pytest
 from scipy.stats import chi2
 
-from service.challenges.ranking import combine
+from service.applications.ranking import combine
 from service.panels import draw
 from tests.panels import reference_maximin
 

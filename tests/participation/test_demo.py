@@ -16,10 +16,18 @@ from service.participation.models import Proposal, ProposalStatus, Update
 async def test_proposals_in_several_regions_and_one_adopted(
     app: Starlette, client: httpx.AsyncClient, settings: Settings
 ) -> None:
+    from service.applications.demo import seed_applications
     from service.challenges.demo import seed_challenges
     from service.rewards.demo import seed_rewards
 
-    for step in (seed_organizations, seed_people, seed_challenges, seed_rewards, seed_proposals):
+    for step in (
+        seed_organizations,
+        seed_people,
+        seed_challenges,
+        seed_applications,
+        seed_rewards,
+        seed_proposals,
+    ):
         async with db.transaction(SetAside()):
             await step(settings)
     regions = {p.region for p in await Proposal.all()}

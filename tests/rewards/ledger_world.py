@@ -31,17 +31,16 @@ from tortoise.functions import Sum
 from service import db
 from service.accounts.actor import Actor
 from service.accounts.models import Membership, Organization, OrganizationKind, Role, User
-from service.challenges import applications
-from service.challenges import service as challenges_service
-from service.challenges.models import (
+from service.applications import service as applications
+from service.applications.models import (
     Application,
     ApplicationPartner,
     ApplicationStatus,
     Award,
-    Challenge,
-    ChallengeStatus,
     PartnerStatus,
 )
+from service.challenges import service as challenges_service
+from service.challenges.models import Challenge, ChallengeStatus
 from service.config import Settings
 from service.core.context import Context
 from service.core.errors import Conflict, ServiceError, ValidationFailed

@@ -27,8 +27,9 @@ from pathlib import Path
 from service import db
 from service.accounts.actor import Actor
 from service.accounts.models import Membership, Organization, OrganizationKind, Role, User
-from service.challenges import applications
-from service.challenges.models import Application, ApplicationStatus, Challenge, ChallengeStatus
+from service.applications import service as applications
+from service.applications.models import Application, ApplicationStatus
+from service.challenges.models import Challenge, ChallengeStatus
 from service.config import ROOT, Settings
 from service.core.context import Context
 from service.core.jobs import JobSender

@@ -6,7 +6,8 @@ import httpx
 from starlette.applications import Starlette
 
 from service.accounts.models import Membership, Organization, Role, User
-from service.challenges.models import Award, Challenge, ChallengeStatus
+from service.applications.models import Award
+from service.challenges.models import Challenge, ChallengeStatus
 from service.config import Settings
 from service.rewards import ledger, service
 from service.rewards.models import (

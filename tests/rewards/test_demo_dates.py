@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from starlette.applications import Starlette
 
-from service.challenges.models import Application, Award, Challenge, StatusChange
+from service.applications.models import Application, Award
+from service.challenges.models import Challenge, StatusChange
 from service.config import Settings
 from service.core.money import minor_units
 from service.rewards.models import Funding, LedgerTransaction, Milestone, Payout, PayoutStatus

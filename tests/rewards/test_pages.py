@@ -19,7 +19,8 @@ from starlette.applications import Starlette
 from service import db
 from service.accounts.models import Membership, Organization, Role, User
 from service.app import create_app
-from service.challenges.models import Application, Challenge
+from service.applications.models import Application
+from service.challenges.models import Challenge
 from service.config import Settings
 from service.integrations.fake_stripe import FakeStripe
 from service.rewards import ledger

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.challenges.ranking import ScoredReview, rank, weighted
+from service.applications.ranking import ScoredReview, rank, weighted
 
 WEIGHTS = {1: 60, 2: 40}
 

@@ -12,27 +12,28 @@ from starlette.routing import Route
 
 from service.accounts.models import User
 from service.accounts.permissions import guard, loaded
-from service.challenges import application_schemas as schemas
-from service.challenges import applications, attachments, judge_invitations
-from service.challenges import permissions as perms
-from service.challenges.models import (
+from service.applications import judge_invitations, schemas
+from service.applications import permissions as perms
+from service.applications import service as applications
+from service.applications.escrow import escrow
+from service.applications.models import (
     Application,
     ApplicationAttachment,
     ApplicationPartner,
     Award,
-    Challenge,
-    Criterion,
     JudgeAssignment,
     JudgeInvitation,
     Review,
     review_window,
 )
+from service.challenges import attachments
+from service.challenges import permissions as challenge_perms
+from service.challenges.models import Challenge, Criterion
 from service.core.api import ErrorOut, api, json
 from service.core.bodylimit import accepts_upload
 from service.core.errors import NotFound, ValidationFailed
 from service.core.i18n import gettext
 from service.core.web import context, transaction
-from service.rewards.models import Milestone
 
 TAG = "applications"
 V1 = "/api/v1"
@@ -137,7 +138,7 @@ async def _reload(application_id: int, request: Request) -> perms.ApplicationVie
     return view
 
 
-@guard("application.create", load=perms.load_organization_in_body)
+@guard("application.create", load=challenge_perms.load_organization_in_body)
 @api.validate(
     json=schemas.ApplicationIn,
     resp=Doc(
@@ -148,8 +149,8 @@ async def _reload(application_id: int, request: Request) -> perms.ApplicationVie
 )
 async def create_application(request: Request, json: schemas.ApplicationIn) -> Response:
     """Draft an application for your organization, optionally with partners (a consortium)."""
-    challenge = await perms.load_challenge(request)
-    if not perms.is_public(challenge):
+    challenge = await challenge_perms.load_challenge(request)
+    if not challenge_perms.is_public(challenge):
         raise NotFound("No such challenge.")
     async with transaction(request):
         application = await applications.create(
@@ -339,7 +340,7 @@ async def delete_file(request: Request) -> Response:
 # --- judging -------------------------------------------------------------------------------
 
 
-@guard("challenge.manage_judging", load=perms.load_challenge)
+@guard("challenge.manage_judging", load=challenge_perms.load_challenge)
 @api.validate(
     json=schemas.JudgeIn,
     resp=Doc(
@@ -547,7 +548,7 @@ async def review_application(request: Request, json: schemas.ReviewIn) -> Respon
     )
 
 
-@guard("challenge.rank", load=perms.load_challenge)
+@guard("challenge.rank", load=challenge_perms.load_challenge)
 @api.validate(
     query=schemas.RankingQuery,
     resp=Doc(HTTP_200=schemas.RankingOut, HTTP_404=ErrorOut),
@@ -592,7 +593,7 @@ async def ranking(request: Request, query: schemas.RankingQuery) -> Response:
 
 async def award_out(award: Award) -> schemas.AwardOut:
     application = await Application.get(id=award.application_id).select_related("organization")
-    milestones = await Milestone.filter(award_id=award.id).order_by("position", "id")
+    milestones = await escrow().milestones(award)
     return schemas.AwardOut(
         id=award.id,
         challenge_id=award.challenge_id,
@@ -608,14 +609,14 @@ async def award_out(award: Award) -> schemas.AwardOut:
                 amount_minor=m.amount_minor,
                 currency=m.currency,
                 due_at=m.due_at,
-                status=m.status.value,
+                status=m.status,
             )
             for m in milestones
         ],
     )
 
 
-@guard("challenge.award", load=perms.load_challenge)
+@guard("challenge.award", load=challenge_perms.load_challenge)
 @api.validate(
     json=schemas.AwardIn,
     resp=Doc(HTTP_201=schemas.AwardOut, HTTP_409=ErrorOut, HTTP_422=ErrorOut, HTTP_404=ErrorOut),
@@ -641,7 +642,7 @@ async def create_award(request: Request, json: schemas.AwardIn) -> Response:
     return _json(await award_out(award), 201)
 
 
-@guard("challenge.award", load=perms.load_challenge)
+@guard("challenge.award", load=challenge_perms.load_challenge)
 @api.validate(
     resp=Doc(HTTP_200=schemas.CloseAwardingOut, HTTP_409=ErrorOut, HTTP_404=ErrorOut),
     tags=["awards"],

@@ -9,7 +9,8 @@ import httpx
 from starlette.applications import Starlette
 
 from service import db
-from service.challenges.models import Challenge, ChallengeStatus, Review
+from service.applications.models import Review
+from service.challenges.models import Challenge, ChallengeStatus
 from tests.challenges.test_applications import applicant, draft, open_challenge
 from tests.challenges.test_judging_awards import closed_with_applications, judge, scores_for
 from tests.rewards.test_pages import browser, text_of

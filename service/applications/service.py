@@ -15,24 +15,23 @@ from service.accounts.models import (
     Role,
     User,
 )
-from service.audit import service as audit
-from service.challenges import ranking
-from service.challenges.models import (
+from service.applications import ranking
+from service.applications.escrow import escrow
+from service.applications.models import (
     APPLICATION_TRANSITIONS,
     Application,
     ApplicationAttachment,
     ApplicationPartner,
     ApplicationStatus,
     Award,
-    Challenge,
-    ChallengeStatus,
-    Criterion,
     JudgeAssignment,
     PartnerStatus,
     Review,
     ReviewWindow,
     review_window,
 )
+from service.audit import service as audit
+from service.challenges.models import Challenge, ChallengeStatus, Criterion
 from service.challenges.service import advance, move
 from service.core import i18n
 from service.core.context import Context
@@ -40,7 +39,6 @@ from service.core.errors import Conflict, NotFound, ValidationFailed
 from service.core.i18n import N_, ngettext
 from service.integrations.storage import StoredFile
 from service.notifications import service as notifications
-from service.rewards.models import Milestone
 
 A = ApplicationStatus
 S = ChallengeStatus
@@ -801,9 +799,7 @@ async def counted_reviews(application: Application) -> list[Review]:
 
 async def available_funds(challenge: Challenge) -> int:
     """What may still be awarded: the escrowed, unallocated funds (from the ledger)."""
-    from service.rewards.service import unallocated
-
-    return await unallocated(challenge)
+    return await escrow().available(challenge)
 
 
 async def award(
@@ -840,18 +836,9 @@ async def award(
         rationale=rationale,
         created_by_id=ctx.actor.user.id,
     )
-    from service.rewards.service import allocate
-
-    await allocate(record, challenge)
-    for position, milestone in enumerate(milestones):
-        await Milestone.create(
-            award=record,
-            title=milestone["title"],
-            amount_minor=int(milestone["amount_minor"]),
-            currency=challenge.currency,
-            due_at=milestone["due_at"],
-            position=position,
-        )
+    # The escrow is allocated to the award and its milestones opened by rewards, which keeps
+    # the money (service.applications.escrow).
+    await escrow().open_award(record, challenge, milestones)
     application.status = APPLICATION_TRANSITIONS.check(application.status, A.awarded)
     await application.save(update_fields=["status"])
     if challenge.status is S.judging:

@@ -7,14 +7,9 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from service.accounts.models import User
+from service.applications.models import JudgeAssignment, JudgeInvitation, JudgeInvitationStatus
 from service.audit.models import AuditEvent
-from service.challenges.models import (
-    Challenge,
-    ChallengeStatus,
-    JudgeAssignment,
-    JudgeInvitation,
-    JudgeInvitationStatus,
-)
+from service.challenges.models import Challenge, ChallengeStatus
 from tests import factories
 from tests.challenges.helpers import City, make_city
 from tests.challenges.test_applications import open_challenge

@@ -12,14 +12,10 @@ from datetime import UTC, datetime
 
 from service.accounts.models import User
 from service.accounts.service import normalize_email
+from service.applications import service as applications
+from service.applications.models import JudgeAssignment, JudgeInvitation, JudgeInvitationStatus
 from service.audit import service as audit
-from service.challenges import applications
-from service.challenges.models import (
-    Challenge,
-    JudgeAssignment,
-    JudgeInvitation,
-    JudgeInvitationStatus,
-)
+from service.challenges.models import Challenge
 from service.core import i18n
 from service.core.context import Context
 from service.core.errors import Conflict, ValidationFailed

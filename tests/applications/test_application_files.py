@@ -9,9 +9,10 @@ import time_machine
 
 from service import db
 from service.accounts.models import OrganizationKind
+from service.applications.models import ApplicationAttachment
 from service.audit.models import AuditEvent
 from service.challenges import service as challenges_service
-from service.challenges.models import ApplicationAttachment, Challenge, ChallengeStatus
+from service.challenges.models import Challenge, ChallengeStatus
 from service.config import Settings
 from tests import factories
 from tests.challenges.helpers import City

@@ -10,8 +10,8 @@ import httpx
 
 from service import db
 from service.accounts.models import Organization, OrganizationKind
-from service.challenges.application_pages import PARTNER_SEARCH_LIMIT
-from service.challenges.models import Application, ApplicationPartner
+from service.applications.models import Application, ApplicationPartner
+from service.applications.pages import PARTNER_SEARCH_LIMIT
 from tests import factories
 from tests.challenges.test_applications import applicant, draft, open_challenge
 

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from service import db
 from service.accounts.models import Membership, OrganizationKind, Role
-from service.challenges.models import JudgeAssignment, Review
+from service.applications.models import JudgeAssignment, Review
 from tests import factories
 from tests.challenges.helpers import City
 from tests.challenges.test_applications import applicant, draft, open_challenge

@@ -14,10 +14,21 @@ from tortoise.expressions import Q
 
 from service.accounts.models import APPLICANT_KINDS, Organization, OrganizationKind
 from service.accounts.permissions import PERMISSIONS, actor_of, guard, loaded
-from service.challenges import application_schemas as schemas
-from service.challenges import applications, attachments, judge_invitations, repository
-from service.challenges import permissions as perms
-from service.challenges.application_routes import (
+from service.applications import judge_invitations, schemas
+from service.applications import permissions as perms
+from service.applications import service as applications
+from service.applications.models import (
+    Application,
+    ApplicationPartner,
+    ApplicationStatus,
+    Award,
+    JudgeAssignment,
+    JudgeInvitation,
+    PartnerStatus,
+    Review,
+    review_window,
+)
+from service.applications.routes import (
     application_out,
     award_out,
     delete_application_file,
@@ -25,20 +36,9 @@ from service.challenges.application_routes import (
     judging_out,
     serve_file,
 )
-from service.challenges.models import (
-    Application,
-    ApplicationPartner,
-    ApplicationStatus,
-    Award,
-    Challenge,
-    ChallengeStatus,
-    Criterion,
-    JudgeAssignment,
-    JudgeInvitation,
-    PartnerStatus,
-    Review,
-    review_window,
-)
+from service.challenges import attachments, repository
+from service.challenges import permissions as challenge_perms
+from service.challenges.models import Challenge, ChallengeStatus, Criterion
 from service.core import search as text_search
 from service.core.amounts import input_value, read_amount
 from service.core.bodylimit import accepts_upload
@@ -305,7 +305,7 @@ async def _apply_context(
     }
 
 
-@guard("challenge.participate", load=perms.load_challenge)
+@guard("challenge.participate", load=challenge_perms.load_challenge)
 async def apply_page(request: Request) -> Response:
     challenge: Challenge = request.state.obj
     if request.method == "GET":
@@ -712,7 +712,7 @@ async def _render_judges(request: Request, status_code: int = 200, **extra: Any)
     )
 
 
-@guard("challenge.manage_judging", load=perms.load_challenge)
+@guard("challenge.manage_judging", load=challenge_perms.load_challenge)
 async def judges_page(request: Request) -> Response:
     if request.method == "GET":
         return await _render_judges(request)
@@ -945,7 +945,7 @@ async def _render_ranking(
     )
 
 
-@guard("challenge.rank", load=perms.load_challenge)
+@guard("challenge.rank", load=challenge_perms.load_challenge)
 async def ranking_page(request: Request) -> Response:
     normalise = request.query_params.get("normalise") in ("1", "true", "on")
     return await _render_ranking(request, normalise=normalise)
@@ -1007,7 +1007,7 @@ def _award_renamer(rows: list[int]) -> Any:
     return rename
 
 
-@guard("challenge.award", load=perms.load_challenge)
+@guard("challenge.award", load=challenge_perms.load_challenge)
 async def award_page(request: Request) -> Response:
     challenge: Challenge = request.state.obj
     values = form_values(await request.form())
@@ -1045,7 +1045,7 @@ async def award_page(request: Request) -> Response:
     )
 
 
-@guard("challenge.award", load=perms.load_challenge)
+@guard("challenge.award", load=challenge_perms.load_challenge)
 async def close_awarding_page(request: Request) -> Response:
     challenge: Challenge = request.state.obj
     form = await request.form()

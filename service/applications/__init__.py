@@ -1,0 +1,1 @@
+"""Applications to challenges: consortia, judging, ranking and awards."""
