@@ -1,4 +1,5 @@
-"""The migration files build the schema the models describe, on PostgreSQL and SQLite."""
+"""The migration files build the schema the models describe, on PostgreSQL and SQLite, with
+an index on every foreign key."""
 
 from __future__ import annotations
 
@@ -28,6 +29,30 @@ async def _columns(table: str) -> set[str]:
     return {row["column_name"] for row in rows}
 
 
+async def _unindexed_foreign_keys(tables: list[str]) -> list[str]:
+    """Foreign-key columns that no index starts with (a lookup by the key scans the table)."""
+    connection = get_connection("default")
+    if connection.capabilities.dialect == "postgres":
+        rows = await connection.execute_query_dict(
+            """SELECT c.conrelid::regclass::text AS "table", a.attname AS "column"
+            FROM pg_constraint c
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+            WHERE c.contype = 'f' AND NOT EXISTS (
+                SELECT 1 FROM pg_index i
+                WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])"""
+        )
+        return sorted(f"{row['table']}.{row['column']}" for row in rows)
+    missing = []
+    for table in tables:
+        keys = await connection.execute_query_dict(f'PRAGMA foreign_key_list("{table}")')
+        leading = set()
+        for index in await connection.execute_query_dict(f'PRAGMA index_list("{table}")'):
+            columns = await connection.execute_query_dict(f'PRAGMA index_info("{index["name"]}")')
+            leading |= {c["name"] for c in columns if c["seqno"] == 0}
+        missing += [f"{table}.{key['from']}" for key in keys if key["from"] not in leading]
+    return sorted(missing)
+
+
 async def _assert_schema_matches_models(settings: Settings) -> None:
     # Own contexts: the app of the other tests keeps its connections meanwhile.
     async with TortoiseContext():
@@ -41,6 +66,8 @@ async def _assert_schema_matches_models(settings: Settings) -> None:
             table = model._meta.db_table
             expected = set(model._meta.fields_db_projection.values())
             assert expected <= await _columns(table), f"{table} lacks columns"
+        tables = [model._meta.db_table for model in models.values()]
+        assert await _unindexed_foreign_keys(tables) == [], "index these foreign keys"
         apps = {db.APP_LABEL: db.tortoise_config(settings)["apps"][db.APP_LABEL]}
         assert context.apps is not None
         writers = await MigrationAutodetector(context.apps, apps).changes()
