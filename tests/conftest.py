@@ -18,12 +18,14 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from argon2 import profiles
 from hypothesis import settings as hypothesis_settings
 from starlette.applications import Starlette
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 from service import bootstrap, db
+from service.accounts import passwords
 from service.app import create_app
 from service.config import Env, Settings
 from service.core.redis import connect
@@ -38,6 +40,12 @@ TEST_SECRET = "test-secret-" + "x" * 40
 hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
 hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+# Every sign-in checks a password: with the production parameters (about 0.1 s of CPU each) the
+# suite's thousands of sign-ins cost minutes. Tests hash with argon2's cheapest parameters;
+# the processes that tests start as subprocesses keep the production ones (hashes carry their
+# parameters, so either side checks the other's).
+passwords.use_parameters(profiles.CHEAPEST)
 
 
 @pytest.fixture(scope="session")
