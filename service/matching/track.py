@@ -122,12 +122,26 @@ class TrackRecord:
         }
 
 
+# Organizations read per round of queries: each query binds their ids, and PostgreSQL's
+# protocol carries at most 32,767 parameters (the nightly run reads every startup).
+CHUNK = 5_000
+
+
 async def track_records(
     organization_ids: Iterable[int], *, consenting: Iterable[int] = ()
 ) -> dict[int, TrackRecord]:
-    """Each organization's track record (a constant number of queries, whatever the count);
-    `consenting` names those whose judges' scores may be read."""
+    """Each organization's track record (a constant number of queries per CHUNK
+    organizations); `consenting` names those whose judges' scores may be read."""
     ids = sorted(set(organization_ids))
+    allowed = set(consenting)
+    result: dict[int, TrackRecord] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        result |= await _track_records(chunk, sorted(allowed.intersection(chunk)))
+    return result
+
+
+async def _track_records(ids: list[int], consent: list[int]) -> dict[int, TrackRecord]:
     result = {i: TrackRecord(organization_id=i) for i in ids}
     if not ids:
         return result
@@ -180,7 +194,6 @@ async def track_records(
     )
     for org_id, n in paid:
         result[int(org_id)].payouts = int(n)
-    consent = sorted(set(consenting) & set(ids))
     if consent:
         totals: dict[int, list[float]] = defaultdict(list)
         for org_id, scores in await Review.filter(

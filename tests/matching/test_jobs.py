@@ -282,6 +282,23 @@ class TestJobs:
             after.reasons[[r["code"] for r in after.reasons].index("track")]["values"]["wins"] == 1
         )
 
+    async def test_track_records_of_more_startups_than_a_query_can_bind(
+        self, app: Starlette
+    ) -> None:
+        """The nightly run reads every startup's track record; PostgreSQL binds at most
+        32,767 parameters per query (a national run failed with 100,000 startups)."""
+        from service.matching import track
+
+        company, _ = await helpers.startup(sectors=["mobility"], stage="seed")
+        await helpers.win_challenge(company)
+        # The company among 40,000 ids, most of which name no organization: its record is
+        # read in the same round as the others and comes back whole.
+        ids = [*range(10_000_000, 10_040_000), company.id]
+        records = await track.track_records(ids, consenting=[company.id])
+        assert len(records) == 40_001
+        assert records[company.id].challenges_won == 1
+        assert records[10_000_000].challenges_won == 0
+
     async def test_the_nightly_job_and_the_command(
         self, app: Starlette, settings: Settings, capsys: pytest.CaptureFixture[str]
     ) -> None:
