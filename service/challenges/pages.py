@@ -17,6 +17,7 @@ from service.accounts.models import Organization, OrganizationKind, Role
 from service.accounts.permissions import actor_of, guard
 from service.challenges import attachments, feeds, presenters, repository, schemas, sections
 from service.challenges import permissions as perms
+from service.challenges import proposals as proposals_of
 from service.challenges import questions as questions_service
 from service.challenges import service as challenges
 from service.challenges.models import Challenge, ChallengeStatus, Question
@@ -30,8 +31,6 @@ from service.core.i18n import current_locale, gettext
 from service.core.money import to_major, to_minor
 from service.core.vocab import SDGS, Area, area_label, kind_label, sdg_label, status_label
 from service.core.web import context, transaction
-from service.participation import service as participation
-from service.participation.models import ProposalStatus
 from service.translation import service as translation
 
 CRITERIA_ROWS = 6
@@ -309,9 +308,7 @@ async def _alike(
             "challenge", title, {i: c.title for i, c in by_id.items()}
         )
     ]
-    proposals = [
-        p for p in await participation.similar(region, title) if p.status is ProposalStatus.open
-    ]
+    proposals = await proposals_of.open_alike(region, title)
     return {
         "similar_challenges": found,
         "similar_proposals": proposals,

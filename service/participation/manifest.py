@@ -13,6 +13,8 @@ AREA = Area(
         "service.participation.pages",
     ),
     tasks=("service.participation.tasks",),
+    # What the challenges area asks of the proposals (service.challenges.proposals).
+    listeners=("service.participation.listeners",),
     demo=(DemoStep(90, "proposals", "service.participation.demo:seed_proposals"),),
     sections=("service.participation.pages",),
     personal_data=("service.participation.personal_data",),
