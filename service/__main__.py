@@ -98,6 +98,7 @@ def _rates(args: argparse.Namespace) -> int:
 
     from service import db
     from service.accounts.actor import Actor
+    from service.challenges import references
     from service.core.context import Context
     from service.core.errors import ServiceError
     from service.currencies import service as rates
@@ -110,7 +111,8 @@ def _rates(args: argparse.Namespace) -> int:
         try:
             async with db.transaction(None):
                 if args.action == "refresh":
-                    print(f"{await rates.refresh_all(settings)} challenge reference(s) updated.")
+                    updated = await references.refresh_all(settings)
+                    print(f"{updated} challenge reference(s) updated.")
                     return 0
                 result = await rates.import_ecb(ctx, text)
         except ServiceError as exc:

@@ -16,6 +16,7 @@ AREA = Area(
         "service.challenges.pages",
     ),
     tasks=("service.challenges.tasks",),
+    listeners=("service.challenges.references",),
     demo=(DemoStep(40, "challenges", "service.challenges.demo:seed_challenges"),),
     personal_data=("service.challenges.personal_data",),
 )

@@ -7,7 +7,7 @@ from typing import Any
 
 from service.accounts.models import Organization, OrganizationKind, Role, User
 from service.audit import service as audit
-from service.challenges import hooks, repository
+from service.challenges import hooks, references, repository
 from service.challenges.models import (
     Amendment,
     Challenge,
@@ -26,7 +26,6 @@ from service.challenges.schemas import ChallengeIn, ChallengePatch, ChallengeTer
 from service.core import events, i18n
 from service.core.context import Context
 from service.core.errors import Conflict, PermissionDenied, ValidationFailed
-from service.currencies import service as currencies
 from service.notifications import service as notifications
 from service.translation import service as translation
 
@@ -108,7 +107,7 @@ async def create(ctx: Context, org: Organization, data: ChallengeIn) -> Challeng
     )
     await _replace_criteria(challenge, data)
     await _remember_texts(challenge)
-    await currencies.refresh_challenge(challenge, ctx.settings)
+    await references.refresh_challenge(challenge, ctx.settings)
     await audit.record(
         ctx,
         "challenge.create",
@@ -178,7 +177,7 @@ async def update(ctx: Context, challenge: Challenge, data: ChallengePatch) -> Ch
     if "reward" in changed:
         # The row is locked (get_for_update above): an import refreshing references waits
         # for this edit, or committed its rates before these are read.
-        await currencies.refresh_challenge(challenge, ctx.settings)
+        await references.refresh_challenge(challenge, ctx.settings)
     await _replace_criteria(challenge, data)
     await _remember_texts(challenge)
     if challenge.status is not S.draft and changed:

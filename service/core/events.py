@@ -26,6 +26,8 @@ Listener = Callable[..., Awaitable[Any]]
 EVENTS: dict[str, str] = {
     "challenge.cancelled": "ctx, challenge: a challenge was cancelled (in its transaction)",
     "organization.verified": "organization: an operator verified it (in that transaction)",
+    "rates.changed": "settings: exchange rates were added or changed (in that transaction); "
+    "a listener answers how many stored amounts it converted again",
 }
 
 _listeners: dict[str, list[Listener]] = {}
@@ -52,7 +54,8 @@ def load_listeners() -> None:
     _loaded = True
 
 
-async def announce(event: str, **kwargs: Any) -> None:
+async def announce(event: str, **kwargs: Any) -> list[Any]:
+    """Run the event's listeners in order; returns what each answered (most answer None)."""
     if event not in EVENTS:
         raise LookupError(f"unknown event {event!r}")
     if not _loaded:
@@ -60,5 +63,4 @@ async def announce(event: str, **kwargs: Any) -> None:
     found = _listeners.get(event)
     if not found:
         raise LookupError(f"no area listens to {event!r}")
-    for fn in found:
-        await fn(**kwargs)
+    return [await fn(**kwargs) for fn in found]

@@ -1,15 +1,11 @@
-"""Keeping the exchange-rate table, and each challenge's reward reference up to date.
+"""Keeping the exchange-rate table: ECB files imported, rates typed by an operator, the
+latest table of rates for a day.
 
-A challenge stores its reference amount (`reward_reference_minor`) instead of the list
-converting at query time: the list then sorts and filters on one column with an index
-(constant work per page whatever the number of challenges and rates), while a join to "the
-latest rate of each pair on or before today", through cross rates, would be computed for
-every listed row. Rates change once a day and rewards rarely, so refreshing the stored
-values at those moments is cheap.
-
-Race: a reward edited while rates are imported. The import locks the challenge rows it
-refreshes (FOR UPDATE, in id order) and an edit locks its challenge before reading the
-rates, so whichever commits second computes from the other's committed state.
+When rates are added or changed, the area announces "rates.changed" in the same transaction;
+the challenges area, which stores each challenge's reward in the platform's currency for its
+list (service.challenges.references), refreshes those values and answers how many changed.
+This area never imports challenges: the areas that price things in several currencies build on
+it, not the reverse.
 """
 
 from __future__ import annotations
@@ -17,19 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 from tortoise.connection import get_connection
 
 from service.audit import service as audit
-from service.challenges.models import Challenge
 from service.config import Settings
+from service.core import events
 from service.core.context import Context
 from service.core.errors import ValidationFailed
 from service.core.i18n import gettext
 from service.currencies import ecb
 from service.currencies.models import ExchangeRate
-from service.currencies.rates import EURO, PerEuro, Quote, Reference, per_euro, reference
+from service.currencies.rates import EURO, PerEuro, Quote, per_euro
 
 BATCH = 1000
 MAX_DECIMALS = 12
@@ -75,67 +70,10 @@ async def table(on_or_before: date | None = None) -> dict[str, PerEuro]:
     return per_euro(await latest_quotes(on_or_before or today()))
 
 
-Stored = tuple[int | None, str, date | None, str]
-FIELDS = (
-    "reward_reference_minor",
-    "reward_reference_currency",
-    "reward_reference_date",
-    "reward_reference_source",
-)
-
-
-def _stored(ref: Reference | None) -> Stored:
-    if ref is None:
-        return None, "", None, ""
-    return ref.amount_minor, ref.currency, ref.day, ref.source
-
-
-async def refresh_challenge(challenge: Challenge, settings: Settings) -> None:
-    """Recompute one challenge's reference (its row already locked by the caller)."""
-    rates = await table()
-    values = _stored(
-        reference(
-            challenge.reward_amount_minor, challenge.currency, rates, settings.platform_currency
-        )
-    )
-    for name, value in zip(FIELDS, values, strict=True):
-        setattr(challenge, name, value)
-    await Challenge.filter(id=challenge.id).update(**dict(zip(FIELDS, values, strict=True)))
-
-
-async def refresh_all(settings: Settings) -> int:
-    """Recompute every challenge's reference; returns how many changed. Run inside a
-    transaction; only rows whose value changes are written, so running it twice is
-    harmless."""
-    rates = await table()
-    platform = settings.platform_currency
-    rows = (
-        await Challenge.select_for_update()
-        .order_by("id")
-        .values_list("id", "reward_amount_minor", "currency", *FIELDS)
-    )
-    changed: list[list[Any]] = []
-    connection = get_connection("default")
-    postgres = connection.capabilities.dialect == "postgres"
-    for id_, amount, currency, *old in rows:
-        new = _stored(reference(amount, currency, rates, platform))
-        if new != tuple(old):
-            minor, code, day, source = new
-            # SQLite's driver takes days as ISO text (its date adapter is deprecated).
-            changed.append(
-                [minor, code, day if postgres or day is None else day.isoformat(), source, id_]
-            )
-    # One prepared statement run for every changed row (an UPDATE per row through the ORM
-    # took over two minutes for 100,000 challenges; this takes seconds).
-    marks = [f"${n}" for n in range(1, 6)] if postgres else ["?"] * 5
-    statement = (
-        f"UPDATE challenges SET reward_reference_minor = {marks[0]}, "  # noqa: S608
-        f"reward_reference_currency = {marks[1]}, reward_reference_date = {marks[2]}, "
-        f"reward_reference_source = {marks[3]} WHERE id = {marks[4]}"
-    )
-    for start in range(0, len(changed), BATCH):
-        await connection.execute_many(statement, changed[start : start + BATCH])
-    return len(changed)
+async def rates_changed(settings: Settings) -> int:
+    """Tell the areas that keep amounts converted with these rates (in this transaction);
+    returns how many stored values they refreshed."""
+    return sum(await events.announce("rates.changed", settings=settings))
 
 
 def _check_rate(value: Decimal, field: str = "rate") -> Decimal:
@@ -205,7 +143,7 @@ async def import_ecb(ctx: Context, text: str) -> ImportResult:
     quotes = [Quote(p.day, EURO, p.quote, p.rate, ecb.SOURCE) for p in parsed]
     user = ctx.actor.user
     added, changed, unchanged = await _upsert(quotes, entered_by_id=user.id if user else None)
-    updated = await refresh_all(ctx.settings) if added or changed else 0
+    updated = await rates_changed(ctx.settings) if added or changed else 0
     result = ImportResult(
         added=added,
         changed=changed,
@@ -236,7 +174,7 @@ async def set_rate(
         raise ValidationFailed(fields={"quote": gettext("Choose two different currencies.")})
     user = ctx.actor.user
     await _upsert([Quote(day, base, quote, rate, source)], entered_by_id=user.id if user else None)
-    await refresh_all(ctx.settings)
+    await rates_changed(ctx.settings)
     await audit.record(
         ctx,
         "rates.entered",

@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 from service import db
 from service.accounts.actor import Actor
 from service.accounts.models import Organization, OrganizationKind, Role
+from service.challenges import references
 from service.challenges.models import Challenge, ChallengeStatus
 from service.config import Settings
 from service.core.context import Context
@@ -336,7 +337,7 @@ async def _check(
                 rate=usd_clp,
                 source="Test",
             )
-        await rates.refresh_all(settings)
+        await references.refresh_all(settings)
     per_euro = {c: Fraction(r) for c, r in direct.items()}
     if usd_clp is not None and "USD" in direct and "CLP" not in direct:
         per_euro["CLP"] = Fraction(direct["USD"]) * Fraction(usd_clp)
