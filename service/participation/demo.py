@@ -167,3 +167,31 @@ async def seed_proposals(settings: Settings) -> None:
         )
         await service.set_threshold(owner_ctx, valparaiso, supports=4)
     await timeline.sync(base_url=settings.base_url)
+
+
+# (resident's e-mail, comment) on the most supported proposal, each in its writer's language:
+# residents of Sevilla and Curitiba comment on a proposal written in English.
+COMMENTS_IN_THEIR_LANGUAGE = [
+    (
+        "elena@residents.demo.civic",
+        "En Sevilla pasa lo mismo en los barrios altos: los niños llegan tarde a clase.",
+    ),
+    (
+        "diego@residents.demo.civic",
+        "Em Curitiba os ônibus escolares também chegam atrasados quando chove.",
+    ),
+]
+
+
+async def seed_comments_in_their_language(settings: Settings) -> None:
+    """Runs after the other areas' steps, just before the translations' (which translate these
+    comments with every other text of the demo)."""
+    proposal = await Proposal.filter(hidden_at=None).order_by("-support_count", "id").first()
+    if proposal is None:
+        return
+    for email, text in COMMENTS_IN_THEIR_LANGUAGE:
+        user = await User.get_or_none(email=email)
+        if user is None:
+            continue
+        ctx = Context(actor=Actor(user=user), settings=settings)
+        await service.comment(ctx, proposal, text=text, stance=Stance.for_, parent_id=None)

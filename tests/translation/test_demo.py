@@ -12,7 +12,7 @@ from service import db
 from service.config import Settings
 from service.core.i18n import translations
 from service.demo import SetAside, seed_organizations, seed_people
-from service.participation.demo import seed_proposals
+from service.participation.demo import seed_comments_in_their_language, seed_proposals
 from service.participation.models import Comment
 from service.translation.demo import seed_translations
 from service.translation.models import TranslatedText, Translation
@@ -21,8 +21,8 @@ from service.translation.models import TranslatedText, Translation
 async def test_the_demo_reads_in_every_language(
     app: Starlette, client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    # The proposals' step alone (the challenges' texts go the same way, in the same runs).
-    for step in (seed_organizations, seed_people, seed_proposals):
+    # The proposals' steps alone (the challenges' texts go the same way, in the same runs).
+    for step in (seed_organizations, seed_people, seed_proposals, seed_comments_in_their_language):
         async with db.transaction(SetAside()):
             await step(settings)
     started = time.monotonic()
