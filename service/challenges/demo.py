@@ -1,9 +1,9 @@
 """Demo challenges: a dozen realistic ones from several cities, in every state (the judged
-ones reach theirs in the applications area's step, service.applications.demo)."""
+ones reach theirs in the applications area's step, service.applications.demo; the cancelled
+one is cancelled by the rewards area's step once funded, service.rewards.demo:seed_escrow)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from service.accounts.actor import Actor
@@ -13,9 +13,6 @@ from service.challenges.models import Challenge, ChallengeStatus
 from service.challenges.schemas import ChallengeIn
 from service.config import Settings
 from service.core.context import Context
-from service.rewards import service as rewards
-from service.rewards.gateway import ManualGateway
-from service.rewards.models import Rail
 
 S = ChallengeStatus
 CRITERIA = [
@@ -277,31 +274,11 @@ async def seed_challenges(settings: Settings) -> None:
         await challenges.publish(ctx, challenge, now=published)
         challenge = await Challenge.get(id=challenge.id)
         await challenges.advance(challenge, now=now)
-        if is_funded(title):
-            # The city's finance team records the bank transfer into escrow (signed in with
-            # two-factor, as recording a bank transfer requires).
-            await rewards.fund(
-                replace(ctx, actor=replace(ctx.actor, mfa=True)),
-                challenge,
-                ManualGateway(),
-                amount_minor=challenge.reward_amount_minor,
-                method=Rail.bank_transfer,
-                reference=f"ESCROW-{challenge.id:05d}",
-            )
-        if final is S.cancelled:
-            await challenges.cancel(
-                ctx, challenge, reason="The budget line was moved to an emergency."
-            )
-            continue
-        # The challenges closed by now are judged and awarded by the applications' step
-        # (service.applications.demo), which moves them on to their final state.
+        # The rewards' step (service.rewards.demo:seed_escrow) funds them, and cancels the one
+        # meant to be cancelled once funded (its refund follows). The challenges closed by now
+        # are judged and awarded by the applications' step (service.applications.demo), which
+        # moves them on to their final state.
 
 
-UNFUNDED = {"Fugas de agua en la red antigua"}
 # Challenges the demo delivers in full (the rewards step pays every milestone).
 TO_COMPLETE = {row[1] for row in CHALLENGES if row[-1] is S.completed}
-
-
-def is_funded(title: str) -> bool:
-    """Every published challenge is funded, but one, to show what "not funded yet" looks like."""
-    return title not in UNFUNDED

@@ -1,5 +1,6 @@
-"""Demo money, after the demo challenges: the winners' bank payout accounts, milestones paid
-or waiting for approval, and the refund of the cancelled challenge recorded.
+"""Demo money: the demo challenges funded right after they are made (seed_escrow, before the
+applications' step awards them), then, once awarded, the winners' bank payout accounts,
+milestones paid or waiting for approval, and the refund of the cancelled challenge recorded.
 
 Everything goes through the rewards service with a `Context`, as the pages would; the guards
 are not in the way (releasing needs two-factor on the pages, not here), but the service's own
@@ -8,19 +9,23 @@ rules hold: the person who releases is never the one who approved.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from service.accounts.actor import Actor
 from service.accounts.demo import DEMO_PASSWORD
 from service.accounts.models import Membership, Organization, Role, User
 from service.applications.models import Application, Award
-from service.challenges.demo import TO_COMPLETE
+from service.challenges import service as challenges
+from service.challenges.demo import CHALLENGES, TO_COMPLETE, city_context
 from service.challenges.models import Challenge, ChallengeStatus
 from service.config import Settings
 from service.core.context import Context
 from service.rewards import service as rewards
+from service.rewards.gateway import ManualGateway
 from service.rewards.models import (
     Milestone,
+    Rail,
     Refund,
     RefundStatus,
 )
@@ -93,6 +98,39 @@ async def _staff(org: Organization, role: Role) -> User:
     )
     await Membership.create(user=user, organization=org, role=role)
     return user
+
+
+UNFUNDED = {"Fugas de agua en la red antigua"}
+
+
+def is_funded(title: str) -> bool:
+    """Every published challenge is funded, but one, to show what "not funded yet" looks like."""
+    return title not in UNFUNDED
+
+
+async def seed_escrow(settings: Settings) -> None:
+    """Each demo challenge published is funded, in the order they were made: the city's
+    finance team records the bank transfer into escrow (signed in with two-factor, as recording
+    a bank transfer requires). The one meant to be cancelled is cancelled once funded, so that
+    what was escrowed is refunded."""
+    final = {row[1]: row[-1] for row in CHALLENGES}
+    for challenge in await Challenge.filter(title__in=list(final)).order_by("id"):
+        if challenge.status is S.draft:
+            continue
+        ctx = await city_context(await Organization.get(id=challenge.organization_id), settings)
+        if is_funded(challenge.title):
+            await rewards.fund(
+                replace(ctx, actor=replace(ctx.actor, mfa=True)),
+                challenge,
+                ManualGateway(),
+                amount_minor=challenge.reward_amount_minor,
+                method=Rail.bank_transfer,
+                reference=f"ESCROW-{challenge.id:05d}",
+            )
+        if final[challenge.title] is S.cancelled:
+            await challenges.cancel(
+                ctx, challenge, reason="The budget line was moved to an emergency."
+            )
 
 
 async def seed_rewards(settings: Settings) -> None:

@@ -15,6 +15,9 @@ AREA = Area(
     tasks=("service.rewards.tasks",),
     listeners=("service.rewards.listeners",),
     demo=(
+        # The challenges' escrow, between their step (40) and the applications' (45), which
+        # awards them.
+        DemoStep(42, "escrow", "service.rewards.demo:seed_escrow"),
         DemoStep(50, "rewards", "service.rewards.demo:seed_rewards"),
         DemoStep(55, "dates of the money", "service.rewards.demo_dates:date_money"),
     ),

@@ -20,12 +20,13 @@ from service.incubation.models import CheckIn, Cohort, Light, Mentor, MentorStat
 async def seed_until_incubation(settings: Settings) -> None:
     from service.applications.demo import seed_applications
     from service.challenges.demo import seed_challenges
-    from service.rewards.demo import seed_rewards
+    from service.rewards.demo import seed_escrow, seed_rewards
 
     for step in (
         seed_organizations,
         seed_people,
         seed_challenges,
+        seed_escrow,
         seed_applications,
         seed_rewards,
         seed_incubation,

@@ -17,11 +17,13 @@ async def test_demo_panel_is_drawn_within_its_quotas(
 ) -> None:
     from service.applications.demo import seed_applications
     from service.challenges.demo import seed_challenges
+    from service.rewards.demo import seed_escrow
 
     for step in (
         seed_organizations,
         seed_people,
         seed_challenges,
+        seed_escrow,
         seed_applications,
         seed_panel,
         seed_panel,

@@ -18,12 +18,13 @@ async def test_proposals_in_several_regions_and_one_adopted(
 ) -> None:
     from service.applications.demo import seed_applications
     from service.challenges.demo import seed_challenges
-    from service.rewards.demo import seed_rewards
+    from service.rewards.demo import seed_escrow, seed_rewards
 
     for step in (
         seed_organizations,
         seed_people,
         seed_challenges,
+        seed_escrow,
         seed_applications,
         seed_rewards,
         seed_proposals,
