@@ -25,11 +25,12 @@ from service.participation.manifest import AREA as PARTICIPATION
 from service.rewards.manifest import AREA as REWARDS
 from service.translation.manifest import AREA as TRANSLATION
 
-# The site itself: health probes, the home page, the platform's housekeeping jobs, and the
-# demo's organizations and people, which every other area's demo builds on.
+# The site itself: health probes, the home page, the pages composed of several areas (an
+# organization's, one's invitations), the platform's housekeeping jobs, and the demo's
+# organizations and people, which every other area's demo builds on.
 SITE = Area(
     name="site",
-    routes=("service.health", "service.pages"),
+    routes=("service.health", "service.pages", "service.site_pages"),
     tasks=("service.core.tasks",),
     demo=(
         DemoStep(10, "organizations", "service.demo:seed_organizations"),
