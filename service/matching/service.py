@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 from icalendar import Calendar, Event
-from tortoise.functions import Count, Max, Min
+from tortoise.functions import Count, Max
 
 from service.accounts.models import APPLICANT_KINDS, Organization, OrganizationKind
 from service.applications.models import Application, ApplicationStatus
@@ -335,6 +335,38 @@ async def load_corpus(*, refit: bool = False, cached: bool = False) -> Corpus:
 # --- storing rankings ----------------------------------------------------------------------
 
 
+def _match_row(
+    thesis: ThesisData,
+    startup: StartupData,
+    corpus: Corpus,
+    weights: dict[str, float],
+    now: datetime,
+    thesis_row: RowView,
+    *,
+    rank: int,
+    score: float,
+    components: dict[str, float],
+) -> Match:
+    reasons = explain.reasons_for(
+        thesis,
+        startup,
+        components,
+        weights,
+        space=corpus.space,
+        thesis_row=thesis_row,
+        startup_row=RowView.of(corpus.text, corpus.position[startup.organization_id]),
+    )
+    return Match(
+        investor_id=thesis.organization_id,
+        startup_id=startup.organization_id,
+        rank=rank,
+        score=score,
+        components=components,
+        reasons=reasons,
+        computed_at=now,
+    )
+
+
 def _match_rows(
     thesis: ThesisData,
     ranked: scoring.Ranking,
@@ -343,30 +375,20 @@ def _match_rows(
     now: datetime,
 ) -> list[Match]:
     thesis_row = RowView.of(corpus.space.transform([thesis.text]), 0)
-    rows = []
-    for item in ranked:
-        position = corpus.position[item.startup.organization_id]
-        reasons = explain.reasons_for(
+    return [
+        _match_row(
             thesis,
             item.startup,
-            item.components,
+            corpus,
             weights,
-            space=corpus.space,
-            thesis_row=thesis_row,
-            startup_row=RowView.of(corpus.text, position),
+            now,
+            thesis_row,
+            rank=item.rank,
+            score=item.score,
+            components=item.components,
         )
-        rows.append(
-            Match(
-                investor_id=thesis.organization_id,
-                startup_id=item.startup.organization_id,
-                rank=item.rank,
-                score=item.score,
-                components=item.components,
-                reasons=reasons,
-                computed_at=now,
-            )
-        )
-    return rows
+        for item in ranked
+    ]
 
 
 async def _store(
@@ -408,47 +430,172 @@ async def recompute_investor(organization_id: int, *, settings: Settings) -> int
     return await _store(rank_theses(theses, corpus, settings), corpus, settings)
 
 
+# Investors whose stored rows one query reads (each id is a bound parameter).
+ID_CHUNK = 5_000
+
+
+def _order(key: float, startup_id: int) -> tuple[float, int]:
+    """A ranking's order: the rounded score, higher first, then the smaller startup id (as
+    scoring._rank_block sorts)."""
+    return (-key, startup_id)
+
+
 async def recompute_startup(organization_id: int, *, settings: Settings) -> int:
     """Bring every investor's stored ranking up to date with one startup's change.
 
-    Only the investors whose ranking the startup was in, or now enters, are ranked again
-    (each in full, so that a startup leaving lets the next one in); the rest are untouched.
-    Returns how many investors were ranked again.
+    Only the startup's own place moves, so each stored ranking is edited, not computed again:
+    the startup's exact score for every thesis (as a full ranking computes it) decides
+    whether it enters a ranking (taking the place of the last one when it is full), moves
+    within it, or stays out; the ranks in between are numbered again. Only when it falls to
+    the end of a full ranking, or out of it, may a startup that was not stored take its
+    place, and that investor alone is ranked again in full. At 5,000 investors and 100,000
+    startups, ranking again every investor the startup was stored for took longer than a
+    job may run. The result equals a full recompute (tests/matching/test_jobs.py).
+    Returns how many investors' rankings changed.
     """
     corpus = await load_corpus()
     theses = await load_theses()
-    had = set(await Match.filter(startup_id=organization_id).values_list("investor_id", flat=True))
-    affected = {t.organization_id for t in theses if t.organization_id in had}
-    position = corpus.position.get(organization_id)
-    if position is not None and corpus.eligible[position] and theses:
-        one = corpus.take([position])
-        stored = {
-            int(i): (int(n), float(low))
-            for i, n, low in await Match.all()
-            .annotate(n=Count("id"), low=Min("score"))
-            .group_by("investor_id")
-            .values_list("investor_id", "n", "low")
-        }
-        for chunk in scoring.blocks(theses, 256):
-            keys = scoring.score_block(
-                scoring.ThesisBlock(chunk, corpus), one, settings.matching_weights
-            ).keys[:, 0]
-            for thesis, key in zip(chunk, keys, strict=True):
-                if key < 0:
-                    continue
-                count, low = stored.get(thesis.organization_id, (0, 0.0))
-                if count < settings.matching_top_n or key >= round(low, scoring.RANK_DECIMALS):
-                    affected.add(thesis.organization_id)
+    live = [t.organization_id for t in theses]
     # Matches of investors no longer ranked (unverified since) go with the startup's own.
-    await (
-        Match.filter(startup_id=organization_id)
-        .exclude(investor_id__in=[t.organization_id for t in theses])
-        .delete()
+    await Match.filter(startup_id=organization_id).exclude(investor_id__in=live).delete()
+    k = settings.matching_top_n
+    if not theses or k <= 0:
+        return 0
+    weights = scoring.normalised_weights(settings.matching_weights)
+    now = datetime.now(UTC)
+    # The startup's key and exact score for each thesis that admits it.
+    entering: dict[int, tuple[float, float, dict[str, float]]] = {}
+    position = corpus.position.get(organization_id)
+    if position is not None:
+        for chunk in scoring.blocks(theses, 256):
+            rows = np.arange(len(chunk))
+            exact = scoring.score_pairs(
+                scoring.ThesisBlock(chunk, corpus),
+                corpus,
+                rows,
+                np.full(len(chunk), position),
+                settings.matching_weights,
+            )
+            keys = exact.keys
+            for j, thesis in enumerate(chunk):
+                if keys[j] > scoring.FILTERED:
+                    entering[thesis.organization_id] = (
+                        float(keys[j]),
+                        float(exact.score[j]),
+                        {name: float(values[j]) for name, values in exact.components.items()},
+                    )
+    counts = dict(
+        await Match.annotate(n=Count("id")).group_by("investor_id").values_list("investor_id", "n")
     )
-    chosen = [t for t in theses if t.organization_id in affected]
-    if chosen:
-        await _store(rank_theses(chosen, corpus, settings), corpus, settings)
-    return len(chosen)
+    mine = dict(await Match.filter(startup_id=organization_id).values_list("investor_id", "rank"))
+    # The last two of each full ranking: the last one that is not this startup is the line
+    # a startup must pass to enter it.
+    tails: dict[int, list[tuple[int, int, float, int]]] = {}
+    for investor_id, startup_id, score, rank, row_id in await Match.filter(
+        rank__gte=k - 1
+    ).values_list("investor_id", "startup_id", "score", "rank", "id"):
+        tails.setdefault(int(investor_id), []).append(
+            (int(rank), int(startup_id), float(score), int(row_id))
+        )
+    update: dict[int, tuple[float, float, dict[str, float]]] = {}
+    insert: dict[int, tuple[float, float, dict[str, float]]] = {}
+    remove: list[int] = []  # the startup's rows that go
+    evict: list[int] = []  # rows of the last startup, pushed out of a full ranking
+    again: list[ThesisData] = []  # rankings to compute in full
+    for thesis in theses:
+        investor_id = thesis.organization_id
+        entry = entering.get(investor_id)
+        stored = investor_id in mine
+        if int(counts.get(investor_id, 0)) < k:
+            # Not full: every startup the thesis admits is stored, none waits outside.
+            if entry is not None:
+                (update if stored else insert)[investor_id] = entry
+            elif stored:
+                remove.append(investor_id)
+            continue
+        others = [t for t in tails.get(investor_id, []) if t[1] != organization_id]
+        if not others:
+            # A ranking of one, this startup's: whoever comes next is not stored.
+            again.append(thesis)
+            continue
+        last = max(others)
+        line = _order(float(np.round(last[2], scoring.RANK_DECIMALS)), last[1])
+        if entry is not None and _order(entry[0], organization_id) < line:
+            (update if stored else insert)[investor_id] = entry
+            if not stored:
+                evict.append(last[3])
+        elif stored:
+            # It falls to the end or out: a startup not stored may come before it.
+            again.append(thesis)
+    touched = sorted({*update, *insert, *remove})
+    locked = sorted({*touched, *(t.organization_id for t in again)})
+    if locked:
+        # The same order as _store: two jobs editing one investor's ranking wait in turn.
+        await Organization.select_for_update().filter(id__in=locked).order_by("id")
+    if remove:
+        await Match.filter(startup_id=organization_id, investor_id__in=remove).delete()
+    if evict:
+        await Match.filter(id__in=evict).delete()
+    by_investor = {t.organization_id: t for t in theses}
+    changed = sorted({*update, *insert})
+    if changed:
+        assert position is not None  # it has an entry, so it is in the corpus
+        startup = corpus.startups[position]
+        rows = corpus.space.transform([by_investor[i].text for i in changed])
+        made = []
+        for j, investor_id in enumerate(changed):
+            _, score, components = update.get(investor_id) or insert[investor_id]
+            made.append(
+                _match_row(
+                    by_investor[investor_id],
+                    startup,
+                    corpus,
+                    weights,
+                    now,
+                    RowView.of(rows, j),
+                    rank=0,  # numbered below
+                    score=score,
+                    components=components,
+                )
+            )
+        if update:
+            await Match.filter(startup_id=organization_id, investor_id__in=sorted(update)).delete()
+        for start in range(0, len(made), 2000):
+            await Match.bulk_create(made[start : start + 2000])
+    await _number(touched)
+    if again:
+        await _store(rank_theses(again, corpus, settings), corpus, settings)
+    return len(touched) + len(again)
+
+
+async def _number(investor_ids: Sequence[int]) -> None:
+    """Number each investor's stored ranking again from its scores, in the ranking's order;
+    only the ranks that change are written."""
+    for start in range(0, len(investor_ids), ID_CHUNK):
+        chunk = investor_ids[start : start + ID_CHUNK]
+        found = await Match.filter(investor_id__in=list(chunk)).values_list(
+            "investor_id", "startup_id", "score", "rank", "id"
+        )
+        if not found:
+            continue
+        table = np.array([(i, s, sc) for i, s, sc, _, _ in found], dtype=np.float64)
+        keys = np.round(table[:, 2], scoring.RANK_DECIMALS)
+        order = np.lexsort((table[:, 1], -keys, table[:, 0]))
+        moved: list[tuple[int, int]] = []
+        previous, rank = None, 0
+        for index in order:
+            investor_id, _, _, old_rank, row_id = found[index]
+            rank = rank + 1 if investor_id == previous else 1
+            previous = investor_id
+            if old_rank != rank:
+                moved.append((rank, row_id))
+        if moved:
+            connection = Match._meta.db
+            mark = ("$1", "$2") if connection.capabilities.dialect == "postgres" else ("?", "?")
+            await connection.execute_many(
+                f"UPDATE matches SET rank = {mark[0]} WHERE id = {mark[1]}",  # noqa: S608
+                [list(pair) for pair in moved],
+            )
 
 
 async def refresh_tracks(organization_ids: Sequence[int] | None = None) -> list[int]:

@@ -201,6 +201,49 @@ class TestIncremental:
         await full(small, refit=False)
         assert await helpers.stored() == incremental
 
+    async def test_a_series_of_startup_changes_each_equals_a_full_recompute(
+        self, app: Starlette, settings: Settings
+    ) -> None:
+        """Startups change one after another; after each, the edited rankings equal a full
+        recompute. Over the series a startup enters a full ranking (pushing the last one
+        out), moves within one, and falls out of one."""
+        small = settings.with_overrides(matching_top_n=4)
+        ids = await world(11, n_startups=16, n_investors=5)
+        await full(small)
+        rng = random.Random(5)
+        ctx = system_context(small)
+        seen = {"entered": 0, "moved": 0, "left": 0}
+        for _ in range(14):
+            before = await helpers.stored()
+            changed = rng.choice(ids["startups"])
+            org = await Organization.get(id=changed)
+            profile = ProfileIn(
+                sectors=rng.sample(SECTORS, rng.randint(1, 2)),
+                stage=rng.choice(STAGES),
+                funding_ask_minor=rng.choice([50_000_00, 300_000_00, 2_000_000_00]),
+                region=rng.choice(REGIONS),
+                text=" ".join(rng.choice(WORDS) for _ in range(6)),
+                dealflow_opt_in=rng.random() < 0.85,
+            )
+            async with db.transaction(app.state.deps.queue):
+                await matching.save_profile(ctx, org, profile)
+            async with db.transaction(None):
+                await matching.recompute_startup(changed, settings=small)
+            incremental = await helpers.stored()
+            await full(small, refit=False)
+            assert await helpers.stored() == incremental
+            for investor in ids["investors"]:
+                had = before.get((investor, changed))
+                has = incremental.get((investor, changed))
+                full_before = sum(1 for key in before if key[0] == investor) == 4
+                if had is None and has is not None and full_before:
+                    seen["entered"] += 1
+                elif had is not None and has is None:
+                    seen["left"] += 1
+                elif had is not None and has is not None and had[0] != has[0]:
+                    seen["moved"] += 1
+        assert all(seen.values()), seen
+
     async def test_opting_out_removes_the_startup_everywhere(
         self, app: Starlette, settings: Settings
     ) -> None:
