@@ -180,4 +180,7 @@ def service_run(
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                # Lingering (a busy machine slows the workers' graceful stop): killed with
+                # its web and worker processes, and reaped.
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
