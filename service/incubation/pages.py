@@ -641,7 +641,7 @@ async def pair_page(request: Request) -> Response:
 
 @guard("incubation.staff", load=perms.load_pairing)
 async def unpair_page(request: Request) -> Response:
-    pairing: Pairing = request.state.obj
+    pairing = loaded(request, perms.PairingView).pairing
     try:
         async with transaction(request):
             await incubation.unpair(context(request), pairing)

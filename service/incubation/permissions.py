@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 
 from service.accounts.actor import Actor
-from service.accounts.models import Role
+from service.accounts.models import Organization, Role
 from service.accounts.permissions import Rule, actor_of, path_int, register
 from service.core.errors import NotFound
 from service.incubation.models import (
@@ -83,6 +83,22 @@ class CheckInView:
         return PlaceView(self.check_in.place, self.access)
 
 
+@dataclass(frozen=True)
+class CohortApplicant:
+    """A cohort with the organization applying to it, as `load_cohort_and_applicant` gives it."""
+
+    cohort: Cohort
+    applicant: Organization
+
+
+@dataclass(frozen=True)
+class PairingView:
+    """A pairing with the programme its mentor's cohort belongs to, as `load_pairing` gives it."""
+
+    pairing: Pairing
+    programme: Programme
+
+
 def _sees_place(actor: Actor, view: PlaceView) -> bool:
     return view.access.any
 
@@ -104,12 +120,18 @@ def _staff_of(actor: Actor, obj: Any) -> bool:
         return is_staff(actor, obj)
     if isinstance(obj, Mentor):
         return is_staff(actor, obj.cohort.programme)
+    if isinstance(obj, PairingView):
+        return is_staff(actor, obj.programme)
     return is_staff(actor, obj.programme)
 
 
 def _is_invitee(actor: Actor, mentor: Mentor) -> bool:
     user = actor.user
     return bool(user and user.email_verified_at is not None and user.email == mentor.email)
+
+
+def _applies_for_own(actor: Actor, view: CohortApplicant) -> bool:
+    return actor.role_in(view.applicant.id) is not None
 
 
 def _involved_in_project(actor: Actor, project: Project) -> bool:
@@ -132,10 +154,7 @@ register("incubation.place.startup", Rule(custom=_is_startup))
 register("incubation.place.staff", Rule(custom=_is_place_staff))
 register("incubation.check_in.note", Rule(custom=_mentors_check_in))
 # A startup applies for an organization it belongs to (named in the body).
-register(
-    "incubation.cohort.apply",
-    Rule(custom=lambda actor, cohort: actor.role_in(cohort.applicant.id) is not None),
-)
+register("incubation.cohort.apply", Rule(custom=_applies_for_own))
 register("incubation.mentor.answer", Rule(custom=_is_invitee))
 register("incubation.project.move", Rule(custom=_involved_in_project))
 register("incubation.contract.record", Rule(custom=_city_manager))
@@ -155,11 +174,10 @@ async def load_cohort(request: Request) -> Cohort:
     return cohort
 
 
-async def load_cohort_and_applicant(request: Request) -> Cohort:
+async def load_cohort_and_applicant(request: Request) -> CohortApplicant:
     """The cohort of the path, with the organization that applies (named in the body)."""
     cohort = await load_cohort(request)
-    cohort.applicant = await load_organization_in_body(request)
-    return cohort
+    return CohortApplicant(cohort, await load_organization_in_body(request))
 
 
 async def place_view(actor: Actor, place: Place) -> PlaceView:
@@ -195,14 +213,13 @@ async def load_mentor(request: Request) -> Mentor:
     return mentor
 
 
-async def load_pairing(request: Request) -> Pairing:
+async def load_pairing(request: Request) -> PairingView:
     pairing = await Pairing.get_or_none(id=path_int(request, "pairing_id")).select_related(
         "mentor__cohort__programme", "place"
     )
     if pairing is None:
         raise NotFound("No such pairing.")
-    pairing.programme = pairing.mentor.cohort.programme
-    return pairing
+    return PairingView(pairing, pairing.mentor.cohort.programme)
 
 
 async def load_project(request: Request) -> Project:

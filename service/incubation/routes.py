@@ -24,7 +24,6 @@ from service.incubation.models import (
     Cohort,
     Light,
     Mentor,
-    Pairing,
     Place,
     PlaceStatus,
     Programme,
@@ -363,11 +362,12 @@ async def list_places(request: Request, query: schemas.ListQuery) -> Response:
 )
 async def apply(request: Request, json: schemas.ApplyIn) -> Response:
     """A startup asks for a place with a short form; the staff admit or decline it."""
-    org = request.state.obj.applicant
+    view = loaded(request, perms.CohortApplicant)
+    org = view.applicant
     async with transaction(request):
         place = await incubation.apply(
             context(request),
-            request.state.obj,
+            view.cohort,
             org,
             pitch=json.pitch,
             sectors=[s.value for s in json.sectors],
@@ -588,7 +588,7 @@ async def create_pairing(request: Request, json: schemas.PairingIn) -> Response:
 @api.validate(resp=_doc(200, schemas.PairingOut, 404, 409), tags=TAGS, security=SECURED)
 async def delete_pairing(request: Request) -> Response:
     """Undo a pairing: the mentor no longer sees the startup."""
-    pairing: Pairing = request.state.obj
+    pairing = loaded(request, perms.PairingView).pairing
     async with transaction(request):
         await incubation.unpair(context(request), pairing)
     return _json(

@@ -119,10 +119,11 @@ async def _render_panel(
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
-    panel: Panel | None = None,
+    view: perms.PanelView | None = None,
 ) -> Response:
-    """The panel's page: of `panel`, or else of the panel the guard loaded."""
-    panel = panel if panel is not None else loaded(request, Panel)
+    """The panel's page: of `view`, or else of the panel the guard loaded."""
+    view = view if view is not None else loaded(request, perms.PanelView)
+    panel = view.panel
     out = await api.panel_out(panel)
     actor = actor_of(request)
     staff = perms.is_staff(actor, panel)
@@ -143,11 +144,11 @@ async def _render_panel(
         out=out,
         staff=staff,
         seated=seated,
-        mine=perms.mine_of(panel),
+        mine=view.mine,
         scoring_open=panel.challenge.status in panels.SCORING
         and datetime.now(UTC) < panel.challenge.judging_ends_at,
         can_volunteer=actor.signed_in
-        and perms.mine_of(panel) is None
+        and view.mine is None
         and panel.status is PanelStatus.recruiting,
         status_label=status_label,
         event_label=event_label,
@@ -167,7 +168,7 @@ async def panel_page(request: Request) -> Response:
 
 @guard("panels.volunteer", load=perms.load_panel)
 async def volunteer_submit(request: Request) -> Response:
-    panel: Panel = request.state.obj
+    panel = loaded(request, perms.PanelView).panel
     values = form_values(await request.form())
     declared = {f["name"]: str(values.get(f"feature_{f['name']}", "")) for f in panel.features}
     try:
@@ -193,7 +194,7 @@ async def volunteer_submit(request: Request) -> Response:
 
 @guard("panels.staff", load=perms.load_panel)
 async def draw_submit(request: Request) -> Response:
-    panel: Panel = request.state.obj
+    panel = loaded(request, perms.PanelView).panel
     try:
         async with transaction(request):
             await panels.start_draw(context(request), panel)
@@ -205,7 +206,7 @@ async def draw_submit(request: Request) -> Response:
 @guard("panels.staff", load=perms.load_panel)
 async def session_submit(request: Request) -> Response:
     """The staff add a session (date and time in the city's time zone, and the place)."""
-    panel: Panel = request.state.obj
+    panel = loaded(request, perms.PanelView).panel
     values = form_values(await request.form())
     city = await Organization.get(id=panel.organization_id)
     errors: dict[str, str] = {}
@@ -241,7 +242,7 @@ async def withdraw_submit(request: Request) -> Response:
             await panels.withdraw(context(request), panel, view.volunteer)
     except ServiceError as exc:
         return await _render_panel(
-            request, exc.status_code, errors={"__root__": exc.detail}, panel=panel
+            request, exc.status_code, errors={"__root__": exc.detail}, view=view.panel_view
         )
     return redirect(
         request,
@@ -264,7 +265,7 @@ async def stipend_submit(request: Request) -> Response:
     except ServiceError as exc:
         message = exc.fields.get("reference") or exc.detail
         return await _render_panel(
-            request, exc.status_code, errors={"__root__": message}, panel=panel
+            request, exc.status_code, errors={"__root__": message}, view=view.panel_view
         )
     return redirect(
         request, f"/panels/{panel.id}", notice=gettext("The stipend is recorded in the ledger.")
@@ -274,7 +275,7 @@ async def stipend_submit(request: Request) -> Response:
 @guard("panels.staff", load=perms.load_panel)
 async def recommendation_submit(request: Request) -> Response:
     """The staff publish the panel's recommendation, as the panel wrote it."""
-    panel: Panel = request.state.obj
+    panel = loaded(request, perms.PanelView).panel
     values = form_values(await request.form())
     try:
         async with transaction(request):
@@ -295,13 +296,12 @@ async def _render_scoring(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
 ) -> Response:
-    panel: Panel = request.state.obj
+    view = loaded(request, perms.PanelView)
+    panel = view.panel
     challenge = panel.challenge
     finalists = await panels.finalists(challenge)
-    recused = await panels.recused_from(challenge, perms.member_of(panel))
-    mine = {
-        s.application_id: s for s in await PanelScore.filter(volunteer_id=perms.member_of(panel).id)
-    }
+    recused = await panels.recused_from(challenge, view.member)
+    mine = {s.application_id: s for s in await PanelScore.filter(volunteer_id=view.member.id)}
     criteria = await Criterion.filter(challenge_id=challenge.id).order_by("position", "id")
     if not challenge.blind_judging:
         await Application.fetch_for_list(finalists, "organization")
@@ -327,7 +327,8 @@ async def scoring_page(request: Request) -> Response:
 
 @guard("panels.member", load=perms.load_panel)
 async def score_submit(request: Request) -> Response:
-    panel: Panel = request.state.obj
+    view = loaded(request, perms.PanelView)
+    panel = view.panel
     application = await Application.get_or_none(id=path_int(request, "application_id"))
     if application is None:
         raise NotFound()
@@ -348,7 +349,7 @@ async def score_submit(request: Request) -> Response:
                 await panels.score(
                     context(request),
                     panel,
-                    perms.member_of(panel),
+                    view.member,
                     application,
                     conflict=conflict,
                     scores=None if conflict else scores,
@@ -369,7 +370,7 @@ async def score_submit(request: Request) -> Response:
 @guard("panels.staff", load=perms.load_panel)
 async def ranking_page(request: Request) -> Response:
     """Experts' and the panel's scores side by side, combined by the published share."""
-    panel: Panel = request.state.obj
+    panel = loaded(request, perms.PanelView).panel
     rows = await panels.combined_ranking(panel, panel.challenge)
     titles = dict(
         await Application.filter(challenge_id=panel.challenge_id).values_list("id", "title")
@@ -686,7 +687,7 @@ async def _pool_counts(
 @guard("panels.staff", load=perms.load_panel)
 async def pool_page(request: Request) -> Response:
     """The volunteers with what they declared, a page at a time, filtered by status."""
-    panel: Panel = request.state.obj
+    panel = loaded(request, perms.PanelView).panel
     text = request.query_params.get("status", "")
     status = VolunteerStatus(text) if text in VolunteerStatus.__members__ else None
     raw = request.query_params.get("cursor", "")

@@ -9,7 +9,6 @@ the recommendation. A member scores the finalists; a signed-in resident voluntee
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.requests import Request
 
@@ -29,52 +28,61 @@ def is_staff(actor: Actor, panel: Panel) -> bool:
 
 
 @dataclass(frozen=True)
-class PanelVolunteer:
-    """A panel with one of its volunteers (the one the path names)."""
+class PanelView:
+    """A panel with the signed-in user's own volunteering for it, as `load_panel` gives it."""
 
     panel: Panel
+    mine: Volunteer | None
+
+    @property
+    def member(self) -> Volunteer:
+        """The acting member's seat (the "panels.member" rule admits only members)."""
+        assert self.mine is not None
+        return self.mine
+
+
+@dataclass(frozen=True)
+class PanelVolunteer:
+    """A panel (as `load_panel` gives it) with one of its volunteers (the one the path names)."""
+
+    panel_view: PanelView
     volunteer: Volunteer
+
+    @property
+    def panel(self) -> Panel:
+        return self.panel_view.panel
+
+
+def _staff_of_panel(actor: Actor, view: PanelView) -> bool:
+    return is_staff(actor, view.panel)
 
 
 def _staff_of_volunteer(actor: Actor, view: PanelVolunteer) -> bool:
     return is_staff(actor, view.panel)
 
 
-def _public(panel: Any) -> bool:
-    return is_public(panel.challenge)
+def _public(view: PanelView) -> bool:
+    return is_public(view.panel.challenge)
 
 
-def mine_of(panel: Panel) -> Volunteer | None:
-    """The signed-in user's own volunteering for the panel (set by `load_panel`)."""
-    found: Volunteer | None = getattr(panel, "mine", None)
-    return found
-
-
-def member_of(panel: Panel) -> Volunteer:
-    found = mine_of(panel)
-    assert found is not None
-    return found
-
-
-def _member(actor: Actor, panel: Panel) -> bool:
-    seat = mine_of(panel)
-    return seat is not None and seat.status is VolunteerStatus.member
+def _member(actor: Actor, view: PanelView) -> bool:
+    return view.mine is not None and view.mine.status is VolunteerStatus.member
 
 
 # Opening a panel: the city's managers (the challenge's organization).
 register("panels.open", Rule(roles=frozenset({Role.manager})))
-register("panels.view", Rule(signed_in=False, public_when=_public, custom=is_staff))
-register("panels.staff", Rule(custom=is_staff))
+register("panels.view", Rule(signed_in=False, public_when=_public, custom=_staff_of_panel))
+register("panels.staff", Rule(custom=_staff_of_panel))
 register("panels.staff.volunteer", Rule(custom=_staff_of_volunteer))
 # Volunteering needs an account (one sign-up per person) on a public challenge's panel.
-register("panels.volunteer", Rule(custom=lambda actor, panel: _public(panel)))
+register("panels.volunteer", Rule(custom=lambda actor, view: _public(view)))
 register("panels.member", Rule(custom=_member))
 
 
-async def load_panel(request: Request) -> Panel:
+async def load_panel(request: Request) -> PanelView:
     panel = await Panel.get_or_none(id=path_int(request, "panel_id")).select_related("challenge")
     if panel is None:
         raise NotFound(gettext("No such panel."))
     user = actor_of(request).user
-    panel.mine = await Volunteer.get_or_none(panel_id=panel.id, user_id=user.id) if user else None
-    return panel
+    mine = await Volunteer.get_or_none(panel_id=panel.id, user_id=user.id) if user else None
+    return PanelView(panel, mine)

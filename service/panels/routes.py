@@ -69,11 +69,13 @@ def _json(model: Any, status: int = 200) -> Response:
 
 async def load_volunteer(request: Request) -> perms.PanelVolunteer:
     """The panel of the path, with the volunteer of the path."""
-    panel = await perms.load_panel(request)
-    target = await Volunteer.get_or_none(id=path_int(request, "volunteer_id"), panel_id=panel.id)
+    view = await perms.load_panel(request)
+    target = await Volunteer.get_or_none(
+        id=path_int(request, "volunteer_id"), panel_id=view.panel.id
+    )
     if target is None:
         raise NotFound(gettext("No such volunteer."))
-    return perms.PanelVolunteer(panel, target)
+    return perms.PanelVolunteer(view, target)
 
 
 def spec_of(data: schemas.PanelIn) -> panels.PanelSpec:
@@ -114,7 +116,7 @@ async def open_panel(request: Request, json: schemas.PanelIn) -> Response:
 async def get_panel(request: Request) -> Response:
     """The panel as published: quotas, the pool as counts per value, the draw (seed,
     portfolio, anonymous probabilities), members, sessions, recommendation, audit trail."""
-    return _json(await panel_out(request.state.obj))
+    return _json(await panel_out(loaded(request, perms.PanelView).panel))
 
 
 @guard("panels.volunteer", load=perms.load_panel)
@@ -132,7 +134,7 @@ async def add_volunteer(request: Request, json: schemas.VolunteerIn) -> Response
     async with transaction(request):
         found = await panels.volunteer(
             context(request),
-            request.state.obj,
+            loaded(request, perms.PanelView).panel,
             features=json.features,
             first_name=json.first_name,
             show_name=json.show_name,
@@ -180,7 +182,10 @@ async def list_pool(request: Request, query: PoolQuery) -> Response:
     """The pool with what each volunteer declared (the city's panel staff only), in the order
     they signed up, a page at a time."""
     rows, cursor = await pool_page(
-        request.state.obj, cursor=query.cursor, status=query.status, limit=query.limit
+        loaded(request, perms.PanelView).panel,
+        cursor=query.cursor,
+        status=query.status,
+        limit=query.limit,
     )
     return _json(
         schemas.PoolOut(
@@ -211,7 +216,7 @@ async def start_draw(request: Request) -> Response:
     """Draw the panel (queued; follow `progress`). Quotas no panel can meet are refused with
     the value that is short."""
     async with transaction(request):
-        panel = await panels.start_draw(context(request), request.state.obj)
+        panel = await panels.start_draw(context(request), loaded(request, perms.PanelView).panel)
     return _json(await panel_out(panel), 202)
 
 
@@ -238,7 +243,8 @@ async def withdraw(request: Request) -> Response:
 )
 async def score(request: Request, json: schemas.ScoreIn) -> Response:
     """A member scores a finalist on the challenge's criteria (0-10), or declares a conflict."""
-    panel = request.state.obj
+    view = loaded(request, perms.PanelView)
+    panel = view.panel
     application = await Application.get_or_none(id=json.application_id)
     if application is None:
         raise NotFound()
@@ -246,7 +252,7 @@ async def score(request: Request, json: schemas.ScoreIn) -> Response:
         found = await panels.score(
             context(request),
             panel,
-            perms.member_of(panel),
+            view.member,
             application,
             conflict=json.conflict_of_interest,
             scores=json.scores,
@@ -266,7 +272,7 @@ async def score(request: Request, json: schemas.ScoreIn) -> Response:
 )
 async def combined_ranking(request: Request) -> Response:
     """Experts' and the panel's scores side by side, combined by the panel's published share."""
-    panel = request.state.obj
+    panel = loaded(request, perms.PanelView).panel
     rows = await panels.combined_ranking(panel, panel.challenge)
     return _json(
         schemas.CombinedRankingOut(
@@ -297,7 +303,10 @@ async def add_session(request: Request, json: schemas.SessionIn) -> Response:
     """Add a session of the panel (date and place, public)."""
     async with transaction(request):
         found = await panels.add_session(
-            context(request), request.state.obj, starts_at=json.starts_at, place=json.place
+            context(request),
+            loaded(request, perms.PanelView).panel,
+            starts_at=json.starts_at,
+            place=json.place,
         )
     return _json(schemas.SessionOut(starts_at=found.starts_at, place=found.place), 201)
 
@@ -312,7 +321,9 @@ async def add_session(request: Request, json: schemas.SessionIn) -> Response:
 async def recommend(request: Request, json: schemas.RecommendationIn) -> Response:
     """Publish the panel's recommendation (text)."""
     async with transaction(request):
-        panel = await panels.recommend(context(request), request.state.obj, text=json.text)
+        panel = await panels.recommend(
+            context(request), loaded(request, perms.PanelView).panel, text=json.text
+        )
     return _json(await panel_out(panel))
 
 
