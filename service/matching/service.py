@@ -461,6 +461,10 @@ async def recompute_startup(organization_id: int, *, settings: Settings) -> int:
     k = settings.matching_top_n
     if not theses or k <= 0:
         return 0
+    # Every ranked investor's row, in id order (as _store takes them), before the stored
+    # rankings are read: what is decided below from their counts and last places must not be
+    # changed meanwhile by another job (two workers recomputing two startups at once).
+    await Organization.select_for_update().filter(id__in=sorted(live)).order_by("id")
     weights = scoring.normalised_weights(settings.matching_weights)
     now = datetime.now(UTC)
     # The startup's key and exact score for each thesis that admits it.
@@ -528,10 +532,6 @@ async def recompute_startup(organization_id: int, *, settings: Settings) -> int:
             # It falls to the end or out: a startup not stored may come before it.
             again.append(thesis)
     touched = sorted({*update, *insert, *remove})
-    locked = sorted({*touched, *(t.organization_id for t in again)})
-    if locked:
-        # The same order as _store: two jobs editing one investor's ranking wait in turn.
-        await Organization.select_for_update().filter(id__in=locked).order_by("id")
     if remove:
         await Match.filter(startup_id=organization_id, investor_id__in=remove).delete()
     if evict:
